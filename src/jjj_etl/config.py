@@ -1,0 +1,196 @@
+"""``sources.toml``: what to crawl, how politely, and when.
+
+Validated once at the edge (CLI or flow) with pydantic and passed down as a frozen
+:class:`Config`.  Any problem raises :class:`~jjj_etl.errors.ConfigError` naming the
+file, the key and what was expected.
+
+>>> cfg = load_config(sample_config_path())
+>>> cfg.sources[0].name
+'sample-forum'
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from jjj_etl.errors import ConfigError
+
+DEFAULT_KEYWORDS = (
+    "Beijing-Tianjin-Hebei",
+    "Jing-Jin-Ji",
+    "Zhongguancun",
+    "Xiong'an",
+    "京津冀",
+    "中关村",
+    "雄安",
+)
+DEFAULT_USER_AGENT = "jjj-etl/0.1 (+https://github.com/jjj-etl/jjj-etl; data-team@jjj-etl.invalid)"
+
+SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(_Strict):
+    """When ``jjj-etl serve`` runs the pipeline."""
+
+    cron: str = "0 7 * * *"
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_has_five_fields(cls, v: str) -> str:
+        if len(v.split()) != 5:
+            raise ValueError("expected a cron expression with 5 fields, e.g. '0 7 * * *'")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA timezone {v!r}") from exc
+        return v
+
+
+class Source(_Strict):
+    """One site to crawl."""
+
+    name: SourceName
+    start_urls: tuple[str, ...] = Field(min_length=1)
+    allowed_hosts: tuple[str, ...] = ()
+    article_pattern: str = r".*"
+    listing_pattern: str | None = None
+    keywords: tuple[str, ...] = DEFAULT_KEYWORDS
+    max_pages: int = Field(default=500, ge=1, le=1_000_000)
+    max_depth: int = Field(default=3, ge=0, le=50)
+    requests_per_second: float = Field(default=1.0, gt=0, le=1000)
+    concurrency: int = Field(default=2, ge=1, le=64)
+    timeout_seconds: float = Field(default=20.0, gt=0, le=600)
+    max_bytes: int = Field(default=5_000_000, ge=1024, le=1_000_000_000)
+    user_agent: str = DEFAULT_USER_AGENT
+    lang: str | None = None  # force en/zh; None = detect
+
+    @field_validator("start_urls")
+    @classmethod
+    def _urls_have_scheme(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for url in v:
+            if not re.match(r"^(https?|file)://", url) and not url.startswith("sample:"):
+                raise ValueError(f"{url!r} is not an http(s)://, file:// or sample: URL")
+        return v
+
+    @field_validator("article_pattern", "listing_pattern")
+    @classmethod
+    def _valid_regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return v
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, v: str | None) -> str | None:
+        if v not in (None, "en", "zh"):
+            raise ValueError("expected 'en' or 'zh'")
+        return v
+
+
+class Config(_Strict):
+    """The whole ``sources.toml``."""
+
+    schedule: Schedule = Schedule()
+    sources: tuple[Source, ...] = Field(min_length=1)
+    path: str = ""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+
+def sample_config_path() -> Path:
+    """Path of the bundled sample site's ``sources.toml``."""
+    return Path(str(resources.files("jjj_etl") / "samples" / "sources.toml"))
+
+
+def _key_of(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """Render a pydantic error location as a TOML key, e.g. ``sources[0].max_pages``."""
+    parts: list[str] = []
+    node: Any = data
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+            node = node[item] if isinstance(node, list | tuple) and item < len(node) else None
+            if isinstance(node, dict) and "name" in node:
+                parts[-1] += f" (name={node['name']!r})"
+        else:
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate ``sources.toml``; with no path, the bundled sample site's config.
+
+    Raises ConfigError (exit 2) naming the file and the key on any problem.
+    """
+    p = Path(path) if path is not None else sample_config_path()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(p), "(file)", f"cannot read: {exc.strerror or exc}") from exc
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(p), "(file)", "not UTF-8 text") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(p), "(syntax)", f"invalid TOML: {exc}") from exc
+    data = _resolve_relative_urls(data, p.parent)
+    try:
+        return Config.model_validate({**data, "path": str(p)})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = _key_of(tuple(err["loc"]), data)
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise ConfigError(str(p), key, f"{err['msg']}{more}") from exc
+
+
+def _resolve_relative_urls(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """``file:`` start URLs without an absolute path are taken relative to the config file."""
+    sources = data.get("sources")
+    if not isinstance(sources, list):
+        return data
+    for src in sources:
+        urls = src.get("start_urls") if isinstance(src, dict) else None
+        if isinstance(urls, list):
+            src["start_urls"] = [
+                (base / u.removeprefix("file:")).resolve().as_uri()
+                if isinstance(u, str) and u.startswith("file:") and not u.startswith("file:/")
+                else u
+                for u in urls
+            ]
+    return data
