@@ -1,0 +1,1 @@
+"""Prefect orchestration for jjj-etl: thin flows and one-line tasks over ``jjj_etl``."""

@@ -9,3 +9,8 @@ def extract_figures(body: str, lang: str | None = None, published: str | None = 
     """Extract figures from text (placeholder)."""
     del body, lang, published
     return []
+
+
+def split_sentences(body: str) -> list[tuple[int, int]]:
+    """Sentence offsets (placeholder)."""
+    return [(0, len(body))]

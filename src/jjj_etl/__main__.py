@@ -1,0 +1,5 @@
+"""``python -m jjj_etl``."""
+
+from jjj_etl.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""The publication date of a page: metadata first, then the visible date line."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from bs4 import BeautifulSoup, Tag
+from dateutil import parser as dateparser
+
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title"})
+_META_NAMES = (
+    "article:published_time",
+    "og:article:published_time",
+    "datePublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "PubDate",
+    "date",
+    "dc.date",
+    "DC.date.issued",
+)
+_ZH_DATE = re.compile(
+    r"(20\d{2}|19\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(\d{1,2})[:：](\d{2}))?"
+)
+_ISO_DATE = re.compile(
+    r"\b(20\d{2}|19\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?\b"
+)
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_EN_DATE = re.compile(
+    rf"\b(?:{_MONTHS}\s+\d{{1,2}},?\s+(?:19|20)\d{{2}}|\d{{1,2}}\s+{_MONTHS},?\s+(?:19|20)\d{{2}})\b"
+)
+
+
+def _iso(year: str, month: str, day: str, hour: str | None, minute: str | None) -> str | None:
+    try:
+        dt = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))  # noqa: DTZ001
+    except ValueError:
+        return None
+    return dt.strftime("%Y-%m-%dT%H:%M:00") if hour else dt.date().isoformat()
+
+
+def _normalise(value: str) -> str | None:
+    """Any machine date string → ISO 8601 (date, or datetime with offset when given)."""
+    value = value.strip()
+    m = _ZH_DATE.search(value)
+    if m:
+        return _iso(*m.groups())
+    try:
+        dt = dateparser.parse(value, fuzzy=False)
+    except (ValueError, OverflowError):
+        return None
+    if dt is None or not 1990 <= dt.year <= 2100:
+        return None
+    has_time = bool(re.search(r"\d{1,2}:\d{2}", value))
+    return dt.isoformat() if has_time else dt.date().isoformat()
+
+
+def _from_meta(soup: BeautifulSoup) -> str | None:
+    for name in _META_NAMES:
+        for attr in ("property", "name", "itemprop"):
+            tag = soup.find("meta", attrs={attr: name})
+            if isinstance(tag, Tag) and tag.get("content"):
+                iso = _normalise(str(tag["content"]))
+                if iso:
+                    return iso
+    return None
+
+
+def _from_json_ld(soup: BeautifulSoup) -> str | None:
+    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            data = json.loads(script.get_text() or "null")
+        except ValueError:
+            continue
+        items = data if isinstance(data, list) else [data]
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("datePublished"), str):
+                iso = _normalise(item["datePublished"])
+                if iso:
+                    return iso
+    return None
+
+
+def _from_time_tag(soup: BeautifulSoup) -> str | None:
+    for tag in soup.find_all("time"):
+        value = str(tag.get("datetime") or tag.get_text(strip=True))
+        iso = _normalise(value) if value else None
+        if iso:
+            return iso
+    return None
+
+
+def _from_text(text: str) -> str | None:
+    """The first date-looking string in the visible text (the byline usually comes first)."""
+    best: tuple[int, str] | None = None
+    for pattern in (_ZH_DATE, _ISO_DATE):
+        m = pattern.search(text)
+        if m:
+            iso = _iso(*m.groups())
+            if iso and (best is None or m.start() < best[0]):
+                best = (m.start(), iso)
+    m = _EN_DATE.search(text)
+    if m and (best is None or m.start() < best[0]):
+        iso = _normalise(m.group(0))
+        if iso:
+            best = (m.start(), iso)
+    return best[1] if best else None
+
+
+def find_published(soup: BeautifulSoup) -> str | None:
+    """ISO publication date or datetime of a page, or None when nothing says.
+
+    Looks at, in order: meta tags, JSON-LD, ``<time>``, then the page's visible text.
+    Call it before the body is stripped of chrome (the date line is chrome).
+
+    >>> find_published(BeautifulSoup("<p>Source: Xinhua | March 28, 2025</p>", "lxml"))
+    '2025-03-28'
+    """
+    found = _from_meta(soup) or _from_json_ld(soup) or _from_time_tag(soup)
+    if found:
+        return found
+    body = soup.body or soup
+    visible = " ".join(
+        s.strip()
+        for s in body.find_all(string=True)
+        if s.parent is not None and s.parent.name not in _INVISIBLE and s.strip()
+    )
+    return _from_text(visible)

@@ -1,0 +1,136 @@
+"""Chinese numbers: numerals, magnitude characters and the units written after them.
+
+``parse_zh_numeral("一千二百")`` → 1200; ``"两万三千"`` → 23000; ``"十二点七"`` → 12.7;
+``"三成"`` is 30% (handled by the scanner); ``ZH_MAGNITUDE["亿"]`` is 1e8.
+"""
+
+from __future__ import annotations
+
+import re
+
+ZH_DIGITS: dict[str, int] = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_SMALL_UNITS: dict[str, int] = {"十": 10, "百": 100, "千": 1000}
+
+#: A run of Chinese numeral characters (with an optional 点 decimal part).
+ZH_NUMERAL = r"[零〇一二两三四五六七八九十百千万亿]+(?:点[零〇一二三四五六七八九]+)?"
+
+#: Magnitudes written after Arabic digits ("843.7亿", "1.2万亿", "3000万").
+ZH_MAGNITUDE: dict[str, float] = {
+    "万亿": 1e12,
+    "千亿": 1e11,
+    "百亿": 1e10,
+    "十亿": 1e9,
+    "亿": 1e8,
+    "千万": 1e7,
+    "百万": 1e6,
+    "十万": 1e5,
+    "万": 1e4,
+}
+ZH_MAGNITUDE_RE = "|".join(sorted(ZH_MAGNITUDE, key=len, reverse=True))
+
+#: Units after a Chinese quantity: (pattern, unit, multiplier).  Order matters: longest first.
+ZH_UNITS: tuple[tuple[str, str, float], ...] = (
+    (r"元人民币|人民币元|元|人民币|块钱", "CNY", 1.0),
+    (r"美元", "USD", 1.0),
+    (r"港元|港币", "HKD", 1.0),
+    (r"欧元", "EUR", 1.0),
+    (r"日元", "JPY", 1.0),
+    (r"英镑", "GBP", 1.0),
+    (r"[%％]", "%", 1.0),
+    (r"个百分点|百分点", "pp", 1.0),
+    (r"平方公里|平方千米", "km2", 1.0),
+    (r"平方米|平米", "m2", 1.0),
+    (r"公顷", "ha", 1.0),
+    (r"亩", "mu", 1.0),
+    (r"万吨", "t", 1e4),
+    (r"吨", "t", 1.0),
+    (r"千瓦时|度电", "kWh", 1.0),
+    (r"千瓦", "kW", 1.0),
+    (r"兆瓦", "kW", 1e3),
+    (r"公里|千米", "km", 1.0),
+    (r"倍", "times", 1.0),
+    (r"人次|家次|户次", "count", 1.0),
+    (r"家|个(?![月小])|项|件|名|人|所|座|条|台|辆|套|户|位|款|种|批|场|次|支|栋|处|宗|笔", "count", 1.0),
+)
+
+#: What after a number makes it a date, duration, ordinal or rank, never a figure.
+ZH_NOT_FIGURE = re.compile(
+    r"\s*(?:[多余])?(?:年|月|日|号|个月|个小时|小时|天|周|分钟|秒|岁|届|期|代|版|级|强|星|号线|号楼)"
+)
+
+
+def _section(text: str) -> float:
+    """Value of a numeral below 10 000 (no 万/亿 inside)."""
+    total = 0.0
+    digit: int | None = None
+    for ch in text:
+        if ch in ZH_DIGITS:
+            digit = ZH_DIGITS[ch]
+        elif ch in _SMALL_UNITS:
+            total += (1 if digit is None else digit) * _SMALL_UNITS[ch]
+            digit = None
+        else:
+            raise ValueError(f"not a Chinese numeral: {text!r}")
+    return total + (digit or 0)
+
+
+def _digit_string(text: str) -> bool:
+    """"二〇二四" style: every character is a digit, no place values."""
+    return len(text) > 1 and all(ch in ZH_DIGITS for ch in text)
+
+
+def _below_yi(text: str) -> float:
+    if "万" in text:
+        head, rest = text.split("万", 1)
+        return (_section(head) if head else 1.0) * 10_000 + (_section(rest) if rest else 0.0)
+    return _section(text)
+
+
+def _integer(text: str) -> float:
+    if _digit_string(text):
+        return float("".join(str(ZH_DIGITS[ch]) for ch in text))
+    if "亿" in text:
+        head, rest = text.split("亿", 1)
+        return (_below_yi(head) if head else 1.0) * 1e8 + (_integer(rest) if rest else 0.0)
+    return _below_yi(text)
+
+
+def parse_zh_numeral(text: str) -> float:
+    """The value of a Chinese numeral.
+
+    >>> parse_zh_numeral("一千二百"), parse_zh_numeral("十二点七"), parse_zh_numeral("两万")
+    (1200.0, 12.7, 20000.0)
+    """
+    if not text:
+        raise ValueError("empty numeral")
+    whole, _, frac = text.partition("点")
+    value = _integer(whole) if whole else 0.0
+    if frac:
+        digits = "".join(str(ZH_DIGITS[ch]) for ch in frac)
+        value += float("0." + digits)
+    return value
+
+
+def zh_unit(text: str, pos: int) -> tuple[str, float, int] | None:
+    """Match a unit at ``text[pos:]``: ``(unit, multiplier, end)`` or None."""
+    for rx, unit, mult in _ZH_UNIT_RES:
+        m = rx.match(text, pos)
+        if m:
+            return unit, mult, m.end()
+    return None
+
+
+_ZH_UNIT_RES = tuple((re.compile(p), u, k) for p, u, k in ZH_UNITS)

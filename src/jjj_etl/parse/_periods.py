@@ -1,0 +1,311 @@
+"""Time periods named in a sentence, and the period a figure belongs to.
+
+Periods are ISO 8601 strings: ``2024``, ``2024-06``, intervals ``2025-01/2025-06``
+(first half), ``2013/2024`` (since 2013).  Relative phrases ("last year", 去年, 今年)
+need the publication year; without it they are ignored.  Full dates (28 March 2025,
+2025年3月28日) are event dates, not reporting periods, and are not period mentions.
+Comparison bases ("from a year earlier", 比上年, 去年同期) are not periods either.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jjj_etl.parse._numbers_en import MONTH_RE, MONTHS, parse_en_words
+from jjj_etl.parse._numbers_zh import parse_zh_numeral
+
+_YEAR = r"(?:19[5-9]\d|20\d\d)"
+_ZH_SMALL = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A period named at ``start:end``; ``since`` marks "since 2013" (end filled in later)."""
+
+    start: int
+    end: int
+    period: str
+    last_year: int
+    since: bool = False
+
+
+def _year_of(token: str | None, pub: int | None) -> int | None:
+    """A year from "2024", "this year", "last year", 今年, 去年, 前年 (None if unknown)."""
+    if token is None or not token.strip():
+        return pub
+    t = token.strip().lower().rstrip("年")
+    if t.isdigit():
+        return int(t)
+    if pub is None:
+        return None
+    if t in {"last year", "去", "上", "the previous year", "previous year"}:
+        return pub - 1
+    if t == "前":
+        return pub - 2
+    return pub  # "this year", 今年, 本年
+
+
+def _months(year: int, first: int, last: int) -> str:
+    if first == last:
+        return f"{year}-{first:02d}"
+    return f"{year}-{first:02d}/{year}-{last:02d}"
+
+
+def _small(token: str) -> int:
+    token = token.strip()
+    if token.isdigit():
+        return int(token)
+    try:
+        return int(parse_zh_numeral(token))
+    except (ValueError, KeyError):
+        return int(parse_en_words(token))
+
+
+_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_ORD.update({"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4})
+_REL_EN = r"(?:this|last|the\s+previous)\s+year"
+
+
+def _yen(name: str) -> str:
+    """Optional English year after a period word: "of 2024", "this year"."""
+    return rf"(?:\s+(?:of\s+)?(?P<{name}>{_YEAR}|{_REL_EN}))?"
+
+
+def _yzh(name: str) -> str:
+    """Optional Chinese year before a period word: "2024年", 今年, 去年."""
+    return rf"(?:(?P<{name}>{_YEAR}年|今年|去年|上年|前年|本年))?"
+
+
+Builder = Callable[[re.Match[str], int | None], tuple[str, int] | None]
+
+
+def _b_half(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    year = _year_of(m["y"], pub)
+    if year is None:
+        return None
+    h = m["h"].lower()
+    second = h in {"second", "2", "下"}
+    return _months(year, 7 if second else 1, 12 if second else 6), year
+
+
+def _b_month_range(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    year = _year_of(m["y"], pub)
+    if year is None:
+        return None
+    a = MONTHS.get(m["a"].lower().rstrip("."), 0) if m["a"].isalpha() else _small(m["a"])
+    b = MONTHS.get(m["b"].lower().rstrip("."), 0) if m["b"].isalpha() else _small(m["b"])
+    if not (1 <= a <= b <= 12):
+        return None
+    return _months(year, a, b), year
+
+
+def _b_first_months(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    year = _year_of(m["y"], pub)
+    if year is None:
+        return None
+    n = _small(m["n"])
+    return (_months(year, 1, n), year) if 1 < n <= 12 else None
+
+
+def _b_month(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    year = _year_of(m["y"], pub)
+    if year is None:
+        return None
+    raw = m["mo"]
+    month = MONTHS.get(raw.lower().rstrip("."), 0) if raw.isalpha() else _small(raw)
+    return (f"{year}-{month:02d}", year) if 1 <= month <= 12 else None
+
+
+def _b_year(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    year = _year_of(m["y"], pub)
+    return None if year is None else (str(year), year)
+
+
+_SINCE = (
+    re.compile(
+        rf"\bsince\s+(?:the\s+(?:start|beginning)\s+of\s+)?(?P<y>{_YEAR})\b"
+        rf"|(?:自|从)?(?P<y2>{_YEAR})年(?:以来|至今)"
+    ),
+)
+_PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
+    (
+        re.compile(
+            rf"(?:from|between)\s+(?P<a>{_YEAR})\s+(?:to|and|through)\s+(?P<b>{_YEAR})"
+            rf"|(?<!\d)(?P<a2>{_YEAR})\s*(?:年)?\s*(?:-|–|—|~|～|至|到)\s*(?P<b2>{_YEAR})(?!\d)",
+            re.IGNORECASE,
+        ),
+        lambda m, p: _b_range_any(m),
+    ),
+    (
+        re.compile(
+            r"(?P<n>1[3-5]|thirteenth|fourteenth|fifteenth)(?:th)?\s+Five-Year\s+Plan"
+            r"|“?(?P<z>十[三四五])五”?(?:规划|时期|期间|期)"
+        ),
+        lambda m, p: _b_plan_any(m),
+    ),
+    (
+        re.compile(
+            rf"(?:the\s+)?(?P<h>first|second)\s+half{_yen('y')}|\bH(?P<h2>[12])\s*(?P<y2>{_YEAR})?"
+            rf"|{_yzh('y3')}(?P<h3>[上下])半年",
+            re.IGNORECASE,
+        ),
+        lambda m, p: _b_half(_Norm(m, h=("h", "h2", "h3"), y=("y", "y2", "y3")), p),
+    ),
+    (
+        re.compile(
+            rf"(?:the\s+)?(?P<cum>first\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th|three)"
+            rf"\s+quarters?{_yen('y')}|\bQ(?P<q2>[1-4])\s*(?P<y2>{_YEAR})?"
+            rf"|{_yzh('y3')}(?P<cum3>前)?(?:第)?(?P<q3>[一二三四1-4])季度",
+            re.IGNORECASE,
+        ),
+        lambda m, p: _b_quarter_any(m, p),
+    ),
+    (
+        re.compile(
+            rf"(?P<a>{MONTH_RE})\s*(?:-|–|to|through)\s*(?P<b>{MONTH_RE}){_yen('y')}"
+            rf"|{_yzh('y2')}(?P<a2>{_ZH_SMALL})\s*(?:-|–|—|~|～|至|到)\s*"
+            rf"(?P<b2>{_ZH_SMALL})月(?!\d{{1,2}}日)",
+        ),
+        lambda m, p: _b_month_range(_Norm(m, a=("a", "a2"), b=("b", "b2"), y=("y", "y2")), p),
+    ),
+    (
+        re.compile(
+            rf"(?:the\s+)?first\s+(?P<n>\d{{1,2}}|two|three|four|five|six|seven|eight|nine|ten|"
+            rf"eleven)\s+months{_yen('y')}|{_yzh('y2')}前(?P<n2>{_ZH_SMALL})个?月",
+            re.IGNORECASE,
+        ),
+        lambda m, p: _b_first_months(_Norm(m, n=("n", "n2"), y=("y", "y2")), p),
+    ),
+    (
+        re.compile(
+            rf"(?P<mo>{MONTH_RE})(?:,)?\s+(?P<y>{_YEAR})\b"
+            rf"|{_yzh('y2')}(?P<mo2>\d{{1,2}}|十[一二]?|[一二三四五六七八九])月(?:份|底|末)?(?!\s*\d{{1,2}}\s*[日号])"
+        ),
+        lambda m, p: _b_month(_Norm(m, mo=("mo", "mo2"), y=("y", "y2")), p),
+    ),
+    (
+        re.compile(
+            rf"(?<![\d.,$¥])(?P<y>{_YEAR})(?![\d%])(?:\s*年(?:度)?)?"
+            rf"|(?P<y2>this\s+year|last\s+year|今年|去年|前年)"
+            rf"|(?<![比较与同])(?P<y3>上年|本年)(?!同期)",
+            re.IGNORECASE,
+        ),
+        lambda m, p: _b_year(_Norm(m, y=("y", "y2", "y3")), p),
+    ),
+)
+
+
+class _Norm:
+    """A view of a match that folds alternative group names into one key."""
+
+    def __init__(self, m: re.Match[str], **keys: tuple[str, ...]) -> None:
+        self._m = m
+        self._keys = keys
+
+    def __getitem__(self, key: str) -> str | None:
+        for name in self._keys.get(key, (key,)):
+            value = self._m.groupdict().get(name)
+            if value:
+                return value
+        return None
+
+
+def _b_range_any(m: re.Match[str]) -> tuple[str, int] | None:
+    a, b = m["a"] or m["a2"], m["b"] or m["b2"]
+    if int(a) >= int(b):
+        return None
+    return f"{a}/{b}", int(b)
+
+
+def _b_plan_any(m: re.Match[str]) -> tuple[str, int] | None:
+    words = {"thirteenth": 13, "fourteenth": 14, "fifteenth": 15}
+    if m["n"]:
+        n = words.get(m["n"].lower()) or int(m["n"])
+    else:
+        n = 10 + _small(m["z"][1])
+    first = 2016 + 5 * (n - 13)
+    return f"{first}/{first + 4}", first + 4
+
+
+def _b_quarter_any(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    q = m["q"] or m["q2"] or m["q3"]
+    year = _year_of(m["y"] or m["y2"] or m["y3"], pub)
+    if year is None or q is None:
+        return None
+    cum = bool(m["cum"] or m["cum3"]) or q.lower() == "three"
+    n = 3 if q.lower() == "three" else _ORD[q.lower()]
+    return _months(year, 1 if cum else 3 * n - 2, 3 * n), year
+
+
+_DATE = re.compile(
+    rf"{MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+{_YEAR}|\d{{1,2}}\s+{MONTH_RE},?\s+{_YEAR}"
+    rf"|{_YEAR}\s*年\s*\d{{1,2}}\s*月\s*\d{{1,2}}\s*[日号]|{_YEAR}[-/.]\d{{1,2}}[-/.]\d{{1,2}}"
+    r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|" + MONTH_RE + r"\s+\d{1,2}\b"
+)
+_BASE = re.compile(
+    r"(?:from|than|over|compared\s+(?:with|to)|versus)\s+(?:the\s+same\s+period\s+(?:of\s+)?)?"
+    r"(?:a\s+year\s+(?:earlier|ago)|last\s+year|the\s+previous\s+year|" + _YEAR + r")"
+    r"(?!\s+(?:to|and|through)\s+\d)"
+    r"|(?:same\s+period\s+(?:of\s+)?last\s+year)|(?:去年|上年)同期|(?:比|较|与)(?:" + _YEAR
+    + r"年|去年|上年)",
+    re.IGNORECASE,
+)
+
+
+def find_mentions(
+    text: str, lo: int, hi: int, pub: int | None, exclude: tuple[tuple[int, int], ...] = ()
+) -> list[Mention]:
+    """Period mentions in ``text[lo:hi]``, in text order, without overlaps.
+
+    ``exclude`` lists spans (the figures themselves) that cannot be periods.
+
+    >>> [m.period for m in find_mentions("上半年，2024年增长", 0, 11, 2025)]
+    ['2025-01/2025-06', '2024']
+    """
+    taken: list[tuple[int, int]] = [*exclude] + [
+        (m.start(), m.end())
+        for rx in (_DATE, _BASE)
+        for m in rx.finditer(text, lo, hi)
+    ]
+    found: list[Mention] = []
+    for m in _SINCE[0].finditer(text, lo, hi):
+        if not _overlaps(taken, m.start(), m.end()):
+            year = int(m["y"] or m["y2"])
+            found.append(Mention(m.start(), m.end(), str(year), year, since=True))
+            taken.append((m.start(), m.end()))
+    for rx, build in _PATTERNS:
+        for m in rx.finditer(text, lo, hi):
+            if _overlaps(taken, m.start(), m.end()):
+                continue
+            got = build(m, pub)
+            if got is not None:
+                found.append(Mention(m.start(), m.end(), got[0], got[1]))
+                taken.append((m.start(), m.end()))
+    return sorted(found, key=lambda x: x.start)
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def close_since(mentions: list[Mention], text: str, pub: int | None) -> list[Mention]:
+    """Give "since YYYY" mentions their end: the latest other year, else last/this year."""
+    others = [m.last_year for m in mentions if not m.since]
+    if others:
+        end: int | None = max(others)
+    elif pub is not None and _LAST_YEAR.search(text):
+        end = pub - 1
+    else:
+        end = pub
+    out = []
+    for m in mentions:
+        if m.since:
+            period = f"{m.period}/{end}" if end and end > m.last_year else m.period
+            m = Mention(m.start, m.end, period, end or m.last_year)
+        out.append(m)
+    return out
+
+
+_LAST_YEAR = re.compile(r"last\s+year|去年|上年", re.IGNORECASE)

@@ -1,0 +1,213 @@
+"""Raw page bytes → :class:`Article`: charset, title, date, language, body without chrome.
+
+The body is found the way a reader finds it, not by one site's ids: among the page's
+block containers, the one whose direct paragraphs hold the most text wins (with a bonus
+for well-known article-body ids and classes, a penalty for link-heavy blocks).  Chrome
+(navigation, share bars, comment counters, scripts, footers, editor lines) is dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup, Tag
+
+from jjj_etl.fetch import decode_html
+from jjj_etl.parse._dates import find_published
+from jjj_etl.parse.figures import extract_figures
+from jjj_etl.records import Article, ParsedPage
+
+PARSER_VERSION = "1"
+"""Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
+
+MIN_BODY_CHARS = 120
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "nav", "footer", "aside", "header",
+              "button", "select", "svg", "template")
+_BODY_HINT = re.compile(
+    r"article[-_]?body|articlebody|article[-_]?content|^content$|^text$|post[-_]?content|"
+    r"entry[-_]?content|story[-_]?body|rm_txt_con|rwb_zw|trs_editor|main[-_]?text|zw|detail",
+    re.IGNORECASE,
+)
+_CHROME_HINT = re.compile(
+    r"nav|menu|share|comment|footer|related|sidebar|breadcrumb|crumb|toolbar|copyright|"
+    r"advert|\bad\b|banner|social|recommend|hot|rank",
+    re.IGNORECASE,
+)
+_CHROME_LINE = re.compile(
+    r"^\s*(editor|source|reporter|photo|责任编辑|编辑|来源|记者|分享到|\[?责编)\s*[:：]|"
+    r"^\s*(print|e-?mail|go to forum|share|comment\(s\)|\d+\s+comment\(s\))\s*$|"
+    r"^\s*(打印|关闭|纠错|推荐|分享)\s*$",
+    re.IGNORECASE,
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_SITE_SUFFIX = re.compile(r"\s*[-|_–—]\s*[^-|_–—]{2,40}$")
+
+
+def parse_article(
+    raw: bytes,
+    url: str,
+    source: str,
+    *,
+    keywords: tuple[str, ...] = (),
+    header_charset: str | None = None,
+    lang: str | None = None,
+) -> ParsedPage:
+    """Parse one page into an article with its figures, or say why it was skipped.
+
+    Never raises on bad input: malformed, empty, off-topic or non-article pages come back
+    with ``article=None`` and ``skipped`` set to a short reason.
+
+    >>> html = b"<html lang='en'><body><h1>T</h1><p>" + b"Jing-Jin-Ji grew 5.1% in 2024. " * 6
+    >>> page = parse_article(html + b"</p></body></html>", "http://x/a.html", "demo")
+    >>> page.article.title, page.figures[0].value
+    ('T', 5.1)
+    """
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        text, _charset = decode_html(raw, header_charset)
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a skip, never a crash
+        return ParsedPage(url, sha, None, skipped=f"malformed: cannot decode ({exc})")
+    soup = BeautifulSoup(text, "lxml")
+    html = soup.find("html")
+    if not isinstance(html, Tag) or soup.body is None:
+        return ParsedPage(url, sha, None, skipped="malformed: no <body>")
+    article_lang, title = _lang_of(html, soup, lang), _title_of(soup)
+    published = find_published(soup)  # before _body_of strips the date line away
+    canonical = _canonical_of(soup, url)
+    body = _body_of(soup)
+    if len(body) < MIN_BODY_CHARS:
+        return ParsedPage(url, sha, None, skipped="not-article: no article body found")
+    if keywords and not _is_relevant(title + "\n" + body, keywords):
+        return ParsedPage(url, sha, None, skipped="off-topic: no keyword in title or body")
+    article = Article(
+        url=url,
+        canonical_url=canonical,
+        title=title,
+        published=published,
+        lang=article_lang if article_lang != "auto" else _guess_lang(body),
+        source=source,
+        body=body,
+        content_sha256=sha,
+    )
+    figures = tuple(extract_figures(body, article.lang, published))
+    return ParsedPage(url, sha, article, figures)
+
+
+def parse_page(raw: bytes, url: str, source: str = "adhoc", **kw: object) -> ParsedPage:
+    """Alias of :func:`parse_article` kept for callers that think in pages."""
+    return parse_article(raw, url, source, **kw)  # type: ignore[arg-type]
+
+
+def _is_relevant(text: str, keywords: tuple[str, ...]) -> bool:
+    folded = text.casefold()
+    return any(k.casefold() in folded for k in keywords)
+
+
+def _lang_of(html: Tag, soup: BeautifulSoup, forced: str | None) -> str:
+    if forced:
+        return forced
+    declared = str(html.get("lang") or "").lower()
+    if not declared:
+        meta = soup.find("meta", attrs={"http-equiv": re.compile("content-language", re.I)})
+        declared = str(meta.get("content") or "").lower() if isinstance(meta, Tag) else ""
+    if declared.startswith("zh"):
+        return "zh"
+    if declared.startswith("en"):
+        return "en"
+    return "auto"
+
+
+def _guess_lang(text: str) -> str:
+    sample = text[:4000]
+    cjk = len(_CJK.findall(sample))
+    return "zh" if cjk > 0.2 * max(1, len(sample.replace(" ", ""))) else "en"
+
+
+def _meta(soup: BeautifulSoup, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            tag = soup.find("meta", attrs={attr: name})
+            if isinstance(tag, Tag) and str(tag.get("content") or "").strip():
+                return str(tag["content"]).strip()
+    return None
+
+
+def _title_of(soup: BeautifulSoup) -> str:
+    h1 = soup.find("h1")
+    if isinstance(h1, Tag) and h1.get_text(strip=True):
+        return _squash(h1.get_text(" ", strip=True))
+    og = _meta(soup, "og:title", "twitter:title", "headline")
+    if og:
+        return _squash(og)
+    if soup.title and soup.title.string:
+        return _SITE_SUFFIX.sub("", _squash(soup.title.string))
+    return ""
+
+
+def _canonical_of(soup: BeautifulSoup, url: str) -> str:
+    link = soup.find("link", rel="canonical")
+    href = str(link.get("href") or "").strip() if isinstance(link, Tag) else ""
+    if not href:
+        href = _meta(soup, "og:url") or ""
+    return urljoin(url, href) if href else url
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _score(block: Tag) -> float:
+    """Text held by a block's own paragraphs, boosted by body hints, cut by chrome hints."""
+    paras = block.find_all(["p", "br"], recursive=False)
+    text_len = sum(len(p.get_text(strip=True)) for p in paras if p.name == "p")
+    if not paras:
+        own = "".join(s for s in block.find_all(string=True, recursive=False))
+        text_len = len(own.strip())
+    if text_len == 0:
+        return 0.0
+    marker = " ".join([str(block.get("id") or ""), *[str(c) for c in block.get("class") or []]])
+    link_len = sum(len(a.get_text(strip=True)) for a in block.find_all("a"))
+    total = max(1, len(block.get_text(strip=True)))
+    score = float(text_len) * (1 - min(0.9, link_len / total))
+    if _BODY_HINT.search(marker):
+        score *= 1.5
+    if _CHROME_HINT.search(marker):
+        score *= 0.2
+    return score
+
+
+def _body_of(soup: BeautifulSoup) -> str:
+    body = soup.body
+    assert body is not None  # noqa: S101 - checked by the caller
+    for tag in body.find_all(_DROP_TAGS):
+        tag.decompose()
+    for tag in body.find_all(True, attrs={"class": _CHROME_HINT}):
+        if tag.name not in ("p", "body", "html") and not _BODY_HINT.search(" ".join(tag["class"])):
+            tag.decompose()
+    candidates = [t for t in body.find_all(["div", "article", "section", "td", "main"]) if t]
+    candidates.append(body)
+    best = max(candidates, key=_score)
+    return _paragraphs(best)
+
+
+def _paragraphs(block: Tag) -> str:
+    lines: list[str] = []
+    pieces = block.find_all("p") or [block]
+    for piece in pieces:
+        for chunk in piece.get_text("\n").split("\n"):
+            line = _squash(chunk.replace("\u3000", " "))
+            if line and not _CHROME_LINE.search(line):
+                lines.append(line)
+    return "\n".join(lines)
+
+
+def article_json(page: ParsedPage) -> str:
+    """The ``parse --json`` document: ``{"article": …, "figures": […]}`` or a skip."""
+    if page.article is None:
+        return json.dumps({"article": None, "skipped": page.skipped}, ensure_ascii=False)
+    doc = {"article": page.article.to_dict(), "figures": [f.to_dict() for f in page.figures]}
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+

@@ -1,0 +1,368 @@
+"""The pipeline's steps as plain functions; ``flows/`` calls each from one Prefect task.
+
+Every step takes and returns plain data (paths, ids, frozen records), never a DuckDB
+connection or an httpx client.  The write window is: ``begin`` (copy the published
+warehouse to a working file, under the writer lock) → ``load`` → ``build`` → ``test`` →
+``commit`` → ``publish`` (one atomic rename).  Anything failing before ``publish`` leaves
+the published warehouse untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from jjj_etl import staging, versions
+from jjj_etl.archive import RawArchive
+from jjj_etl.config import Config, Source
+from jjj_etl.errors import RunError
+from jjj_etl.export import export_version
+from jjj_etl.fetch import Validators, crawl
+from jjj_etl.parse import PARSER_VERSION, parse_article
+from jjj_etl.records import FetchedPage, ParsedPage
+from jjj_etl.runner import build, check, default_sql_dir, mart_names
+from jjj_etl.warehouse import WarehousePaths, paths
+
+__all__ = [
+    "ParseJob",
+    "RunSummary",
+    "begin",
+    "build_models",
+    "commit",
+    "discard",
+    "export",
+    "extract",
+    "known_state",
+    "load",
+    "new_run_id",
+    "parse_batch",
+    "plan_parse",
+    "publish",
+    "run_data_tests",
+    "summarize",
+]
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC timestamp + random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownState:
+    """What the published warehouse already knows: validators per URL, staged hashes."""
+
+    validators: dict[str, Validators] = field(default_factory=dict)
+    staged: frozenset[tuple[str, str]] = frozenset()  # (content_sha256, parser_version)
+
+
+def known_state(warehouse: str | Path | None, *, full: bool = False) -> KnownState:
+    """Read fetch validators and staged content hashes (read-only, short); empty when ``full``."""
+    wp = paths(warehouse)
+    if full or not wp.db.exists():
+        return KnownState()
+    try:
+        con = duckdb.connect(str(wp.db), read_only=True)
+    except duckdb.Error as exc:
+        raise RunError(f"cannot read {wp.db}: {exc}") from exc
+    try:
+        rows = con.execute(
+            "select url, etag, last_modified, content_sha256 from meta.fetch_state"
+        ).fetchall()
+        staged = con.execute(
+            "select content_sha256, parser_version from staging.articles"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return KnownState()
+    finally:
+        con.close()
+    return KnownState(
+        {u: Validators(etag=e, last_modified=lm, content_sha256=s) for u, e, lm, s in rows},
+        frozenset((str(s), str(v)) for s, v in staged),
+    )
+
+
+def extract(source: Source, warehouse: str | Path | None, known: KnownState) -> list[FetchedPage]:
+    """Crawl one source; every body lands in the raw archive.  Never raises for a bad page."""
+    archive = RawArchive(paths(warehouse).raw)
+    return crawl(source, archive, known=known.validators)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    """One distinct page body to parse."""
+
+    url: str
+    content_sha256: str
+    source: str
+    charset: str | None
+    keywords: tuple[str, ...]
+    lang: str | None
+
+
+def plan_parse(
+    pages: Sequence[FetchedPage], sources: Sequence[Source], known: KnownState
+) -> list[ParseJob]:
+    """Article pages whose content is new: one job per distinct content hash."""
+    by_name = {s.name: s for s in sources}
+    seen: set[str] = set()
+    jobs: list[ParseJob] = []
+    for page in pages:
+        sha = page.content_sha256
+        if page.is_listing or page.error or page.skipped or not sha or sha in seen:
+            continue
+        seen.add(sha)
+        if (sha, PARSER_VERSION) in known.staged:
+            continue
+        src = by_name[page.source]
+        jobs.append(ParseJob(page.final_url or page.url, sha, src.name, page.charset,
+                             src.keywords, src.lang))
+    return jobs
+
+
+def parse_batch(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> list[ParsedPage]:
+    """Parse a batch of pages from the raw archive (a bad page becomes a skip, not an error)."""
+    archive = RawArchive(paths(warehouse).raw)
+    out: list[ParsedPage] = []
+    for job in jobs:
+        try:
+            raw = archive.get(job.content_sha256)
+        except KeyError:
+            out.append(ParsedPage(job.url, job.content_sha256, None, skipped="missing-from-archive"))
+            continue
+        out.append(
+            parse_article(raw, job.url, job.source, keywords=job.keywords,
+                          header_charset=job.charset, lang=job.lang)
+        )
+    return out
+
+
+def begin(warehouse: str | Path | None) -> str:
+    """Start the write window: a private working copy of the published warehouse.
+
+    Call it while holding :func:`jjj_etl.warehouse.writer_lock`.
+    """
+    from jjj_etl.warehouse import begin_work
+
+    return str(begin_work(paths(warehouse)))
+
+
+def _outcomes(
+    pages: Sequence[FetchedPage], parsed: Sequence[ParsedPage], known: KnownState
+) -> list[tuple[FetchedPage, str, str | None, str | None]]:
+    by_sha = {p.content_sha256: p for p in parsed}
+    taken: set[str] = set()  # article ids already claimed by an earlier URL this run
+    rows: list[tuple[FetchedPage, str, str | None, str | None]] = []
+    for page in pages:
+        sha = page.content_sha256 or ""
+        if page.error:
+            rows.append((page, "failed", page.error, None))
+        elif page.skipped == "not-modified":
+            rows.append((page, "not-modified", None, None))
+        elif page.skipped:
+            rows.append((page, "skipped", page.skipped, None))
+        elif page.is_listing:
+            rows.append((page, "listing", None, None))
+        elif sha in by_sha:
+            rows.append(_article_outcome(page, by_sha[sha], taken))
+        elif (sha, PARSER_VERSION) in known.staged:
+            rows.append((page, "unchanged", "content hash already staged", None))
+        else:
+            rows.append((page, "skipped", "not parsed", None))
+    return rows
+
+
+def _article_outcome(
+    page: FetchedPage, parsed: ParsedPage, taken: set[str]
+) -> tuple[FetchedPage, str, str | None, str | None]:
+    if parsed.article is None:
+        return (page, "skipped", parsed.skipped, None)
+    aid = staging.article_id(parsed.article.canonical_url)
+    if aid in taken:
+        return (page, "duplicate", f"same article as canonical {parsed.article.canonical_url}", aid)
+    taken.add(aid)
+    return (page, "article", None, aid)
+
+
+def load(
+    work: str, run_id: str, pages: Sequence[FetchedPage], parsed: Sequence[ParsedPage],
+    known: KnownState,
+) -> dict[str, int]:
+    """Stage this run's pages, articles and figures into the working copy (bulk, Arrow)."""
+    outcomes = _outcomes(pages, parsed, known)
+    keep = {aid for _, o, _, aid in outcomes if o == "article"}
+    unique = [p for p in parsed if p.article is None
+              or staging.article_id(p.article.canonical_url) in keep]
+    unique = _first_per_article(unique)
+    with duckdb.connect(work) as con:
+        staging.ensure_schema(con)
+        counts = staging.stage(con, run_id, staging.page_rows(run_id, outcomes), unique, PARSER_VERSION)
+        staging.record_fetch_state(con, pages)
+    return {"pages": counts.pages, "articles": counts.articles, "figures": counts.figures}
+
+
+def _first_per_article(parsed: Sequence[ParsedPage]) -> list[ParsedPage]:
+    seen: set[str] = set()
+    out = []
+    for p in parsed:
+        if p.article is None:
+            continue
+        aid = staging.article_id(p.article.canonical_url)
+        if aid not in seen:
+            seen.add(aid)
+            out.append(p)
+    return out
+
+
+def build_models(work: str, sql_dir: str | None = None) -> dict[str, float]:
+    """Build every SQL model in the working copy; returns seconds per model."""
+    with duckdb.connect(work) as con:
+        staging.ensure_schema(con)
+        result = build(con, Path(sql_dir) if sql_dir else default_sql_dir())
+    return dict(result.timings)
+
+
+def run_data_tests(work: str, sql_dir: str | None = None) -> list[dict[str, Any]]:
+    """Run the data tests; raise DataTestError on blocking failures; return the warnings."""
+    with duckdb.connect(work) as con:
+        results = check(con, Path(sql_dir) if sql_dir else default_sql_dir())
+    return [
+        {"test": r.name, "failing_rows": r.n_failing, "sample": list(r.rows[:3])}
+        for r in results
+        if not r.passed
+    ]
+
+
+def commit(
+    work: str, run_id: str, started_at: str, warnings: list[dict[str, Any]],
+    summary: dict[str, Any], sql_dir: str | None = None,
+) -> int | None:
+    """Commit a new version in the working copy (None when nothing changed) and log the run."""
+    sdir = Path(sql_dir) if sql_dir else default_sql_dir()
+    with duckdb.connect(work) as con:
+        con.execute("begin transaction")
+        done = versions.commit_version(
+            con, run_id=run_id, started_at=datetime.fromisoformat(started_at), sql_dir=sdir,
+            parser_version=PARSER_VERSION, warnings=warnings,
+        )
+        status = "committed" if done.version_id else "no-change"
+        con.execute(
+            "insert into meta.runs values (?, ?, ?, ?, ?, ?)",
+            [run_id, datetime.fromisoformat(started_at), datetime.now(UTC), status,
+             done.version_id, json.dumps({**summary, "row_counts": done.row_counts}, default=str)],
+        )
+        con.execute("commit")
+    return done.version_id
+
+
+def publish(warehouse: str | Path | None, work: str) -> None:
+    """Atomically replace the published warehouse with the working copy."""
+    from jjj_etl.warehouse import publish_work
+
+    publish_work(paths(warehouse), Path(work))
+
+
+def discard(work: str) -> None:
+    """Throw the working copy away (the run failed; nothing is published)."""
+    from jjj_etl.warehouse import discard_work
+
+    discard_work(Path(work))
+
+
+def export(warehouse: str | Path | None, version: int | None = None) -> str:
+    """Parquet export of ``version`` (default: current) into ``exports/v<N>`` and ``latest``."""
+    wp: WarehousePaths = paths(warehouse)
+    from jjj_etl.warehouse import read_connection
+
+    with read_connection(wp) as con:
+        sdir = default_sql_dir()
+        folder = export_version(con, wp.exports, mart_names(sdir), version)
+    return str(folder)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What one run did, for the CLI, the log and Prefect artifacts."""
+
+    run_id: str
+    pages: dict[str, int]
+    skipped_reasons: dict[str, int]
+    failed: list[str]
+    articles: int
+    figures: int
+    observations: int
+    unmapped_figures: int
+    version: int | None
+    exports: str | None
+    warnings: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return asdict(self)
+
+
+def summarize(
+    run_id: str, pages: Sequence[FetchedPage], parsed: Sequence[ParsedPage],
+    warehouse: str | Path | None, version: int | None, exports: str | None,
+    warnings: list[dict[str, Any]], known: KnownState,
+) -> RunSummary:
+    """Count outcomes for the summary (reads the published warehouse, read-only)."""
+    outcomes = _outcomes(pages, parsed, known)
+    counts = Counter(o for _, o, _, _ in outcomes)
+    reasons = Counter((r or "").split(":")[0] for _, o, r, _ in outcomes if o == "skipped")
+    failed = [f"{p.url}: {r}" for p, o, r, _ in outcomes if o == "failed"]
+    totals = {"articles": 0, "figures": 0, "observations": 0, "unmapped": 0}
+    wp = paths(warehouse)
+    if wp.db.exists():
+        with duckdb.connect(str(wp.db), read_only=True) as con:
+            for key, sql in (
+                ("articles", "select count(*) from main.dim_articles"),
+                ("figures", "select count(*) from main.stg_figures"),
+                ("observations", "select count(*) from main.fct_observations"),
+                ("unmapped", "select count(*) from main.mart_unmapped_figures"),
+            ):
+                try:
+                    row = con.execute(sql).fetchone()
+                except duckdb.CatalogException:
+                    continue
+                totals[key] = int(row[0]) if row else 0
+    return RunSummary(
+        run_id=run_id, pages=dict(counts), skipped_reasons=dict(reasons), failed=failed,
+        articles=totals["articles"], figures=totals["figures"],
+        observations=totals["observations"], unmapped_figures=totals["unmapped"],
+        version=version, exports=exports, warnings=[w["test"] for w in warnings],
+    )
+
+
+def rebuild(warehouse: str | Path | None, lock_timeout: float = 60.0) -> dict[str, Any]:
+    """``jjj-etl build``: models and data tests on what is staged, as a new version.
+
+    Fetches nothing.  Raises BuildError / DataTestError (nothing committed) on failure.
+    """
+    from jjj_etl.warehouse import writer_lock
+
+    wp = paths(warehouse)
+    if not wp.db.exists():
+        raise RunError(f"no warehouse at {wp.db}: run `jjj-etl run` first")
+    run_id, started_at = new_run_id(), datetime.now(UTC).isoformat()
+    with writer_lock(wp, lock_timeout):
+        work = begin(wp.root)
+        try:
+            timings = build_models(work)
+            warnings = run_data_tests(work)
+            version = commit(work, run_id, started_at, warnings, {"kind": "build"})
+            publish(wp.root, work)
+        except BaseException:
+            discard(work)
+            raise
+    exports = export(wp.root, version) if version is not None else None
+    return {"run_id": run_id, "version": version, "exports": exports, "timings": timings,
+            "warnings": [w["test"] for w in warnings]}

@@ -1,0 +1,86 @@
+"""The SQL models runner: discover ``sql/``, build in dependency order, run data tests.
+
+>>> from jjj_etl.runner import default_sql_dir, discover
+>>> [m.name for m in discover(default_sql_dir())][:1]
+['stg_articles']
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from jjj_etl.errors import DataTestError
+from jjj_etl.runner._checks import DataTest, TestResult, run_tests, sql_tests, yaml_tests
+from jjj_etl.runner._dag import Model, discover, table_refs
+from jjj_etl.runner._execute import build_model, load_seeds
+
+__all__ = [
+    "BuildResult",
+    "DataTest",
+    "Model",
+    "TestResult",
+    "build",
+    "check",
+    "default_sql_dir",
+    "discover",
+    "mart_names",
+    "sql_checksum",
+    "table_refs",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """Models built (name → seconds) and seed row counts."""
+
+    timings: tuple[tuple[str, float], ...]
+    seeds: tuple[tuple[str, int], ...]
+
+
+def default_sql_dir() -> Path:
+    """``sql/`` shipped in the wheel, else the checkout's ``sql/``."""
+    packaged = Path(__file__).resolve().parent.parent / "_sql"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "sql"
+
+
+def mart_names(sql_dir: Path) -> list[str]:
+    """Names of the models in ``sql/marts`` (what is versioned and exported)."""
+    return [m.name for m in discover(sql_dir) if m.layer == "marts"]
+
+
+def sql_checksum(sql_dir: Path, pattern: str = "**/*.sql") -> str:
+    """sha256 over the files matched under ``sql_dir`` (names and bytes), stable order."""
+    digest = hashlib.sha256()
+    for path in sorted(sql_dir.glob(pattern)):
+        digest.update(str(path.relative_to(sql_dir)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> BuildResult:
+    """Load seeds and build every model in dependency order.
+
+    Raises BuildError naming the model file on the first SQL error.
+    """
+    seeds = load_seeds(con, sql_dir)
+    timings = [(m.name, build_model(con, m)) for m in discover(sql_dir)]
+    return BuildResult(tuple(timings), tuple(sorted(seeds.items())))
+
+
+def check(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[TestResult]:
+    """Run all data tests; raise DataTestError when a blocking one fails.
+
+    Returns every result (warnings included) when nothing blocks.
+    """
+    tests: list[DataTest] = [*yaml_tests(sql_dir), *sql_tests(sql_dir)]
+    results = run_tests(con, tests)
+    blocking = {r.name: list(r.rows) for r in results if r.severity == "error" and not r.passed}
+    if blocking:
+        raise DataTestError(blocking)
+    return results

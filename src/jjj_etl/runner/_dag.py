@@ -1,0 +1,75 @@
+"""Find the SQL models and order them by the tables they reference (parsed with sqlglot)."""
+
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+from jjj_etl.errors import BuildError
+
+LAYERS = ("staging", "intermediate", "marts")
+MATERIALIZATION = {"staging": "view", "intermediate": "table", "marts": "table"}
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """One ``sql/<layer>/<name>.sql`` file: a SELECT that becomes ``main.<name>``."""
+
+    name: str
+    layer: str
+    path: Path
+    sql: str
+    refs: frozenset[str]
+
+    @property
+    def materialization(self) -> str:
+        """``view`` for staging models, ``table`` otherwise."""
+        return MATERIALIZATION[self.layer]
+
+
+def table_refs(sql: str, where: str = "<sql>") -> frozenset[str]:
+    """Names of the tables a SELECT reads (CTE names excluded), schema-qualified when given.
+
+    >>> sorted(table_refs("with a as (select * from stg_x) select * from a join seeds.r using (k)"))
+    ['seeds.r', 'stg_x']
+    """
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise BuildError(where, f"cannot parse SQL: {exc}") from exc
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    refs: set[str] = set()
+    for table in tree.find_all(exp.Table):
+        name = table.name
+        if not name or (not table.db and name in ctes):
+            continue
+        refs.add(f"{table.db}.{name}" if table.db else name)
+    return frozenset(refs)
+
+
+def discover(sql_dir: Path) -> list[Model]:
+    """All models under ``sql_dir``, in an order where every model follows what it reads.
+
+    Raises BuildError on a duplicate model name, a parse error or a reference cycle.
+    """
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            name = path.stem
+            if name in models:
+                raise BuildError(str(path), f"model name {name!r} is also {models[name].path}")
+            sql = path.read_text(encoding="utf-8")
+            models[name] = Model(name, layer, path, sql, table_refs(sql, str(path)))
+    graph = {
+        name: {r.removeprefix("main.") for r in m.refs} & models.keys()
+        for name, m in models.items()
+    }
+    try:
+        order = list(graphlib.TopologicalSorter(graph).static_order())
+    except graphlib.CycleError as exc:
+        raise BuildError(str(sql_dir), f"models reference each other in a cycle: {exc.args[1]}") from exc
+    return [models[n] for n in order]

@@ -1,0 +1,48 @@
+"""Load seeds and build every model, in dependency order, on one connection."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from jjj_etl.errors import BuildError
+from jjj_etl.runner._dag import Model
+
+
+def load_seeds(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> dict[str, int]:
+    """Each ``sql/seeds/<name>.csv`` becomes table ``seeds.<name>``; returns row counts."""
+    con.execute("create schema if not exists seeds")
+    counts: dict[str, int] = {}
+    for csv in sorted((sql_dir / "seeds").glob("*.csv")):
+        try:
+            con.execute(
+                f"create or replace table seeds.{csv.stem} as "
+                "select * from read_csv(?, header = true, auto_detect = true, all_varchar = false)",
+                [str(csv)],
+            )
+            row = con.execute(f"select count(*) from seeds.{csv.stem}").fetchone()
+        except duckdb.Error as exc:
+            raise BuildError(str(csv), str(exc)) from exc
+        counts[csv.stem] = int(row[0]) if row else 0
+    return counts
+
+
+def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
+    """Create or replace ``main.<model>``; returns seconds taken.
+
+    Raises BuildError naming the model file and DuckDB's message.
+    """
+    body = model.sql.strip().rstrip(";")
+    started = time.perf_counter()
+    try:
+        if model.materialization == "view":
+            con.execute(f"drop table if exists main.{model.name}")
+            con.execute(f"create or replace view main.{model.name} as {body}")
+        else:
+            con.execute(f"drop view if exists main.{model.name}")
+            con.execute(f"create or replace table main.{model.name} as {body}")
+    except duckdb.Error as exc:
+        raise BuildError(str(model.path), str(exc).strip()) from exc
+    return time.perf_counter() - started

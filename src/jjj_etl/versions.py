@@ -1,0 +1,202 @@
+"""Warehouse versions: commit one per successful run, list them, read any past one, diff two.
+
+History is kept per mart in ``history.<mart>``: every row ever published, with
+``_valid_from`` (the version it appeared in) and ``_valid_to`` (the version that replaced
+or removed it, null while current).  ``observations_as_of(N)`` and friends are table
+macros over those tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from jjj_etl import __version__
+from jjj_etl.errors import UsageError
+from jjj_etl.runner import mart_names, sql_checksum
+
+HIDDEN = ("_row_hash", "_valid_from", "_valid_to")
+DIFF_KEYS = {"fct_observations": ("observation_id",), "mart_indicator_series": ("indicator", "region", "period")}
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """The outcome of :func:`commit_version`: a new version, or None when nothing changed."""
+
+    version_id: int | None
+    fingerprint: str
+    row_counts: dict[str, int]
+
+
+def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The newest committed version id, or None on an empty warehouse."""
+    row = con.execute("select max(version_id) from meta.versions").fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+def input_fingerprint(con: duckdb.DuckDBPyConnection, sql_dir: Path, parser_version: str) -> str:
+    """What a version is made of: staged article contents, the SQL, the seeds, the parser."""
+    digest = hashlib.sha256()
+    for aid, sha in con.execute(
+        "select article_id, content_sha256 from staging.articles order by article_id"
+    ).fetchall():
+        digest.update(f"{aid}:{sha}\n".encode())
+    digest.update(sql_checksum(sql_dir, "**/*.sql").encode())
+    digest.update(sql_checksum(sql_dir, "**/*.csv").encode())
+    digest.update(sql_checksum(sql_dir, "**/*.yml").encode())
+    digest.update(parser_version.encode())
+    return digest.hexdigest()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    return [
+        (str(r[0]), str(r[1]))
+        for r in con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+
+
+def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> None:
+    cols = _columns(con, "main", mart)
+    con.execute(
+        f"create table if not exists history.{mart} as select *, "
+        "''::varchar as _row_hash, 0::integer as _valid_from, 0::integer as _valid_to "
+        f"from main.{mart} limit 0"
+    )
+    known = {c for c, _ in _columns(con, "history", mart)}
+    for name, dtype in cols:
+        if name not in known:
+            con.execute(f'alter table history.{mart} add column "{name}" {dtype}')
+    con.execute(
+        f"create or replace temp table _cur as select *, md5(cast(m as varchar)) as _row_hash "
+        f"from main.{mart} as m"
+    )
+    con.execute(
+        f"update history.{mart} set _valid_to = ? where _valid_to is null "
+        "and _row_hash not in (select _row_hash from _cur)",
+        [version],
+    )
+    con.execute(
+        f"insert into history.{mart} by name select *, ?::integer as _valid_from, "
+        "null::integer as _valid_to from _cur where _row_hash not in "
+        f"(select _row_hash from history.{mart} where _valid_to is null)",
+        [version],
+    )
+    con.execute("drop table _cur")
+
+
+def _define_macros(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:
+    for mart in marts:
+        short = mart.removeprefix("fct_").removeprefix("mart_")
+        con.execute(
+            f"create or replace macro main.{short}_as_of(v) as table "
+            f"select * exclude (_row_hash, _valid_from, _valid_to) from history.{mart} "
+            "where _valid_from <= v and (_valid_to is null or _valid_to > v)"
+        )
+
+
+def commit_version(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    run_id: str,
+    started_at: datetime,
+    sql_dir: Path,
+    parser_version: str,
+    warnings: list[dict[str, Any]],
+) -> Committed:
+    """Record a new version (history rows, meta.versions) unless the inputs are unchanged."""
+    fingerprint = input_fingerprint(con, sql_dir, parser_version)
+    marts = mart_names(sql_dir)
+    counts = {
+        m: int(r[0]) if (r := con.execute(f"select count(*) from main.{m}").fetchone()) else 0
+        for m in marts
+    }
+    last = con.execute(
+        "select input_fingerprint from meta.versions order by version_id desc limit 1"
+    ).fetchone()
+    if last is not None and last[0] == fingerprint:
+        return Committed(None, fingerprint, counts)
+    version = (current_version(con) or 0) + 1
+    for mart in marts:
+        _record_history(con, mart, version)
+    _define_macros(con, marts)
+    hashes = [r[0] for r in con.execute(
+        "select distinct content_sha256 from staging.articles order by 1").fetchall()]
+    con.execute(
+        "insert into meta.versions values (?, ?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            version, run_id, started_at, datetime.now(UTC), __version__, parser_version,
+            sql_checksum(sql_dir, "**/*.sql"), sql_checksum(sql_dir, "seeds/*.csv"),
+            fingerprint, hashes, json.dumps(counts), json.dumps(warnings, default=str),
+        ],
+    )
+    return Committed(version, fingerprint, counts)
+
+
+def list_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every version, newest first, with its row counts and warning count."""
+    rel = con.sql(
+        "select version_id, started_at, finished_at, status, code_version, run_id, "
+        "row_counts, json_array_length(warnings) as n_warnings "
+        "from meta.versions order by version_id desc"
+    )
+    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
+def as_of_sql(con: duckdb.DuckDBPyConnection, mart: str, version: int, catalog: str = "") -> str:
+    """A SELECT giving ``mart`` exactly as it was in ``version``."""
+    prefix = f"{catalog}." if catalog else ""
+    return (
+        f"select * exclude (_row_hash, _valid_from, _valid_to) from {prefix}history.{mart} "
+        f"where _valid_from <= {int(version)} and (_valid_to is null or _valid_to > {int(version)})"
+    )
+
+
+def check_version(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Raise UsageError unless ``version`` was committed."""
+    row = con.execute("select count(*) from meta.versions where version_id = ?", [version]).fetchone()
+    if not row or not row[0]:
+        have = current_version(con)
+        raise UsageError(f"no version {version} (versions run 1..{have or 0})")
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """Rows of one table added, removed and changed between two versions."""
+
+    table: str
+    added: list[dict[str, Any]]
+    removed: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+
+
+def diff(con: duckdb.DuckDBPyConnection, a: int, b: int, table: str = "fct_observations") -> Diff:
+    """What changed in ``table`` between versions ``a`` and ``b`` (by the table's key)."""
+    check_version(con, a)
+    check_version(con, b)
+    keys = DIFF_KEYS.get(table)
+    if keys is None:
+        raise UsageError(f"diff supports {', '.join(sorted(DIFF_KEYS))}, not {table!r}")
+    on = " and ".join(f"x.{k} is not distinct from y.{k}" for k in keys)
+    cte = f"with x as ({as_of_sql(con, table, a)}), y as ({as_of_sql(con, table, b)}) "
+
+    def rows(sql: str) -> list[dict[str, Any]]:
+        rel = con.sql(cte + sql)
+        return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+
+    added = rows(f"select y.* from y anti join x on {on}")
+    removed = rows(f"select x.* from x anti join y on {on}")
+    changed = rows(
+        f"select {', '.join('y.' + k for k in keys)}, x.value as old_value, y.value as new_value, "
+        f"y.unit from x join y on {on} where x.value is distinct from y.value"
+    )
+    return Diff(table, added, removed, changed)

@@ -1,0 +1,173 @@
+"""The only place that opens DuckDB.
+
+Concurrency model (see README, "Readers and writers"): DuckDB allows one read-write
+process *or* many read-only processes per file.  So a run never writes the published
+file in place:
+
+1. take an exclusive writer lock (``.jjj.lock``, ``flock``), waiting up to a timeout;
+2. copy ``jjj.duckdb`` to a private working file and do all the work there;
+3. on success, checkpoint, close, fsync and ``os.replace`` the working file over
+   ``jjj.duckdb`` — one atomic rename; on any failure (or SIGKILL) the working file is
+   simply abandoned and removed by the next writer.
+
+Readers (``jjj-etl query``, BI tools, a DuckDB shell opened read-only) therefore keep
+reading the previous version for as long as they like and never block a run; a reader
+that opened the file before the rename keeps the old inode until it reconnects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from jjj_etl.errors import RunError, UsageError, WarehouseLockedError
+
+DB_NAME = "jjj.duckdb"
+LOCK_NAME = ".jjj.lock"
+WORK_PREFIX = ".jjj.work-"
+
+
+@dataclass(frozen=True, slots=True)
+class WarehousePaths:
+    """Where one warehouse keeps its files."""
+
+    root: Path
+
+    @property
+    def db(self) -> Path:
+        """The published DuckDB file."""
+        return self.root / DB_NAME
+
+    @property
+    def raw(self) -> Path:
+        """The raw archive of every fetched body."""
+        return self.root / "raw"
+
+    @property
+    def exports(self) -> Path:
+        """Parquet exports, one folder per version plus ``latest``."""
+        return self.root / "exports"
+
+    @property
+    def lock(self) -> Path:
+        """The writer lock file."""
+        return self.root / LOCK_NAME
+
+
+def paths(root: str | Path | None = None) -> WarehousePaths:
+    """Warehouse paths under ``root`` (default ``./warehouse``), created if missing."""
+    p = Path(root) if root is not None else Path("warehouse")
+    p.mkdir(parents=True, exist_ok=True)
+    return WarehousePaths(p.resolve())
+
+
+@contextlib.contextmanager
+def writer_lock(wp: WarehousePaths, timeout: float = 60.0) -> Iterator[None]:
+    """Hold the single-writer lock; raise WarehouseLockedError after ``timeout`` seconds."""
+    fd = os.open(wp.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = wp.lock.read_text().strip() or "another process"
+                    raise WarehouseLockedError(
+                        f"warehouse {wp.root} is being written by {holder}; gave up after "
+                        f"{timeout:.0f} s (set --lock-timeout to wait longer)"
+                    ) from None
+                time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+        os.ftruncate(fd, 0)
+        os.write(fd, f"pid {os.getpid()}".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _remove_stale_work_files(wp: WarehousePaths) -> None:
+    """Working files left by killed runs (we hold the lock, so none is live)."""
+    for stale in wp.root.glob(WORK_PREFIX + "*"):
+        stale.unlink(missing_ok=True)
+
+
+def begin_work(wp: WarehousePaths) -> Path:
+    """Copy the published file to a private working file (hold the writer lock first)."""
+    _remove_stale_work_files(wp)
+    work = wp.root / f"{WORK_PREFIX}{os.getpid()}.duckdb"
+    if wp.db.exists():
+        shutil.copyfile(wp.db, work)
+    else:
+        work.unlink(missing_ok=True)
+    try:
+        duckdb.connect(str(work)).close()
+    except duckdb.Error as exc:
+        discard_work(work)
+        raise RunError(f"cannot open a working copy of {wp.db}: {exc}") from exc
+    return work
+
+
+def publish_work(wp: WarehousePaths, work: Path) -> None:
+    """Checkpoint the working file and rename it over the published one, atomically."""
+    with duckdb.connect(str(work)) as con:
+        con.execute("checkpoint")
+    _fsync(work)
+    os.replace(work, wp.db)
+    _fsync(wp.root)
+
+
+def discard_work(work: Path) -> None:
+    """Remove a working file and its WAL."""
+    work.unlink(missing_ok=True)
+    Path(str(work) + ".wal").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def write_session(
+    wp: WarehousePaths, lock_timeout: float = 60.0
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a private copy, published atomically on clean exit.
+
+    Raises WarehouseLockedError when another writer holds the lock past the timeout.
+    """
+    with writer_lock(wp, lock_timeout):
+        work = begin_work(wp)
+        con = duckdb.connect(str(work))
+        try:
+            yield con
+        except BaseException:
+            con.close()
+            discard_work(work)
+            raise
+        con.close()
+        publish_work(wp, work)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_connection(wp: WarehousePaths) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse.
+
+    Raises UsageError when there is no warehouse yet.
+    """
+    if not wp.db.exists():
+        raise UsageError(f"no warehouse at {wp.db}: run `jjj-etl run` first")
+    try:
+        return duckdb.connect(str(wp.db), read_only=True)
+    except duckdb.Error as exc:
+        raise RunError(f"cannot open {wp.db} read-only: {exc}") from exc
