@@ -64,7 +64,7 @@ class RawArchive:
         try:
             with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
                 gz.write(data)
-            os.replace(tmp, target)
+            tmp.replace(target)
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()

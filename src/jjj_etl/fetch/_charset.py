@@ -3,8 +3,8 @@
 GBK and GB2312 labels are read as GB18030 (a strict superset, and what such pages really
 use).  A declared charset is only trusted when the bytes decode under it without error; a
 single-byte "server default" label (ISO-8859-1, ASCII, windows-1252) yields to a ``<meta>``
-declaration, and valid multi-byte UTF-8 is read as UTF-8 whatever the label says.  Nothing here raises: the last resort is UTF-8 with
-replacement characters.
+declaration, and valid multi-byte UTF-8 is read as UTF-8 whatever the label says.  Nothing
+here raises: the last resort is UTF-8 with replacement characters.
 """
 
 from __future__ import annotations
@@ -118,18 +118,18 @@ def decode_html(data: bytes, header_charset: str | None = None) -> tuple[str, st
         return bom
     header = normalize_charset(header_charset)
     meta = _meta_charset(data)
-    if data.isascii():
-        charset = next((c for c in (header, meta) if _try(data, c) is not None), "utf-8")
-        return data.decode(charset), charset
+    if data.isascii():  # any ASCII-compatible label reads it the same; report the label
+        label = next((c for c in (header, meta) if c and not c.startswith("utf-")), None)
+        return data.decode("ascii"), label or "utf-8"
     utf8 = _try(data, "utf-8")
     if utf8 is not None:  # non-ASCII bytes that are valid UTF-8 are UTF-8, whatever the label
         return utf8, "utf-8"
     # a server default single-byte label loses to the page's own declaration
     candidates = [meta, header] if header in _WEAK else [header, meta]
     candidates.append(_detect(data))
-    for charset in candidates:
-        text = _try(data, charset)
-        if text is not None and charset is not None:
-            return text, charset
+    for candidate in candidates:
+        text = _try(data, candidate)
+        if text is not None and candidate is not None:
+            return text, candidate
     fallback = header or meta or "utf-8"
     return data.decode(fallback, errors="replace"), fallback

@@ -115,29 +115,33 @@ class FileTransport(httpx.AsyncBaseTransport):
             return None
         return path / "index.html" if path.is_dir() else path
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Answer one request from the file system."""
-        if request.method not in ("GET", "HEAD"):
-            return httpx.Response(405, headers={"Allow": "GET, HEAD"}, request=request)
-        if request.url.host not in ("", "localhost"):
-            return httpx.Response(404, request=request)
-        path = self._locate(request.url)
+    def _open(self, request: httpx.Request) -> tuple[Path, BinaryIO] | httpx.Response:
+        """The file to serve, opened, or the error response."""
+        path = self._locate(request.url) if request.url.host in ("", "localhost") else None
         if path is None:
             return httpx.Response(403, request=request)
         try:
-            fh = path.open("rb")
-            st = os.fstat(fh.fileno())
+            return path, path.open("rb")
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return httpx.Response(404, request=request)
         except PermissionError:
             return httpx.Response(403, request=request)
-        headers = {
-            "ETag": _etag(st),
-            "Last-Modified": formatdate(st.st_mtime, usegmt=True),
-        }
-        if _not_modified(request, st) or request.method == "HEAD":
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request from the file system."""
+        if request.method not in ("GET", "HEAD"):
+            return httpx.Response(405, headers={"Allow": "GET, HEAD"}, request=request)
+        opened = self._open(request)
+        if isinstance(opened, httpx.Response):
+            return opened
+        path, fh = opened
+        st = os.fstat(fh.fileno())
+        headers = {"ETag": _etag(st), "Last-Modified": formatdate(st.st_mtime, usegmt=True)}
+        if _not_modified(request, st):
             fh.close()
-            status = 304 if _not_modified(request, st) else 200
-            return httpx.Response(status, headers=headers, request=request)
+            return httpx.Response(304, headers=headers, request=request)
         headers |= {"Content-Type": _content_type(path), "Content-Length": str(st.st_size)}
+        if request.method == "HEAD":
+            fh.close()
+            return httpx.Response(200, headers=headers, request=request)
         return httpx.Response(200, headers=headers, stream=_FileStream(fh), request=request)

@@ -28,13 +28,13 @@ import httpx
 
 from jjj_etl.errors import FetchError
 
-__all__ = ["BodyTooLarge", "PoliteTransport", "RetryPolicy", "parse_retry_after", "read_body"]
+__all__ = ["BodyTooLargeError", "PoliteTransport", "RetryPolicy", "parse_retry_after", "read_body"]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 _RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
 
-class BodyTooLarge(FetchError):
+class BodyTooLargeError(FetchError):
     """A response body went past the byte cap."""
 
     def __init__(self, limit: int, status: int = 200) -> None:
@@ -60,7 +60,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """The wait before retry number ``attempt + 1`` when the server gave no Retry-After."""
-        return min(self.max_backoff, self.backoff_base * 2**attempt) + rng.uniform(
+        return min(self.max_backoff, self.backoff_base * 2.0**attempt) + rng.uniform(
             0, self.backoff_base
         )
 
@@ -110,7 +110,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
 
     ``requests_per_second=None`` disables rate limiting (local files).  The returned
     response carries its raw body in memory (at most ``max_raw_bytes``); a larger body
-    raises :class:`BodyTooLarge`.  Transport errors left after the retries propagate.
+    raises :class:`BodyTooLargeError`.  Transport errors left after the retries propagate.
 
     >>> import asyncio
     >>> mock = httpx.MockTransport(lambda request: httpx.Response(200, text="ok"))
@@ -138,7 +138,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         self.retry = retry or RetryPolicy()
         self.max_raw_bytes = max_raw_bytes
         self.attempt_timeout = attempt_timeout
-        self.rng = rng or random.Random()
+        self.rng = rng or random.Random()  # noqa: S311 -- jitter, not cryptography
         self._hosts: dict[str, _Host] = {}
         self.waits: list[float] = []  # every retry wait taken, for logs and tests
 
@@ -199,20 +199,20 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_raw_bytes:
-                raise BodyTooLarge(self.max_raw_bytes, response.status_code)
+                raise BodyTooLargeError(self.max_raw_bytes, response.status_code)
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.stream:  # type: ignore[union-attr]
                 size += len(chunk)
                 if size > self.max_raw_bytes:
-                    raise BodyTooLarge(self.max_raw_bytes, response.status_code)
+                    raise BodyTooLargeError(self.max_raw_bytes, response.status_code)
                 chunks.append(chunk)
         finally:
             await response.aclose()
         return httpx.Response(
             response.status_code,
             headers=response.headers,
-            content=b"".join(chunks),
+            stream=httpx.ByteStream(b"".join(chunks)),
             request=request,
             extensions=response.extensions,
         )
@@ -236,12 +236,14 @@ class _Inflater:
     def _keep(self, out: bytes) -> None:
         self.size += len(out)
         if self.size > self.limit:
-            raise BodyTooLarge(self.limit, self.status)
+            raise BodyTooLargeError(self.limit, self.status)
         self.parts.append(out)
 
     def feed(self, data: bytes) -> None:
         if self._deflate and self._z is None:  # zlib-wrapped (RFC) or raw deflate (IIS)
-            zlib_header = len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            zlib_header = (
+                len(data) > 1 and data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            )
             self._z = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
         if self._z is None:
             self._keep(data)
@@ -259,7 +261,7 @@ class _Inflater:
 async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
     """Read and decompress a streamed response, stopping once it passes ``max_bytes``.
 
-    Supports ``gzip``, ``deflate`` and identity.  Raises :class:`BodyTooLarge` past the
+    Supports ``gzip``, ``deflate`` and identity.  Raises :class:`BodyTooLargeError` past the
     cap and :class:`FetchError` for a corrupt or unsupported encoding.
     """
     encoding = response.headers.get("content-encoding", "").strip().lower()

@@ -29,6 +29,19 @@ def load_seeds(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> dict[str, int]:
     return counts
 
 
+def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    """A model that changed materialization: drop the old view or table first."""
+    is_view = con.execute(
+        "select count(*) from duckdb_views() where schema_name = 'main' and view_name = ?",
+        [model.name],
+    ).fetchone()
+    if model.materialization == "view":
+        if not (is_view and is_view[0]):
+            con.execute(f"drop table if exists main.{model.name}")
+    elif is_view and is_view[0]:
+        con.execute(f"drop view main.{model.name}")
+
+
 def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
     """Create or replace ``main.<model>``; returns seconds taken.
 
@@ -37,12 +50,9 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
     body = model.sql.strip().rstrip(";")
     started = time.perf_counter()
     try:
-        if model.materialization == "view":
-            con.execute(f"drop table if exists main.{model.name}")
-            con.execute(f"create or replace view main.{model.name} as {body}")
-        else:
-            con.execute(f"drop view if exists main.{model.name}")
-            con.execute(f"create or replace table main.{model.name} as {body}")
+        _drop_other_kind(con, model)
+        kind = "view" if model.materialization == "view" else "table"
+        con.execute(f"create or replace {kind} main.{model.name} as {body}")
     except duckdb.Error as exc:
         raise BuildError(str(model.path), str(exc).strip()) from exc
     return time.perf_counter() - started

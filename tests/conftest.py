@@ -1,0 +1,30 @@
+"""Shared fixtures: a fresh warehouse folder, literal staged rows, the sample site."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_SITE = REPO / "src" / "jjj_etl" / "samples" / "site"
+
+
+@pytest.fixture
+def fresh_warehouse(tmp_path: Path) -> Iterator[Path]:
+    """An empty warehouse folder (no DuckDB file yet)."""
+    root = tmp_path / "warehouse"
+    root.mkdir()
+    yield root
+
+
+@pytest.fixture
+def sample_site() -> Path:
+    """The bundled sample site folder."""
+    if not (SAMPLE_SITE / "index.html").exists():
+        pytest.fail(f"sample site missing at {SAMPLE_SITE}")
+    return SAMPLE_SITE
