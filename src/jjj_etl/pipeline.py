@@ -138,10 +138,13 @@ def parse_batch(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> list[
         except KeyError:
             out.append(ParsedPage(job.url, job.content_sha256, None, skipped="missing-from-archive"))
             continue
-        out.append(
-            parse_article(raw, job.url, job.source, keywords=job.keywords,
-                          header_charset=job.charset, lang=job.lang)
-        )
+        try:
+            page = parse_article(raw, job.url, job.source, keywords=job.keywords,
+                                 header_charset=job.charset, lang=job.lang)
+        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
+            page = ParsedPage(job.url, job.content_sha256, None,
+                              skipped=f"parse-error: {type(exc).__name__}: {exc}")
+        out.append(page)
     return out
 
 

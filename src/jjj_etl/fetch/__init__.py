@@ -267,7 +267,13 @@ class _Crawl:
         except BodyTooLargeError as exc:
             return self._page(url, current, exc.status, skipped="too-large", error=str(exc))
         except (httpx.HTTPError, FetchError) as exc:
-            return self._page(url, current, 0, error=f"{type(exc).__name__}: {exc}")
+            return self._page(url, current, 0, error=self._describe(exc))
+
+    def _describe(self, exc: Exception) -> str:
+        detail = str(exc)
+        if isinstance(exc, httpx.TimeoutException) and not detail:
+            detail = f"no response within {self.source.timeout_seconds} s"
+        return f"{type(exc).__name__}: {detail or 'no details'}"
 
     async def _complete(self, url: str, final: str, response: httpx.Response) -> FetchedPage:
         """Record a final (non-redirect) response; archive a 200 body."""

@@ -185,7 +185,10 @@ def _body_of(soup: BeautifulSoup) -> str:
     for tag in body.find_all(_DROP_TAGS):
         tag.decompose()
     for tag in body.find_all(True, attrs={"class": _CHROME_HINT}):
-        if tag.name not in ("p", "body", "html") and not _BODY_HINT.search(" ".join(tag["class"])):
+        if tag.decomposed or tag.name in ("p", "body", "html"):
+            continue
+        classes = " ".join(tag.get("class") or [])
+        if not _BODY_HINT.search(classes):
             tag.decompose()
     candidates = [t for t in body.find_all(["div", "article", "section", "td", "main"]) if t]
     candidates.append(body)

@@ -1,0 +1,174 @@
+"""Words around a number that say how to read it: comparator, kind, sign.
+
+``before`` is the text of the clause up to the number (from the previous figure on,
+for the "near" window), ``after`` the text from the number to the end of its clause.
+"""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+
+_COMPARATORS: tuple[tuple[str, str], ...] = (
+    (r"no\s+more\s+than|not\s+more\s+than|at\s+most|a\s+maximum\s+of|up\s+to|至多|最多|不超过", "<="),
+    (r"at\s+least|no\s+less\s+than|not\s+less\s+than|a\s+minimum\s+of|不少于|不低于|至少", ">="),
+    (
+        r"more\s+than|over|above|exceed(?:ed|ing|s)?|in\s+excess\s+of|upwards\s+of|surpass(?:ed|ing)?"
+        r"|top(?:ped|ping)|beyond|超过了?|超出|逾|超|突破了?|多于|高于|上",
+        ">",
+    ),
+    (r"less\s+than|fewer\s+than|under|below|不到|不足|少于|低于|未达", "<"),
+    (
+        r"about|around|nearly|almost|approximately|roughly|some|close\s+to|an\s+estimated"
+        r"|approaching|约合|大约|约|将近|接近|近",
+        "~",
+    ),
+)
+_COMPARATOR_BEFORE = tuple(
+    (re.compile(rf"(?:(?<![A-Za-z])(?:{p}))\s*(?:了|达)?\s*$", _I), c) for p, c in _COMPARATORS
+)
+_COMPARATOR_AFTER: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^\s*(?:以上|多|余)", _I), ">"),
+    (re.compile(r"^\s*(?:or\s+more|and\s+above|or\s+above|-plus\b)", _I), ">="),
+    (re.compile(r"^\s*(?:左右|上下)", _I), "~"),
+    (re.compile(r"^\s*(?:以内|or\s+less|or\s+fewer)", _I), "<="),
+    (re.compile(r"^\s*以下", _I), "<"),
+)
+
+_UP = (
+    r"up|rose|rise|rises|rising|risen|grew|grow|grows|growing|grown|increased|increases|increase"
+    r"|increasing|gained|gains|jumped|jumps|surged|surges|climbed|climbs|expanded|expands|advanced"
+    r"|soared|edged\s+up|went\s+up|picked\s+up|growth|boosted|raised"
+    r"|同比增长|同比增加|同比提高|同比上升|增长(?![极点])|增加(?!值)|上升|提高|提升|上涨|增幅|涨幅|增速|增长率|同比|环比|多增|扩大"
+)
+_DOWN = (
+    r"down|fell|fall|falls|falling|fallen|dropped|drop|drops|declined|declines|decline|declining"
+    r"|decreased|decreases|decrease|contracted|contracts|shrank|shrunk|shrinks|slipped|slid|dipped"
+    r"|plunged|slumped|lowered|cut|reduced"
+    r"|同比下降|同比减少|下降|减少|回落|下滑|降低|下跌|降幅|缩减|萎缩|缩小|少增"
+)
+_CHANGE_NEAR = re.compile(
+    rf"(?:(?<![A-Za-z])(?P<up>{_UP})|(?<![A-Za-z])(?P<down>{_DOWN}))(?![A-Za-z])"
+    r"(?:\s*(?:by|of|了|达|为|幅度为|year[- ]on[- ]year|an?|some|an\s+estimated))*",
+    _I,
+)
+_TO_LEVEL = re.compile(
+    r"(?:(?<![A-Za-z])(?:to|at|from|reach(?:ed|ing)?|hit|totall?ed|stood\s+at)"
+    r"|至|到|由|从|达到?|为|升至|降至)\s*(?:the\s+|a\s+)?$",
+    _I,
+)
+_CHANGE_AFTER = re.compile(
+    r"^\s*(?:(?P<yoy>year[- ]on[- ]year|y/y|yoy|on\s+a\s+yearly\s+basis|from\s+a\s+year"
+    r"|over\s+(?:the\s+)?(?:same\s+period|previous\s+year|last\s+year)|compared\s+with\s+(?:a\s+year|last|the\s+same|20\d\d))"
+    r"|(?P<up>(?:year-on-year\s+)?(?:increase|rise|growth|jump|gain|hike|surge)s?)"
+    r"|(?P<down>(?:year-on-year\s+)?(?:decline|decrease|drop|fall|reduction|contraction)s?))",
+    _I,
+)
+_DIFF_BEFORE = re.compile(r"(?:高出|高于|超出|多出|领先|低于|比全国|比全市)[^，,。；;]*$")
+_DIFF_AFTER = re.compile(
+    r"^\s*(?P<dir>higher|lower|above|below|more|less)(?:\s+than)?\s+(?P<what>[^,;.]*)", _I
+)
+_RATE_NEAR = re.compile(
+    r"年均|年平均|average\s+annual|annual\s+average|annually|compound\s+annual|CAGR"
+    r"|a\s+year\s+on\s+average|per\s+year|each\s+year",
+    _I,
+)
+_SHARE = re.compile(
+    r"account(?:s|ed|ing)?\s+for|share\s+of|proportion|make\s+up|makes\s+up|made\s+up|占比?|比重"
+    r"|占有率|份额|percent\s+of\s+the|%\s+of",
+    _I,
+)
+_SHARE_AFTER = re.compile(
+    r"^\s*of\s+(?:the\s+)?(?:total|all|country|nation|national|whole|region|city|its|their|global"
+    r"|\w+['’]s\s+total)",
+    _I,
+)
+_CUMULATIVE = re.compile(
+    r"cumulative(?:ly)?|accumulated|accumulative|累计|累积|总计|so\s+far|to\s+date|迄今", _I
+)
+_TOTAL_SINCE = re.compile(r"(?:in\s+total|a\s+total\s+of|total|共计|共|总共|合计)", _I)
+_SINCE = re.compile(r"\bsince\b|以来|至今", _I)
+_RATE_SUBJECT = re.compile(
+    r"intensity|ratio|(?<!growth\s)\brate\b|强度|(?<!增长)(?<!增)(?<!速)率|比率", _I
+)
+
+
+def comparator(before: str, after: str) -> str:
+    """The comparator from the words right before (or after) a number."""
+    for rx, comp in _COMPARATOR_BEFORE:
+        if rx.search(before):
+            return comp
+    for rx, comp in _COMPARATOR_AFTER:
+        if rx.search(after):
+            return comp
+    return "="
+
+
+def strip_comparator(before: str) -> str:
+    """``before`` without a trailing comparator phrase."""
+    for rx, _ in _COMPARATOR_BEFORE:
+        m = rx.search(before)
+        if m:
+            return before[: m.start()]
+    return before
+
+
+def _difference(near: str, after: str, unit: str) -> int:
+    """+1/-1 when the number is a gap to some reference ("1.6 points higher than ..."), else 0."""
+    if unit not in {"pp", "%", "times"}:
+        return 0
+    m = _DIFF_AFTER.match(after)
+    if m and not re.search(r"year|period|earlier|ago|20\d\d|month", m["what"], _I):
+        return -1 if m["dir"].lower() in {"lower", "below", "less"} else 1
+    d = _DIFF_BEFORE.search(near)
+    if d and unit == "pp":
+        return -1 if d.group().startswith("低于") else 1
+    return 0
+
+
+_PHRASAL_UP = re.compile(
+    r"\b(?:set|sets|setting|made|make|makes|making|sign|signed|signing|open|opened|opening"
+    r"|build|built|building|take|took|taken|takes|come|came|end|ended|line|lined|show|showed"
+    r"|turn|turned|shore|shored|add|adds|added)\s+up\b",
+    _I,
+)
+
+
+def _change(near: str, after: str) -> int:
+    """+1/-1 when the number is a change (up/down), else 0."""
+    near = _PHRASAL_UP.sub(lambda m: " " * len(m.group()), near)
+    hits = list(_CHANGE_NEAR.finditer(near))
+    if hits and hits[-1].end() >= len(near.rstrip()):
+        return -1 if hits[-1]["down"] else 1
+    if _TO_LEVEL.search(near):
+        return 0
+    if hits:
+        return -1 if hits[-1]["down"] else 1
+    m = _CHANGE_AFTER.match(after)
+    if m:
+        return -1 if m["down"] or re.search(rf"\b(?:{_DOWN})\b", near, _I) else 1
+    return 0
+
+
+def kind_and_sign(
+    near: str, clause_before: str, after: str, unit: str, sentence: str
+) -> tuple[str, int]:
+    """``(kind, sign)`` for a number given its context; sign is -1 for falls."""
+    diff = _difference(near, after, unit)
+    if diff:
+        return "difference", diff
+    if _RATE_NEAR.search(near) and unit in {"%", "pp", "times"}:
+        return "rate", 1
+    change = _change(near, after)
+    if change:
+        return "change", change
+    if unit == "%" and (_SHARE.search(clause_before) or _SHARE_AFTER.match(after)):
+        return "share", 1
+    if _CUMULATIVE.search(clause_before) or (
+        _TOTAL_SINCE.search(clause_before) and _SINCE.search(sentence)
+    ):
+        return "cumulative", 1
+    if unit in {"%", ""} and _RATE_SUBJECT.search(clause_before):
+        return "rate", 1
+    return "level", 1
