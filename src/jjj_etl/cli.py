@@ -37,6 +37,9 @@ WarehouseOpt = Annotated[
     typer.Option("--warehouse", "-w", help="Warehouse folder (default: ./warehouse)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+LockTimeoutOpt = Annotated[
+    float, typer.Option("--lock-timeout", help="Seconds to wait for another writer.")
+]
 
 
 def _table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
@@ -64,9 +67,7 @@ def run(
         list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore validators; re-parse all.")] = False,
-    lock_timeout: Annotated[
-        float, typer.Option("--lock-timeout", help="Seconds to wait for another writer.")
-    ] = 60.0,
+    lock_timeout: LockTimeoutOpt = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Run the whole pipeline once as a Prefect flow.
@@ -178,14 +179,23 @@ def figures(
 
 
 @app.command()
-def build(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+def build(
+    warehouse: WarehouseOpt = None,
+    sql_dir: Annotated[
+        Path | None, typer.Option("--sql-dir", help="Models folder (default: the shipped sql/).")
+    ] = None,
+    lock_timeout: LockTimeoutOpt = 60.0,
+    as_json: JsonOpt = False,
+) -> None:
     """Re-run the SQL models and data tests on what is staged, as a new version.
 
     Example: jjj-etl build --warehouse warehouse
     """
     from jjj_etl.pipeline import rebuild
 
-    result = rebuild(str(warehouse) if warehouse else None)
+    result = rebuild(
+        str(warehouse) if warehouse else None, lock_timeout, str(sql_dir) if sql_dir else None
+    )
     if as_json:
         out.print_json(json.dumps(result, default=str))
     elif result["version"] is None:

@@ -280,13 +280,15 @@ def discard(work: str) -> None:
     discard_work(Path(work))
 
 
-def export(warehouse: str | Path | None, version: int | None = None) -> str:
+def export(
+    warehouse: str | Path | None, version: int | None = None, sql_dir: str | None = None
+) -> str:
     """Parquet export of ``version`` (default: current) into ``exports/v<N>`` and ``latest``."""
     wp: WarehousePaths = paths(warehouse)
     from jjj_etl.warehouse import read_connection
 
     with read_connection(wp) as con:
-        sdir = default_sql_dir()
+        sdir = Path(sql_dir) if sql_dir else default_sql_dir()
         folder = export_version(con, wp.exports, mart_names(sdir), version)
     return str(folder)
 
@@ -345,7 +347,9 @@ def summarize(
     )
 
 
-def rebuild(warehouse: str | Path | None, lock_timeout: float = 60.0) -> dict[str, Any]:
+def rebuild(
+    warehouse: str | Path | None, lock_timeout: float = 60.0, sql_dir: str | None = None
+) -> dict[str, Any]:
     """``jjj-etl build``: models and data tests on what is staged, as a new version.
 
     Fetches nothing.  Raises BuildError / DataTestError (nothing committed) on failure.
@@ -359,13 +363,13 @@ def rebuild(warehouse: str | Path | None, lock_timeout: float = 60.0) -> dict[st
     with writer_lock(wp, lock_timeout):
         work = begin(wp.root)
         try:
-            timings = build_models(work)
-            warnings = run_data_tests(work)
-            version = commit(work, run_id, started_at, warnings, {"kind": "build"})
+            timings = build_models(work, sql_dir)
+            warnings = run_data_tests(work, sql_dir)
+            version = commit(work, run_id, started_at, warnings, {"kind": "build"}, sql_dir)
             publish(wp.root, work)
         except BaseException:
             discard(work)
             raise
-    exports = export(wp.root, version) if version is not None else None
+    exports = export(wp.root, version, sql_dir) if version is not None else None
     return {"run_id": run_id, "version": version, "exports": exports, "timings": timings,
             "warnings": [w["test"] for w in warnings]}

@@ -40,13 +40,14 @@ import httpx
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
 from jjj_etl.errors import FetchError
-from jjj_etl.fetch._charset import decode_html
+from jjj_etl.fetch._charset import decode_html, media_type
 from jjj_etl.fetch._files import FileTransport, request_url, sample_to_file_url
 from jjj_etl.fetch._frontier import (
     LinkPolicy,
     canonicalize_url,
-    extract_feed_links,
     extract_links,
+    page_kind,
+    page_links,
 )
 from jjj_etl.fetch._polite import BodyTooLargeError, PoliteTransport, RetryPolicy, read_body
 from jjj_etl.fetch._robots import RobotsCache
@@ -65,10 +66,6 @@ __all__ = [
 
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-_FEED_TYPES = frozenset(
-    {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml"}
-)
 _HEADERS = {
     "Accept": "text/html,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.5",
     "Accept-Encoding": "gzip, deflate",  # what read_body can inflate under its byte cap
@@ -95,45 +92,6 @@ class Validators:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _media_type(headers: httpx.Headers) -> tuple[str | None, str | None]:
-    """``(media type, charset)`` from Content-Type, both lowercased, None when absent."""
-    raw = headers.get("content-type")
-    if not raw:
-        return None, None
-    media, *params = (p.strip() for p in raw.split(";"))
-    charset = next(
-        (
-            v.strip().strip("\"'")
-            for k, _, v in (p.partition("=") for p in params)
-            if k.strip().lower() == "charset" and v.strip()
-        ),
-        None,
-    )
-    return media.lower() or None, charset
-
-
-def _kind(media: str | None, body: bytes) -> str | None:
-    """``html``, ``feed`` or None (not a page), sniffing when there is no Content-Type."""
-    if media in _HTML_TYPES:
-        return "html"
-    if media in _FEED_TYPES:
-        return "feed"
-    if media is not None:
-        return None
-    head = body[:1024].lstrip().lower()
-    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
-        return "html"
-    if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<urlset", b"<feed")):
-        return "feed"
-    return None
-
-
-def _links(body: bytes, kind: str, charset: str | None, base: str) -> tuple[str, ...]:
-    if kind == "feed":
-        return extract_feed_links(body, base)
-    return extract_links(decode_html(body, charset)[0], base)
 
 
 def _starts(source: Source) -> list[str]:
@@ -277,7 +235,7 @@ class _Crawl:
 
     async def _complete(self, url: str, final: str, response: httpx.Response) -> FetchedPage:
         """Record a final (non-redirect) response; archive a 200 body."""
-        media, charset = _media_type(response.headers)
+        media, charset = media_type(response.headers)
         meta: dict[str, Any] = {
             "content_type": media,
             "charset": charset,
@@ -294,12 +252,12 @@ class _Crawl:
         except BodyTooLargeError as exc:
             return self._page(url, final, status, skipped="too-large", error=str(exc), **meta)
         sha = self.archive.put(body)
-        kind = _kind(media, body)
+        kind = page_kind(media, body)
         listing = not self.policy.is_article(url)
         if kind is None or (kind == "feed" and not listing):
             meta["skipped"] = "not-html"
         elif listing:
-            meta["links"] = _links(body, kind, charset, final)
+            meta["links"] = page_links(body, kind, charset, final)
         return self._page(url, final, status, content_sha256=sha, size=len(body), **meta)
 
     def _not_modified(self, url: str, final: str, meta: dict[str, Any]) -> FetchedPage:
@@ -311,8 +269,8 @@ class _Crawl:
         links: tuple[str, ...] = ()
         if sha is not None and sha in self.archive and not self.policy.is_article(url):
             body = self.archive.get(sha)
-            links = _links(
-                body, _kind(meta["content_type"], body) or "html", meta["charset"], final
+            links = page_links(
+                body, page_kind(meta["content_type"], body) or "html", meta["charset"], final
             )
         return self._page(
             url, final, 304, skipped="not-modified", content_sha256=sha, links=links, **meta

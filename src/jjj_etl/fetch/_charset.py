@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Mapping
 
 from charset_normalizer import from_bytes
 
-__all__ = ["decode_html", "normalize_charset"]
+__all__ = ["decode_html", "media_type", "normalize_charset"]
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: same first two bytes
@@ -133,3 +134,24 @@ def decode_html(data: bytes, header_charset: str | None = None) -> tuple[str, st
             return text, candidate
     fallback = header or meta or "utf-8"
     return data.decode(fallback, errors="replace"), fallback
+
+
+def media_type(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """``(media type, charset label)`` from a Content-Type header; None when absent.
+
+    >>> media_type({"content-type": 'Text/HTML; Charset="GBK"'})
+    ('text/html', 'GBK')
+    """
+    raw = headers.get("content-type")
+    if not raw:
+        return None, None
+    media, *params = (p.strip() for p in raw.split(";"))
+    charset = next(
+        (
+            v.strip().strip("\"'")
+            for k, _, v in (p.partition("=") for p in params)
+            if k.strip().lower() == "charset" and v.strip()
+        ),
+        None,
+    )
+    return media.lower() or None, charset

@@ -20,9 +20,21 @@ import lxml.etree
 import lxml.html
 
 from jjj_etl.config import Source
+from jjj_etl.fetch._charset import decode_html
 
-__all__ = ["LinkPolicy", "canonicalize_url", "extract_feed_links", "extract_links"]
+__all__ = [
+    "LinkPolicy",
+    "canonicalize_url",
+    "extract_feed_links",
+    "extract_links",
+    "page_kind",
+    "page_links",
+]
 
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_FEED_TYPES = frozenset(
+    {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml"}
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _TRACKING = frozenset({"spm", "from", "fbclid", "gclid"})
 _FETCHABLE_SCHEMES = frozenset({"http", "https", "file"})
@@ -155,6 +167,29 @@ def extract_feed_links(data: bytes, base_url: str) -> tuple[str, ...]:
     if root is None:
         return ()
     return _dedupe(_resolve(base_url, href) for href in _feed_hrefs(root))
+
+
+def page_kind(media: str | None, body: bytes) -> str | None:
+    """``html``, ``feed`` or None (not a page), sniffing when there is no Content-Type."""
+    if media in _HTML_TYPES:
+        return "html"
+    if media in _FEED_TYPES:
+        return "feed"
+    if media is not None:
+        return None
+    head = body[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "html"
+    if head.startswith(b"<?xml") or head.startswith((b"<rss", b"<urlset", b"<feed")):
+        return "feed"
+    return None
+
+
+def page_links(body: bytes, kind: str, charset: str | None, base: str) -> tuple[str, ...]:
+    """Links of a listing page's body, by its :func:`page_kind`."""
+    if kind == "feed":
+        return extract_feed_links(body, base)
+    return extract_links(decode_html(body, charset)[0], base)
 
 
 def _directory(path: str) -> str:

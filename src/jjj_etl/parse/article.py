@@ -39,7 +39,8 @@ _CHROME_HINT = re.compile(
 _CHROME_LINE = re.compile(
     r"^\s*(editor|source|reporter|photo|责任编辑|编辑|来源|记者|分享到|\[?责编)\s*[:：]|"
     r"^\s*(print|e-?mail|go to forum|share|comment\(s\)|\d+\s+comment\(s\))\s*$|"
-    r"^\s*(打印|关闭|纠错|推荐|分享)\s*$",
+    r"^\s*(打印|关闭|纠错|推荐|分享)\s*$|"
+    r"^\s*《[^》]{1,20}》\s*[（(][^）)]*版\s*[）)]\s*$",
     re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -1,0 +1,312 @@
+"""The number tokenizer: one regex pass finds candidate numbers, small readers finish them.
+
+A token is a number with its magnitude, unit and (for ranges) upper bound, already in
+base units.  Things that look like numbers but are not figures are masked first
+(URLs, phone and ICP numbers, dates, times, versions, list numbering, ordinals,
+"No. 5", "Fortune 500") or rejected by what follows them: a duration ("11 years",
+"10年来"), a month or day (3月, 28日), an ordinal (11th), a glued letter (5G).
+Durations are deliberately not figures: they describe how long something lasted,
+not a quantity of the indicator the sentence is about.  A bare four-digit year
+(2013, 2024年) is never a figure unless a currency, percent or physical unit follows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from jjj_etl.parse._numbers_en import (
+    ARABIC,
+    EN_MAGNITUDE_RE,
+    EN_NOT_FIGURE,
+    EN_WORDS,
+    MONTH_RE,
+    en_unit,
+    magnitude,
+    parse_arabic,
+    parse_en_words,
+)
+from jjj_etl.parse._numbers_zh import (
+    ZH_MAGNITUDE,
+    ZH_MAGNITUDE_RE,
+    ZH_NOT_FIGURE,
+    ZH_NUMERAL,
+    parse_zh_numeral,
+    zh_unit,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A number found in the text, in base units."""
+
+    start: int
+    end: int
+    value: float
+    unit: str
+    value_high: float | None = None
+    comparator: str | None = None  # from inside the span: 3000多家, 十余个
+    kind: str | None = None  # forced kind: "doubled", 翻一番 are changes
+    explicit_unit: bool = True
+
+
+_MASKS = re.compile(
+    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|org|net|gov|edu)\b\S*"
+    r"|[\u4e00-\u9fff]{0,2}ICP[备证]?\S*?\d+号?(?:-\d+)?|公网安备\s*\d+号?"
+    r"|(?:Tel|Phone|Fax|Hotline|电话|传真|热线|手机)\s*[:：]?\s*[\d\-+() ]{6,}"
+    r"|(?:\+?86[-\s]?)?\(?0\d{2,3}\)?[-\s]\d{7,8}(?:-\d+)?|(?<!\d)1[3-9]\d{9}(?!\d)"
+    r"|(?<![\d.])\d{1,2}:\d{2}(?::\d{2})?(?![\d.])"
+    rf"|{MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{MONTH_RE}(?:,?\s+\d{{4}})?"
+    r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|\d{4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
+    r"|\b(?:Web|AI|Industry|Version|version|Ver\.?|v|V)\s?\d+(?:\.\d+)+\b|\b\d+(?:\.\d+){2,}\b"
+    r"|\b[A-Z][A-Za-z]*\s\d+\.0\b(?!\s*(?:%|per|billion|million|trillion|yuan|times|percentage))"
+    r"|第\s*[\d零〇一二两三四五六七八九十百千]+|\d+(?:st|nd|rd|th)\b"
+    r"|(?m:^[ \t]*(?:\d{1,2}|[一二三四五六七八九十]+)[ \t]*(?:[.、)）](?!\d)))"
+    r"|[（(][ \t]*(?:\d{1,2}|[一二三四五六七八九十]+)[ \t]*[)）]"
+    r"|\b(?:No|Nos|Article|Section|Chapter|Phase|Line|Room|Hall|Gate|Building|Booth|Route|Exit"
+    r"|Platform|Terminal|Level|Grade|Class|Stage|Round|Season|Episode|Vol|Volume|Issue|Item"
+    r"|Clause|Paragraph|Page|Figure|Table|Fortune(?:\s+Global)?|Global|Top|top)\.?\s*#?\d+"
+    r"|\d+\s*Comment\(?s?\)?|\d+\s*强|#\d+|十[三四五]五|[A-Za-z]+-\d+",
+)
+_CORE = re.compile(
+    rf"(?P<ar>(?<![\d.,A-Za-z])(?:{ARABIC}))|(?P<zh>{ZH_NUMERAL})|(?P<en>\b(?:{EN_WORDS})\b)",
+    re.IGNORECASE,
+)
+_SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"翻(?:了)?(?:(?P<n>[一两二三四])番|番)"), "fan"),
+    (re.compile(r"\b(?P<w>doubled|tripled|trebled|quadrupled)\b", re.IGNORECASE), "mult"),
+    (re.compile(rf"百分之(?P<n>{ZH_NUMERAL}|\d+(?:\.\d+)?)"), "pct"),
+    (
+        re.compile(
+            r"(?<![零〇一二两三四五六七八九十])(?P<n>[一二两三四五六七八九](?:点[一二三四五六七八九])?)成"
+            r"(?![为立功本长果绩员交熟就都市型品效像套批群片了不])"
+        ),
+        "cheng",
+    ),
+    (
+        re.compile(
+            r"\b(?P<a>one|a|two|three|four)[- ](?P<b>third|quarter|fifth|tenth)s?\b(?=\s+of\b)",
+            re.IGNORECASE,
+        ),
+        "frac",
+    ),
+)
+_MULT = {"doubled": 2.0, "tripled": 3.0, "trebled": 3.0, "quadrupled": 4.0}
+_FRAC = {"third": 3, "quarter": 4, "fifth": 5, "tenth": 10}
+_EN_MAG = re.compile(EN_MAGNITUDE_RE, re.IGNORECASE)
+_ZH_MAG = re.compile(ZH_MAGNITUDE_RE)
+_APPROX = re.compile(r"[多余]")
+_RANGE = re.compile(r"[ \t]*(?:-|–|—|~|～|至|到|to)[ \t]*", re.IGNORECASE)
+_PREFIX = re.compile(r"(?:US\$|HK\$|NT\$|S\$|A\$|[$¥￥€£]|RMB|CNY|USD|HKD|EUR)[ \t]?$")
+_PREFIX_UNIT = {"US$": "USD", "HK$": "HKD", "NT$": "TWD", "S$": "SGD", "A$": "AUD", "$": "USD"}
+_PREFIX_UNIT.update({"¥": "CNY", "￥": "CNY", "€": "EUR", "£": "GBP", "RMB": "CNY"})
+_PREFIX_UNIT.update({"CNY": "CNY", "USD": "USD", "HKD": "HKD", "EUR": "EUR"})
+_ZH_COMPARATOR_CHAR = "逾超近约上"
+_NOT_COUNTED = re.compile(
+    r"[ \t]+(?:the|these|those|its|their|our|all|every)[ \t]*$", re.IGNORECASE
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_COUNT_NOUN = re.compile(r"[ \t]+(?:[A-Za-z][\w'’-]*[ \t]+)?[a-z][\w'’-]*s\b")
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    value: float
+    end: int
+    mag: float
+    unit: str | None
+    unit_mult: float
+    approx: bool
+    kind: str  # "ar", "zh", "en"
+
+
+def _read_part(t: str, m: re.Match[str]) -> _Part:
+    kind = m.lastgroup or "ar"
+    raw = m.group()
+    if kind == "ar":
+        value = parse_arabic(raw)
+    elif kind == "zh":
+        value = parse_zh_numeral(raw)
+    else:
+        value = parse_en_words(raw)
+    pos = m.end()
+    mag = 1.0
+    zm = _ZH_MAG.match(t, pos) if kind == "ar" else None
+    em = _EN_MAG.match(t, pos) if zm is None and kind != "zh" else None
+    if zm:
+        mag, pos = ZH_MAGNITUDE[zm.group()], zm.end()
+    elif em:
+        mag, pos = magnitude(em.group()), em.end()
+    approx = bool(_APPROX.match(t, pos)) and kind != "en"
+    if approx:
+        pos += 1
+    unit = zh_unit(t, pos) or (en_unit(t, pos) if kind != "zh" else None)
+    if unit is None:
+        return _Part(value, pos, mag, None, 1.0, approx, kind)
+    return _Part(value, unit[2], mag, unit[0], unit[1], approx, kind)
+
+
+def _prefix(t: str, start: int) -> tuple[int, str | None]:
+    m = _PREFIX.search(t, max(0, start - 4), start)
+    if m is None:
+        return start, None
+    return m.start(), _PREFIX_UNIT[m.group().strip()]
+
+
+def _range(t: str, first: _Part) -> _Part | None:
+    """The upper end of a range such as "3 to 5 billion yuan" or "3%-5%", if any."""
+    sep = _RANGE.match(t, first.end)
+    if sep is None:
+        return None
+    nxt = _CORE.match(t, sep.end())
+    if nxt is None or nxt.lastgroup != first.kind:
+        return None
+    second = _read_part(t, nxt)
+    if second.unit is None and not _prefix(t, nxt.start())[1]:
+        return None
+    if first.unit is not None and first.unit != second.unit:
+        return None
+    if "to" in sep.group().lower() and first.unit is not None:
+        return None  # "rose 5% to 7%": two levels, not a range
+    return second
+
+
+def _year_like(t: str, m: re.Match[str], part: _Part) -> bool:
+    raw = m.group()
+    return (
+        part.kind == "ar"
+        and raw.isdigit()
+        and len(raw) == 4
+        and 1900 <= int(raw) <= 2100
+        and part.mag == 1.0
+    )
+
+
+def _rejected(t: str, m: re.Match[str], part: _Part, prefix_unit: str | None) -> bool:
+    """True for numbers that are not figures (years, durations, names, ordinals)."""
+    if part.unit is not None or prefix_unit is not None:
+        return False
+    if part.kind == "ar" and part.mag == 1.0 and _chinese_context(t, m.start(), part.end):
+        return True
+    if _year_like(t, m, part) or ZH_NOT_FIGURE.match(t, m.end()):
+        return True
+    if part.kind == "zh" or part.mag == 1.0 and EN_NOT_FIGURE.match(t, part.end):
+        return True
+    if part.kind == "en":
+        return part.mag == 1.0 and (part.value < 2 or not _counted(t, m))
+    before = t[max(0, m.start() - 2) : m.start()]
+    if re.search(r"[A-Za-z]-$|[A-Za-z]$", before):
+        return True  # COVID-19, A380
+    return part.mag == 1.0 and bool(re.search(r"\b[A-Z][\w'’]*[ \t]$", t[max(0, m.start() - 30) : m.start()]))
+
+
+def _chinese_context(t: str, start: int, end: int) -> bool:
+    """A bare number glued to Chinese text ("论坛2025", "5G") is a name, not a figure."""
+    left = t[start - 1] if start > 0 else ""
+    right = t[end] if end < len(t) else ""
+    return bool(_CJK.match(left) and (not right or _CJK.match(right)) or _CJK.match(right))
+
+
+def _counted(t: str, m: re.Match[str]) -> bool:
+    """English word numbers count only in front of a plural noun ("three projects")."""
+    if _NOT_COUNTED.search(t, max(0, m.start() - 12), m.start()):
+        return False
+    return bool(_COUNT_NOUN.match(t, m.end())) and not EN_NOT_FIGURE.match(t, m.end())
+
+
+def _zh_ok(t: str, m: re.Match[str], part: _Part) -> bool:
+    """Chinese numerals: need a unit; "一家" (a company) and a lone 千/万 are not figures."""
+    raw = m.group()
+    if part.unit is None:
+        return False
+    if raw in {"一", "幺"} and part.unit in {"count", "CNY"}:
+        return False
+    if raw in {"百", "千", "万", "亿"}:
+        return m.start() > 0 and t[m.start() - 1] in _ZH_COMPARATOR_CHAR
+    return not (m.start() > 0 and t[m.start() - 1] in "前第周星礼")
+
+
+def _token(t: str, m: re.Match[str]) -> Token | None:
+    try:
+        part = _read_part(t, m)
+    except (ValueError, KeyError):
+        return None
+    start, prefix_unit = _prefix(t, m.start())
+    if part.kind == "zh" and not _zh_ok(t, m, part):
+        return None
+    high = _range(t, part)
+    if high is not None:
+        part = _Part(
+            part.value, high.end, high.mag if part.mag == 1.0 else part.mag,
+            high.unit, high.unit_mult, part.approx, part.kind,
+        )
+    elif _rejected(t, m, part, prefix_unit):
+        return None
+    unit = part.unit or prefix_unit or "count"
+    scale = part.mag * part.unit_mult
+    if start == m.start() and start > 0 and t[start - 1] in "-" and _minus(t, start - 1):
+        start, scale = start - 1, -scale
+    return Token(
+        start=start,
+        end=part.end,
+        value=_clean(part.value * scale),
+        unit=unit,
+        value_high=None if high is None else _clean(high.value * high.mag * high.unit_mult),
+        comparator=">" if part.approx else None,
+        explicit_unit=part.unit is not None or prefix_unit is not None,
+    )
+
+
+def _minus(t: str, i: int) -> bool:
+    return i == 0 or t[i - 1] in " \t\n(（:：,，"
+
+
+def _clean(x: float) -> float:
+    """Round away binary noise: 84.37 * 1e9 is 84370000000.00001."""
+    return float(f"{x:.12g}")
+
+
+def _special(kind: str, m: re.Match[str]) -> Token:
+    if kind == "fan":
+        n = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4}.get(m["n"] or "一", 1)
+        return Token(m.start(), m.end(), float(2**n), "times", kind="change")
+    if kind == "mult":
+        return Token(m.start(), m.end(), _MULT[m["w"].lower()], "times", kind="change")
+    if kind == "pct":
+        raw = m["n"]
+        value = float(raw) if raw[0].isdigit() else parse_zh_numeral(raw)
+        return Token(m.start(), m.end(), value, "%")
+    if kind == "cheng":
+        return Token(m.start(), m.end(), _clean(parse_zh_numeral(m["n"]) * 10), "%")
+    a = 1 if m["a"].lower() in {"one", "a"} else parse_en_words(m["a"])
+    return Token(m.start(), m.end(), round(100 * a / _FRAC[m["b"].lower()], 2), "%")
+
+
+def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    return not any(s < end and start < e for s, e in taken)
+
+
+def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
+    """All figure tokens in the (digit-folded) text ``t``, in text order.
+
+    ``masked`` spans (periods such as "1-10月" or "the first half") hold no figures.
+
+    >>> [(x.value, x.unit) for x in scan("营收843.7亿元，增长12.7%")]
+    [(84370000000.0, 'CNY'), (12.7, '%')]
+    """
+    taken = [*masked] + [(m.start(), m.end()) for m in _MASKS.finditer(t)]
+    tokens: list[Token] = []
+    for rx, kind in _SPECIALS:
+        for m in rx.finditer(t):
+            if _free(taken, m.start(), m.end()):
+                tokens.append(_special(kind, m))
+                taken.append((m.start(), m.end()))
+    for m in _CORE.finditer(t):
+        if not _free(taken, m.start(), m.end()):
+            continue
+        tok = _token(t, m)
+        if tok is not None and _free(taken, tok.start, tok.end):
+            tokens.append(tok)
+            taken.append((tok.start, tok.end))
+    return sorted(tokens, key=lambda x: x.start)

@@ -1,0 +1,30 @@
+"""Every CLI command is documented in the README and has help with an example."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.main import get_command
+
+from jjj_etl.cli import app
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_readme_shows_the_two_commands_first() -> None:
+    first_block = README.split("```")[1]
+    assert "make run" in first_block and "make test" in first_block
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_command_documented_with_example(name: str) -> None:
+    assert f"jjj-etl {name}" in README, f"README does not mention `jjj-etl {name}`"
+    command = get_command(app).commands[name]  # type: ignore[attr-defined]
+    assert "Example:" in (command.help or "") and f"jjj-etl {name}" in (command.help or "")
+
+
+def test_design_commands_all_exist() -> None:
+    assert {"run", "serve", "parse", "figures", "build", "versions", "diff", "query",
+            "export"} <= set(COMMANDS)

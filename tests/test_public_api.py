@@ -1,0 +1,54 @@
+"""The public surface stays honest: sorted __all__, everything importable, no Prefect."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import jjj_etl
+
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(jjj_etl.__path__, "jjj_etl.") if m.name != "jjj_etl.__main__"
+)
+
+
+@pytest.mark.parametrize("name", ["jjj_etl", *MODULES])
+def test_all_is_sorted_and_importable(name: str) -> None:
+    mod = importlib.import_module(name)
+    exported = getattr(mod, "__all__", None)
+    if exported is None:
+        return
+    assert list(exported) == sorted(exported), f"{name}.__all__ is not sorted"
+    for attr in exported:
+        assert hasattr(mod, attr), f"{name}.__all__ names missing {attr}"
+
+
+def test_library_does_not_import_prefect() -> None:
+    code = (
+        "import importlib, pkgutil, sys, jjj_etl\n"
+        "for m in pkgutil.walk_packages(jjj_etl.__path__, 'jjj_etl.'):\n"
+        "    if m.name not in ('jjj_etl.__main__',):\n"
+        "        importlib.import_module(m.name)\n"
+        "print('prefect' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_cli_help_starts_without_prefect() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from jjj_etl.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print('prefect' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "False"
