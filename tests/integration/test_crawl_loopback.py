@@ -68,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
         site: Site = self.server.site  # type: ignore[attr-defined]
         return site
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, body: bytes = b"", **headers: str) -> None:
@@ -87,7 +87,7 @@ class Handler(BaseHTTPRequestHandler):
         if not self._fault(path, count):
             self._static(path)
 
-    def _fault(self, path: str, count: int) -> bool:  # noqa: C901, PLR0911 -- a routing table
+    def _fault(self, path: str, count: int) -> bool:
         if path == "/news/10.html" and count == 1:
             self._send(429, b"slow down", Retry_After="1")
         elif path == "/news/11.html" and count == 1:
@@ -105,8 +105,11 @@ class Handler(BaseHTTPRequestHandler):
             bomb = gzip.compress(b"<html>" + b" " * 2_000_000, compresslevel=9)
             self._send(200, bomb, Content_Type="text/html", Content_Encoding="gzip")
         elif path == "/news/17.html":
-            self._send(200, (self.site.root / "news/17.html").read_bytes(),
-                       Content_Type="text/html; charset=utf-8")  # wrong: the bytes are GBK
+            self._send(
+                200,
+                (self.site.root / "news/17.html").read_bytes(),
+                Content_Type="text/html; charset=utf-8",
+            )  # wrong: the bytes are GBK
         elif path == "/news/18.html":
             self._send(200, b"%PDF-1.4 not a page", Content_Type="application/pdf")
         else:
@@ -182,21 +185,27 @@ def test_faults_are_recorded_and_the_rest_is_fetched(site: Site, first_crawl: An
     # ordinary pages arrive, tracking-param duplicates are folded, chrome is never fetched
     for path in ("/index.html", "/index_2.html", "/news/1.html", "/news/2.html", "/news/3.html"):
         assert pages[path].status == 200, pages[path]
-        assert pages[path].error is None and pages[path].skipped is None
+        assert pages[path].error is None
+        assert pages[path].skipped is None
         assert archive.get(pages[path].content_sha256) == (site.root / path[1:]).read_bytes()
     assert site.hits["/news/1.html"] == 1
-    assert "/about.html" not in pages and site.hits["/about.html"] == 0
+    assert "/about.html" not in pages
+    assert site.hits["/about.html"] == 0
     assert site.hits["/logo.png"] == 0
-    assert pages["/index.html"].is_listing and not pages["/news/1.html"].is_listing
+    assert pages["/index.html"].is_listing
+    assert not pages["/news/1.html"].is_listing
     assert site.url("/news/1.html") in pages["/index.html"].links
     assert site.hits["/robots.txt"] == 1
 
     # 429 + Retry-After: 1, then success; 500, then success
-    assert pages["/news/10.html"].status == 200 and site.hits["/news/10.html"] == 2
-    assert pages["/news/11.html"].status == 200 and site.hits["/news/11.html"] == 2
+    assert pages["/news/10.html"].status == 200
+    assert site.hits["/news/10.html"] == 2
+    assert pages["/news/11.html"].status == 200
+    assert site.hits["/news/11.html"] == 2
 
     hang = pages["/news/12.html"]
-    assert hang.status == 0 and hang.content_sha256 is None
+    assert hang.status == 0
+    assert hang.content_sha256 is None
     assert "Timeout" in (hang.error or "")
     assert site.hits["/news/12.html"] == FAST_RETRY.max_retries + 1
 
@@ -206,19 +215,26 @@ def test_faults_are_recorded_and_the_rest_is_fetched(site: Site, first_crawl: An
     assert off_site.status == 302
 
     loop = pages["/news/14.html"]
-    assert loop.error is not None and loop.error.startswith("redirect loop")
-    assert site.hits["/news/14.html"] == 1 and site.hits["/news/15.html"] == 1
+    assert loop.error is not None
+    assert loop.error.startswith("redirect loop")
+    assert site.hits["/news/14.html"] == 1
+    assert site.hits["/news/15.html"] == 1
 
     bomb = pages["/news/16.html"]
-    assert bomb.skipped == "too-large" and bomb.content_sha256 is None and bomb.size == 0
+    assert bomb.skipped == "too-large"
+    assert bomb.content_sha256 is None
+    assert bomb.size == 0
 
     wrong = pages["/news/17.html"]
-    assert wrong.status == 200 and wrong.charset == "utf-8"  # recorded as the header said
+    assert wrong.status == 200
+    assert wrong.charset == "utf-8"
     text, used = decode_html(archive.get(wrong.content_sha256), wrong.charset)
-    assert used == "gb18030" and ZH in text
+    assert used == "gb18030"
+    assert ZH in text
 
     assert pages["/news/18.html"].skipped == "not-html"
-    assert pages["/news/99.html"].skipped == "robots" and site.hits["/news/99.html"] == 0
+    assert pages["/news/99.html"].skipped == "robots"
+    assert site.hits["/news/99.html"] == 0
 
 
 def test_second_crawl_with_known_gets_304s(site: Site, first_crawl: Any) -> None:
@@ -228,11 +244,13 @@ def test_second_crawl_with_known_gets_304s(site: Site, first_crawl: Any) -> None
     t0 = time.monotonic()
     again = crawl(_source(site), archive, known=known, progress=seen.append, retry=FAST_RETRY)
     assert time.monotonic() - t0 < 15
-    assert [p.url for p in seen] != [] and {p.url for p in seen} == {p.url for p in again}
+    assert [p.url for p in seen] != []
+    assert {p.url for p in seen} == {p.url for p in again}
     by_path = {"/" + p.url.split("/", 3)[3]: p for p in again}
 
     index = by_path["/index.html"]
-    assert index.status == 304 and index.skipped == "not-modified"
+    assert index.status == 304
+    assert index.skipped == "not-modified"
     assert index.content_sha256 == pages["/index.html"].content_sha256
     assert index.links == pages["/index.html"].links  # from the archived body
     for path in ("/news/1.html", "/news/2.html", "/news/3.html", "/news/10.html"):

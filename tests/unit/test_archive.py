@@ -58,7 +58,9 @@ def test_missing_and_malformed_keys(archive: RawArchive) -> None:
     assert None not in archive
 
 
-def test_failed_write_leaves_nothing_behind(archive: RawArchive, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_nothing_behind(
+    archive: RawArchive, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def boom(self: Path, target: Path) -> Path:
         raise OSError("disk full")
 

@@ -63,7 +63,7 @@ def _clean_query(query: str) -> str:
         for k, v in parse_qsl(query, keep_blank_values=True)
         if not k.lower().startswith("utm_") and k.lower() not in _TRACKING
     ]
-    return urlencode(sorted(pairs), quote_via=quote, safe="/:@!$'()*,;~")
+    return urlencode(sorted(pairs, key=lambda kv: kv[0]), quote_via=quote, safe="/:@!$'()*,;~")
 
 
 def canonicalize_url(url: str) -> str:

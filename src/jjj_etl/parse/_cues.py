@@ -44,7 +44,7 @@ _UP = (
 )
 _DOWN = (
     r"down|fell|fall|falls|falling|fallen|dropped|drop|drops|declined|declines|decline|declining"
-    r"|decreased|decreases|decrease|contracted|contracts|shrank|shrunk|shrinks|slipped|slid|dipped"
+    r"|decreased|decreases|decrease|contracted|shrank|shrunk|shrinks|slipped|slid|dipped"
     r"|plunged|slumped|lowered|cut|reduced"
     r"|同比下降|同比减少|下降|减少|回落|下滑|降低|下跌|降幅|缩减|萎缩|缩小|少增"
 )
@@ -135,8 +135,16 @@ _PHRASAL_UP = re.compile(
 )
 
 
+_TIME_TAIL = re.compile(
+    r"(?:\s*(?:(?:in|by|during|for)\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d|(?:19|20)\d\d\s*年(?:底|末)?"
+    r"|[上下]半年|今年|去年|上年|年底|年末)\s*(?:的|,|，)?\s*)+$",
+    _I,
+)
+
+
 def _change(near: str, after: str) -> int:
     """+1/-1 when the number is a change (up/down), else 0."""
+    near = _TIME_TAIL.sub("", near)
     near = _PHRASAL_UP.sub(lambda m: " " * len(m.group()), near)
     hits = list(_CHANGE_NEAR.finditer(near))
     if hits and hits[-1].end() >= len(near.rstrip()):

@@ -16,7 +16,7 @@ FOLD = str.maketrans(
 )
 
 #: Digits with optional thousands separators (comma, space, thin space) and decimals.
-ARABIC = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])|\d{1,3}(?: \d{3})+(?![\d.,]|\s\d)|\d+(?:\.\d+)?"
+ARABIC = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d.]|,\d|\s\d)|\d+(?:\.\d+)?"
 
 EN_ONES: dict[str, int] = {
     w: i
@@ -156,9 +156,6 @@ def en_unit(text: str, pos: int) -> tuple[str, float, int] | None:
     for rx, unit, mult in _EN_UNIT_RES:
         hit = rx.match(text, at)
         if hit:
-            if unit != "%" and at == pos and unit not in {"times", "km2", "m2", "km", "kWh"}:
-                # "3yuan" is fine, but a letter glued to digits is usually a name ("5G")
-                pass
             return unit, mult, hit.end()
     return None
 

@@ -126,7 +126,8 @@ def _b_year(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
 _SINCE = (
     re.compile(
         rf"\bsince\s+(?:the\s+(?:start|beginning)\s+of\s+)?(?P<y>{_YEAR})\b"
-        rf"|(?:自|从)?(?P<y2>{_YEAR})年(?:以来|至今)"
+        rf"|(?:自|从)?(?P<y2>{_YEAR})年(?:以来|至今)",
+        re.IGNORECASE,
     ),
 )
 _PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
@@ -248,8 +249,8 @@ _BASE = re.compile(
     r"(?:from|than|over|compared\s+(?:with|to)|versus)\s+(?:the\s+same\s+period\s+(?:of\s+)?)?"
     r"(?:a\s+year\s+(?:earlier|ago)|last\s+year|the\s+previous\s+year|" + _YEAR + r")"
     r"(?!\s+(?:to|and|through)\s+\d)"
-    r"|(?:same\s+period\s+(?:of\s+)?last\s+year)|(?:去年|上年)同期|(?:比|较|与)(?:" + _YEAR
-    + r"年|去年|上年)",
+    r"|(?:same\s+period\s+(?:of\s+)?last\s+year)|(?:去年|上年)同期|(?:比|较|与|是)(?:" + _YEAR
+    + r"年|去年|上年)(?:同期)?|the\s+(?:figure|level|number|total)\s+(?:in|of|for)\s+" + _YEAR,
     re.IGNORECASE,
 )
 
@@ -309,3 +310,40 @@ def close_since(mentions: list[Mention], text: str, pub: int | None) -> list[Men
 
 
 _LAST_YEAR = re.compile(r"last\s+year|去年|上年", re.IGNORECASE)
+
+
+_TIGHT_AFTER = re.compile(
+    r"^\s*(?:[（(][^)）]*[)）]\s*)?,?\s*(?:in|during|for|as\s+of|by(?:\s+the\s+end\s+of)?|at\s+the\s+end\s+of"
+    r"|through|over|throughout|until|till)?\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def choose_period(
+    text: str,
+    mentions: tuple[Mention, ...],
+    start: int,
+    end: int,
+    left: int,
+    right: int,
+    zh: bool,
+) -> str | None:
+    """The period of a figure at ``text[start:end]``; neighbours end at ``left``/``right``.
+
+    English binds "X in 2013" (a period right after the figure) first; both languages then
+    take the nearest period between the previous figure and this one ("2013年的3.22%"),
+    English then any period after it in the same stretch.  None means: use the sentence's.
+    """
+    after = [m for m in mentions if end <= m.start and m.end <= right]
+    if not zh:
+        tight = [m for m in after if _TIGHT_AFTER.match(text[end : m.start])]
+        if tight:
+            return tight[0].period
+    before = [m for m in mentions if left <= m.start and m.end <= start]
+    if not zh and left > 0:
+        before = [m for m in before if not _TIGHT_AFTER.match(text[left : m.start])]
+    if before:
+        return before[-1].period
+    if after and not zh:
+        return after[0].period
+    return None

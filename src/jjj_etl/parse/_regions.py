@@ -34,8 +34,8 @@ _NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("CN-HE",),
     ),
     (
-        r"China['’]s|(?:in|across|of)\s+China\b|nationwide|national(?!\s+average)|the\s+country['’]?s?"
-        r"|全国(?!平均)|我国|中国",
+        r"China['’]s|(?:in|across)\s+China\b|nationwide|the\s+(?:whole\s+)?country(?:['’]s)?"
+        r"|(?<!占)全国(?!平均|的?比重|总量)|我国|中国",
         ("CN",),
     ),
 )

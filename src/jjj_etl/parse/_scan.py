@@ -98,6 +98,7 @@ _EN_MAG = re.compile(EN_MAGNITUDE_RE, re.IGNORECASE)
 _ZH_MAG = re.compile(ZH_MAGNITUDE_RE)
 _APPROX = re.compile(r"[多余]")
 _RANGE = re.compile(r"[ \t]*(?:-|–|—|~|～|至|到|to)[ \t]*", re.IGNORECASE)
+_AND = re.compile(r"[ \t]+and[ \t]+")
 _PREFIX = re.compile(r"(?:US\$|HK\$|NT\$|S\$|A\$|[$¥￥€£]|RMB|CNY|USD|HKD|EUR)[ \t]?$")
 _PREFIX_UNIT = {"US$": "USD", "HK$": "HKD", "NT$": "TWD", "S$": "SGD", "A$": "AUD", "$": "USD"}
 _PREFIX_UNIT.update({"¥": "CNY", "￥": "CNY", "€": "EUR", "£": "GBP", "RMB": "CNY"})
@@ -141,6 +142,9 @@ def _read_part(t: str, m: re.Match[str]) -> _Part:
     approx = bool(_APPROX.match(t, pos)) and kind != "en"
     if approx:
         pos += 1
+        late = _ZH_MAG.match(t, pos) if mag == 1.0 and kind == "ar" else None
+        if late:  # 8000多亿元
+            mag, pos = ZH_MAGNITUDE[late.group()], late.end()
     unit = zh_unit(t, pos) or (en_unit(t, pos) if kind != "zh" else None)
     if unit is None:
         return _Part(value, pos, mag, None, 1.0, approx, kind)
@@ -157,6 +161,8 @@ def _prefix(t: str, start: int) -> tuple[int, str | None]:
 def _range(t: str, first: _Part) -> _Part | None:
     """The upper end of a range such as "3 to 5 billion yuan" or "3%-5%", if any."""
     sep = _RANGE.match(t, first.end)
+    if sep is None and re.search(r"\bbetween\s+\S*$", t[max(0, first.end - 40) : first.end], re.I):
+        sep = _AND.match(t, first.end)
     if sep is None:
         return None
     nxt = _CORE.match(t, sep.end())

@@ -18,14 +18,17 @@ _EN_VERB = re.compile(
     r"|recorded|posted|saw|exceeded|surpassed|worth|came|jumped|climbed|topped|generated"
     r"|attracted|received|contributed|achieved|up|down|will|would|could|expanded|edged|soared"
     r"|reported|exported|imported|handled|signed|set|hosted|created|gathered|stands|reaches"
-    r"|grows|rises|falls|hits|remained|kept|maintained)\b",
+    r"|grows|rises|falls|hits|remained|kept|maintained|covers|covered|cover|cost|costs|employs"
+    r"|employed|produced|produces|sold|sells|invested|invests|earned|earns|raised|raises|made"
+    r"|makes|added|adds|attracts|involves|involved|includes|included|exceeds|totals|accounts)\b",
     _I,
 )
 _EN_LEAD = re.compile(
     r"^(?:\s*(?:in|during|by|as\s+of|over|for|since|at|on)\s+(?:the\s+)?"
     r"(?:(?:first|second|third|fourth|end)\s+(?:half|quarter|three\s+quarters|\w+\s+months)"
     r"(?:\s+of)?\s*)?(?:\d{4}|last\s+year|this\s+year|[A-Z][a-z]+)?\s*,?"
-    r"|\s*(?:meanwhile|moreover|also|besides|in\s+addition|however|overall|specifically)\s*,?"
+    r"|\s*(?:meanwhile|moreover|also|besides|in\s+addition|however|overall|specifically|and|but"
+    r"|while|whereas|with|some|of)\s*,?"
     r"|\s*(?:the|its|their|a|an)\s+)+",
     _I,
 )
@@ -36,7 +39,7 @@ _EN_NOUN_AFTER = re.compile(
 )
 _ZH_CUT = re.compile(
     r"由|从|比上年|比去年|较上年|同比|环比|增长|下降|达到|达|为|实现|完成|突破|超过|累计|共计|占|约|近|逾"
-    r"|提高|提升|减少|增加(?!值)|年均|总计|合计|超|是|有|至|到|共"
+    r"|提高|提升|减少|增加(?!值)|年均|总计|合计|超|是|有|至|到|共|高出|高于|低于|超出"
 )
 _ZH_LEAD = re.compile(
     r"^(?:\d{4}年(?:度)?|今年|去年|上年|全年|[上下]半年|前三季度|[一二三四1-4]季度|\d{1,2}[-—至]\d{1,2}月"
@@ -44,8 +47,8 @@ _ZH_LEAD = re.compile(
     r"|北京(?:市)?(?:流向|输出到?|向)?|天津(?:市)?|河北(?:省)?|雄安(?:新区)?|京津冀(?:地区)?|津冀|全市|全省|全国|三地"
     r"|我国|中关村)+"
 )
+_ZH_VERB_LEAD = re.compile(r"^(?:累计|共计|共|新增|总计|合计|其中|约合|约|人民币)+")
 _ZH_NOUN_AFTER = re.compile(r"^[\u4e00-\u9fffA-Za-z&]{1,10}?(?=[，。；、,;（(]|$|的|在|和|与|及|，|同比|比)")
-_CAPITALIZED_ELSEWHERE = re.compile(r"(?<=[a-z,;] )([A-Z][a-z]+)")
 
 
 def _lower_first(subject: str, body: str) -> str:
@@ -76,7 +79,8 @@ def en_subject(clause_before: str, after: str, unit: str, body: str) -> str:
 
 def zh_subject(clause_before: str, after: str, unit: str) -> str:
     """Chinese subject: the clause before the verb, minus time and region words."""
-    text = _ZH_LEAD.sub("", clause_before.strip())
+    text = _ZH_LEAD.sub("", clause_before.strip(" （(：:"))
+    text = _ZH_VERB_LEAD.sub("", text)
     cut = _ZH_CUT.search(text)
     if cut:
         text = text[: cut.start()]

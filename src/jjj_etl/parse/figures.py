@@ -1,16 +1,207 @@
-"""PLACEHOLDER: replaced by the figure-extraction work."""
+"""Figures in article text: every quantity, with unit, comparator, kind, period and region.
+
+The pipeline is one regex pass (:mod:`._scan`) over a digit-folded copy of the body (full-width
+digits become ASCII without moving any offset), then each token is read in its sentence and
+clause: the comparator and kind from the words around it (:mod:`._cues`), the period from the
+dates named nearby (:mod:`._periods`), the region (:mod:`._regions`) and a short subject
+(:mod:`._subjects`).  A converted amount in brackets ("84.37 billion yuan ($11.78 billion)")
+points at the figure it converts through ``alt_of``.
+
+Deliberately *not* figures: dates, bare years, times, phone and licence numbers, ordinals,
+versions, list numbers, names with digits, and durations ("11 years of collaboration",
+"10年来"): a duration says how long something went on, not how much of the measured thing
+there is, and counting it would flood the warehouse with noise.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, replace
+
+from jjj_etl.parse._cues import comparator, kind_and_sign, strip_comparator
+from jjj_etl.parse._numbers_en import FOLD
+from jjj_etl.parse._periods import Mention, choose_period, close_since, find_mentions
+from jjj_etl.parse._regions import region_in
+from jjj_etl.parse._scan import Token, scan
+from jjj_etl.parse._sentences import clause_bounds, is_chinese, split_sentences
+from jjj_etl.parse._subjects import en_subject, zh_subject
 from jjj_etl.records import Figure
 
+__all__ = ["extract_figures", "split_sentences"]
 
-def extract_figures(body: str, lang: str | None = None, published: str | None = None) -> list[Figure]:
-    """Extract figures from text (placeholder)."""
-    del body, lang, published
-    return []
+_MONEY = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "TWD", "SGD", "AUD"})
+_ALT_GAP = re.compile(
+    r"^\s*(?:[（(]|,\s*or|，或|，约合|,\s*equivalent\s+to)\s*(?:or\s+)?"
+    r"(?:about|around|approximately|roughly|some|nearly|almost|约合|约|合|折合|相当于)?\s*"
+    r"(?:人民币|RMB)?\s*$",
+    re.IGNORECASE,
+)
 
 
-def split_sentences(body: str) -> list[tuple[int, int]]:
-    """Sentence offsets (placeholder)."""
-    return [(0, len(body))]
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    lo: int
+    hi: int
+    zh: bool
+    mentions: tuple[Mention, ...]
+    default: str | None
+
+
+def _pub_year(published: str | None) -> int | None:
+    if not published:
+        return None
+    m = re.match(r"\s*((?:19|20)\d\d)", published)
+    return int(m.group(1)) if m else None
+
+
+def _alt_links(t: str, tokens: list[Token]) -> dict[int, int]:
+    """Map token index → index of the amount it converts (bracketed other currency)."""
+    links: dict[int, int] = {}
+    for i in range(1, len(tokens)):
+        a, b = tokens[i - 1], tokens[i]
+        if a.unit in _MONEY and b.unit in _MONEY and a.unit != b.unit:
+            base = links.get(i - 1, i - 1)
+            if _ALT_GAP.match(t[a.end : b.start]):
+                links[i] = base
+    return links
+
+
+def _default_period(mentions: tuple[Mention, ...]) -> str | None:
+    if not mentions:
+        return None
+    return max(mentions, key=lambda m: (m.last_year, "/" in m.period)).period
+
+
+def _sentences(
+    t: str, tokens: list[Token], lang: str | None, pub: int | None
+) -> list[_Sentence]:
+    spans = split_sentences(t)
+    out: list[_Sentence] = []
+    inherited: str | None = None
+    prev_hi = 0
+    for lo, hi in spans:
+        if "\n" in t[prev_hi:lo]:
+            inherited = None
+        figs = tuple((x.start, x.end) for x in tokens if lo <= x.start < hi)
+        found = find_mentions(t, lo, hi, pub, figs)
+        mentions = tuple(close_since(found, t[lo:hi], pub))
+        default = _default_period(mentions) or inherited
+        inherited = default
+        zh = is_chinese(t[lo:hi], default=lang == "zh")
+        out.append(_Sentence(lo, hi, zh, mentions, default))
+        prev_hi = hi
+    return out
+
+
+def _masked_periods(t: str, pub: int | None) -> tuple[tuple[int, int], ...]:
+    """Spans of period phrases ("1-10月", "the first half of 2025") that hold no figures."""
+    return tuple(
+        (m.start, m.end)
+        for m in find_mentions(t, 0, len(t), pub)
+        if not re.fullmatch(r"(?:19|20)\d\d(?:\s*年度?)?", t[m.start : m.end])
+    )
+
+
+def _figure(t: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figure:
+    """Read token ``toks[k]`` (the main figures of sentence ``s``) in its context."""
+    tok = toks[k]
+    cl_lo, cl_hi = clause_bounds(t, s.lo, s.hi, tok.start, tok.end)
+    prev_end = toks[k - 1].end if k > 0 else s.lo
+    next_start = toks[k + 1].start if k + 1 < len(toks) else s.hi
+    near = t[max(cl_lo, prev_end) : tok.start]
+    clause_before = t[cl_lo : tok.start]
+    after = t[tok.end : max(tok.end, min(cl_hi, next_start))]
+    comp = tok.comparator or comparator(near, t[tok.end : cl_hi])
+    if tok.kind:
+        kind, sign = tok.kind, 1
+    else:
+        kind, sign = kind_and_sign(strip_comparator(near), clause_before, after, tok.unit, t[s.lo : s.hi])
+    value, high = tok.value, tok.value_high
+    if sign < 0 and value > 0:
+        value, high = -value, (None if high is None else -high)
+    period = choose_period(t, s.mentions, tok.start, tok.end, prev_end, next_start, s.zh)
+    if kind == "cumulative":
+        period = next((m.period for m in s.mentions if "/" in m.period), period)
+    region = region_in(t, cl_lo, cl_hi, tok.start) or region_in(t, s.lo, s.hi, tok.start)
+    if s.zh:
+        subject = zh_subject(t[max(cl_lo, prev_end) : tok.start] or clause_before, after, tok.unit)
+    else:
+        subject = en_subject(clause_before, after, tok.unit, body)
+    return Figure(
+        surface=body[tok.start : tok.end],
+        start=tok.start,
+        end=tok.end,
+        value=value,
+        unit=tok.unit,
+        comparator=comp,
+        kind=kind,
+        period=period or s.default,
+        subject=subject,
+        region=region,
+        value_high=high,
+        sentence_start=s.lo,
+        sentence_end=s.hi,
+    )
+
+
+def _fill_subjects(figs: list[Figure]) -> list[Figure]:
+    """A figure whose clause names no subject ("up 12.7% year on year") takes its neighbour's."""
+    out: list[Figure] = []
+    for f in figs:
+        if not f.subject and out and out[-1].sentence_start == f.sentence_start:
+            f = replace(f, subject=out[-1].subject)
+        out.append(f)
+    return out
+
+
+def _sentence_figures(
+    t: str, body: str, s: _Sentence, tokens: list[tuple[int, Token]], alts: dict[int, int]
+) -> dict[int, Figure]:
+    main = [(i, x) for i, x in tokens if i not in alts]
+    toks = [x for _, x in main]
+    return {i: _figure(t, body, s, toks, k) for k, (i, _) in enumerate(main)}
+
+
+def _alt_figure(body: str, tok: Token, base: Figure, t: str, index: int) -> Figure:
+    near = t[base.end : tok.start]
+    return replace(
+        base,
+        surface=body[tok.start : tok.end],
+        start=tok.start,
+        end=tok.end,
+        value=tok.value if base.value >= 0 else -abs(tok.value),
+        unit=tok.unit,
+        comparator=tok.comparator or comparator(near, ""),
+        value_high=tok.value_high,
+        alt_of=index,
+    )
+
+
+def extract_figures(
+    body: str, lang: str | None = None, published: str | None = None
+) -> list[Figure]:
+    """Every figure in ``body``, in text order (see "The figure contract" in DESIGN.md).
+
+    ``lang`` ("en", "zh" or None to detect per sentence) breaks ties for text without
+    letters; ``published`` (ISO date) resolves "last year", 去年, "the first half".
+
+    >>> text = "Exports rose 5.2% to 1.3 trillion yuan in 2024."
+    >>> [(f.value, f.unit, f.kind, f.period) for f in extract_figures(text)]
+    [(5.2, '%', 'change', '2024'), (1300000000000.0, 'CNY', 'level', '2024')]
+    """
+    t = body.translate(FOLD)
+    pub = _pub_year(published)
+    tokens = scan(t, _masked_periods(t, pub))
+    alts = _alt_links(t, tokens)
+    sentences = _sentences(t, tokens, lang, pub)
+    figs: dict[int, Figure] = {}
+    for s in sentences:
+        inside = [(i, x) for i, x in enumerate(tokens) if s.lo <= x.start < s.hi]
+        figs.update(_sentence_figures(t, body, s, inside, alts))
+    for i in sorted(alts):
+        figs[i] = _alt_figure(body, tokens[i], figs[alts[i]], t, alts[i])
+    order = [i for i in range(len(tokens)) if i in figs]
+    position = {i: n for n, i in enumerate(order)}
+    out = [figs[i] for i in order]
+    out = [f if f.alt_of is None else replace(f, alt_of=position[f.alt_of]) for f in out]
+    return _fill_subjects(out)
