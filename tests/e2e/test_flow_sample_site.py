@@ -54,6 +54,7 @@ def test_series_mart_and_exports(sample_run: dict[str, Any]) -> None:
     series = _q(wh, """
         select value, n_sources from mart_indicator_series
         where indicator = 'tech_contract_value_bj_to_tjhe' and period = '2024'
+          and region = 'CN-BJ>CN-TJ+CN-HE'
     """)
     assert series and series[0][0] == 84_370_000_000 and series[0][1] >= 2
     manifest = json.loads((wh / "exports" / "latest" / "manifest.json").read_text())

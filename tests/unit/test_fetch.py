@@ -4,7 +4,10 @@ FileTransport on a generated site, and the bundled sample site."""
 from __future__ import annotations
 
 import asyncio
+import doctest
 import gzip
+import importlib
+import itertools
 import os
 import time
 import zlib
@@ -281,7 +284,7 @@ def test_per_host_concurrency_and_rate() -> None:
     asyncio.run(main())
     assert peak == Counter({"a.test": 2, "b.test": 2})
     for times in starts.values():  # one start per 1/50 s per host, hosts independent
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert len(gaps) == 3
         assert min(gaps) >= 0.02 * 0.9
     assert abs(starts["a.test"][0] - starts["b.test"][0]) < 0.02  # b did not wait for a
@@ -612,3 +615,20 @@ def test_all_is_sorted_and_honest() -> None:
     assert fetch.__all__ == sorted(fetch.__all__)
     for name in fetch.__all__:
         assert getattr(fetch, name).__doc__, name
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "jjj_etl.archive",
+        "jjj_etl.fetch",
+        "jjj_etl.fetch._charset",
+        "jjj_etl.fetch._files",
+        "jjj_etl.fetch._frontier",
+        "jjj_etl.fetch._polite",
+    ],
+)
+def test_docstring_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -223,7 +223,7 @@ class _Crawl:
                     return await self._complete(url, current, response)
                 return target, response.status_code
         except BodyTooLargeError as exc:
-            return self._page(url, current, exc.status, skipped="too-large", error=str(exc))
+            return self._page(url, current, exc.status, skipped="too-large")
         except (httpx.HTTPError, FetchError) as exc:
             return self._page(url, current, 0, error=self._describe(exc))
 
@@ -249,8 +249,8 @@ class _Crawl:
             return self._page(url, final, status, error=f"HTTP {status}", **meta)
         try:
             body = await read_body(response, self.source.max_bytes)
-        except BodyTooLargeError as exc:
-            return self._page(url, final, status, skipped="too-large", error=str(exc), **meta)
+        except BodyTooLargeError:
+            return self._page(url, final, status, skipped="too-large", **meta)
         sha = self.archive.put(body)
         kind = page_kind(media, body)
         listing = not self.policy.is_article(url)

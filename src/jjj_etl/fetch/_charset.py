@@ -48,6 +48,7 @@ _META = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""",
     re.IGNORECASE,
 )
+_UTF8_EVIDENCE = 8  # non-ASCII characters of valid UTF-8 that outweigh a declared charset
 _PREFIX = 4096  # the spec says the <meta> must sit in the first 1024 bytes; be generous
 
 
@@ -100,11 +101,20 @@ def _from_bom(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _utf8_wins(text: str, header: str | None, meta: str | None) -> bool:
+    """Valid UTF-8 beats a declared charset unless the declaration is explicit and the text
+    too short to tell (a few GBK characters can happen to be valid UTF-8)."""
+    if header in (None, "utf-8") or header in _WEAK or meta == "utf-8":
+        return True
+    return sum(1 for ch in text if ord(ch) > 0x7F) >= _UTF8_EVIDENCE
+
+
 def decode_html(data: bytes, header_charset: str | None = None) -> tuple[str, str]:
     """Decode an HTML body; return ``(text, charset used)`` with a Python codec name.
 
     Order: a byte-order mark; bytes that are valid non-ASCII UTF-8 are UTF-8 (a wrong label
-    is more likely than GBK that happens to be valid UTF-8); else the ``Content-Type``
+    is more likely than GBK that happens to be valid UTF-8) unless an explicit header
+    charset is backed by too little text to tell; else the ``Content-Type``
     header's charset, the page's ``<meta>`` charset (first when the header only names a
     single-byte server default), detection with charset-normalizer, and last UTF-8 with
     replacement characters.  Each candidate must decode strictly.  Never raises.
@@ -123,7 +133,7 @@ def decode_html(data: bytes, header_charset: str | None = None) -> tuple[str, st
         label = next((c for c in (header, meta) if c and not c.startswith("utf-")), None)
         return data.decode("ascii"), label or "utf-8"
     utf8 = _try(data, "utf-8")
-    if utf8 is not None:  # non-ASCII bytes that are valid UTF-8 are UTF-8, whatever the label
+    if utf8 is not None and _utf8_wins(utf8, header, meta):
         return utf8, "utf-8"
     # a server default single-byte label loses to the page's own declaration
     candidates = [meta, header] if header in _WEAK else [header, meta]

@@ -11,7 +11,10 @@ import re
 _I = re.IGNORECASE
 
 _COMPARATORS: tuple[tuple[str, str], ...] = (
-    (r"no\s+more\s+than|not\s+more\s+than|at\s+most|a\s+maximum\s+of|up\s+to|至多|最多|不超过", "<="),
+    (
+        r"no\s+more\s+than|not\s+more\s+than|at\s+most|a\s+maximum\s+of|up\s+to|至多|最多|不超过",
+        "<=",
+    ),
     (r"at\s+least|no\s+less\s+than|not\s+less\s+than|a\s+minimum\s+of|不少于|不低于|至少", ">="),
     (
         r"more\s+than|over|above|exceed(?:ed|ing|s)?|in\s+excess\s+of|upwards\s+of|surpass(?:ed|ing)?"
@@ -159,7 +162,7 @@ def _change(near: str, after: str) -> int:
     return 0
 
 
-def kind_and_sign(
+def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
     near: str, clause_before: str, after: str, unit: str, sentence: str
 ) -> tuple[str, int]:
     """``(kind, sign)`` for a number given its context; sign is -1 for falls."""

@@ -16,18 +16,44 @@ FOLD = str.maketrans(
 )
 
 #: Digits with optional thousands separators (comma, space, thin space) and decimals.
-ARABIC = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d.]|,\d|\s\d)|\d+(?:\.\d+)?"
+ARABIC = (
+    r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?"
+    r"|\d{1,3}(?: \d{3})+(?![\d.]|,\d|\s\d)"
+    r"|\d+(?:\.\d+)?"
+)
 
 EN_ONES: dict[str, int] = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-        "fourteen fifteen sixteen seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
 EN_TENS: dict[str, int] = {
     w: 10 * i
-    for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)
+    for i, w in enumerate(
+        ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2
+    )
 }
 _ONES_RE = "|".join(sorted(EN_ONES, key=len, reverse=True))
 _TENS_RE = "|".join(EN_TENS)
@@ -105,7 +131,10 @@ MONTHS: dict[str, int] = {
     )
     for name in names.split()
 }
-MONTH_RE = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"  # noqa: E501
+MONTH_RE = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?"
+)
 
 
 def parse_arabic(text: str) -> float:

@@ -63,7 +63,11 @@ ZH_UNITS: tuple[tuple[str, str, float], ...] = (
     (r"公里|千米", "km", 1.0),
     (r"倍", "times", 1.0),
     (r"人次|家次|户次", "count", 1.0),
-    (r"家|个(?![月小])|项|件|名|人|所|座|条|台|辆|套|户|位|款|种|批|场|次|支|栋|处|宗|笔", "count", 1.0),
+    (
+        r"家|个(?![月小])|项|件|名|人|所|座|条|台|辆|套|户|位|款|种|批|场|次|支|栋|处|宗|笔",
+        "count",
+        1.0,
+    ),
 )
 
 #: What after a number makes it a date, duration, ordinal or rank, never a figure.
@@ -88,7 +92,7 @@ def _section(text: str) -> float:
 
 
 def _digit_string(text: str) -> bool:
-    """"二〇二四" style: every character is a digit, no place values."""
+    """ "二〇二四" style: every character is a digit, no place values."""
     return len(text) > 1 and all(ch in ZH_DIGITS for ch in text)
 
 

@@ -78,10 +78,27 @@ def _yzh(name: str) -> str:
     return rf"(?:(?P<{name}>{_YEAR}年|今年|去年|上年|前年|本年))?"
 
 
-Builder = Callable[[re.Match[str], int | None], tuple[str, int] | None]
+class _Norm:
+    """A view of a match that folds alternative group names into one key."""
+
+    def __init__(self, m: re.Match[str], **keys: tuple[str, ...]) -> None:
+        self._m = m
+        self._keys = keys
+
+    def __getitem__(self, key: str) -> str:
+        groups = self._m.groupdict()
+        for name in self._keys.get(key, (key,)):
+            value = groups.get(name)
+            if value:
+                return str(value)
+        return ""
 
 
-def _b_half(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+Builder = Callable[[_Norm, int | None], tuple[str, int] | None]
+Keys = dict[str, tuple[str, ...]]
+
+
+def _b_half(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     year = _year_of(m["y"], pub)
     if year is None:
         return None
@@ -90,7 +107,7 @@ def _b_half(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
     return _months(year, 7 if second else 1, 12 if second else 6), year
 
 
-def _b_month_range(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+def _b_month_range(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     year = _year_of(m["y"], pub)
     if year is None:
         return None
@@ -101,7 +118,7 @@ def _b_month_range(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
     return _months(year, a, b), year
 
 
-def _b_first_months(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+def _b_first_months(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     year = _year_of(m["y"], pub)
     if year is None:
         return None
@@ -109,7 +126,7 @@ def _b_first_months(m: re.Match[str], pub: int | None) -> tuple[str, int] | None
     return (_months(year, 1, n), year) if 1 < n <= 12 else None
 
 
-def _b_month(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+def _b_month(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     year = _year_of(m["y"], pub)
     if year is None:
         return None
@@ -118,9 +135,35 @@ def _b_month(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
     return (f"{year}-{month:02d}", year) if 1 <= month <= 12 else None
 
 
-def _b_year(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+def _b_year(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     year = _year_of(m["y"], pub)
     return None if year is None else (str(year), year)
+
+
+def _b_range_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+    del pub
+    a, b = m["a"], m["b"]
+    if int(a) >= int(b):
+        return None
+    return f"{a}/{b}", int(b)
+
+
+def _b_plan_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+    del pub
+    words = {"thirteenth": 13, "fourteenth": 14, "fifteenth": 15}
+    n = (words.get(m["n"].lower()) or int(m["n"])) if m["n"] else 10 + _small(m["z"][1])
+    first = 2016 + 5 * (n - 13)
+    return f"{first}/{first + 4}", first + 4
+
+
+def _b_quarter_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+    q = m["q"]
+    year = _year_of(m["y"], pub)
+    if year is None or not q:
+        return None
+    cum = bool(m["cum"]) or q.lower() == "three"
+    n = 3 if q.lower() == "three" else _ORD[q.lower()]
+    return _months(year, 1 if cum else 3 * n - 2, 3 * n), year
 
 
 _SINCE = (
@@ -130,21 +173,23 @@ _SINCE = (
         re.IGNORECASE,
     ),
 )
-_PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
+_PATTERNS: tuple[tuple[re.Pattern[str], Builder, Keys], ...] = (
     (
         re.compile(
             rf"(?:from|between)\s+(?P<a>{_YEAR})\s+(?:to|and|through)\s+(?P<b>{_YEAR})"
             rf"|(?<!\d)(?P<a2>{_YEAR})\s*(?:年)?\s*(?:-|–|—|~|～|至|到)\s*(?P<b2>{_YEAR})(?!\d)",
             re.IGNORECASE,
         ),
-        lambda m, p: _b_range_any(m),
+        _b_range_any,
+        {"a": ("a", "a2"), "b": ("b", "b2")},
     ),
     (
         re.compile(
             r"(?P<n>1[3-5]|thirteenth|fourteenth|fifteenth)(?:th)?\s+Five-Year\s+Plan"
             r"|“?(?P<z>十[三四五])五”?(?:规划|时期|期间|期)"
         ),
-        lambda m, p: _b_plan_any(m),
+        _b_plan_any,
+        {},
     ),
     (
         re.compile(
@@ -152,7 +197,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
             rf"|{_yzh('y3')}(?P<h3>[上下])半年",
             re.IGNORECASE,
         ),
-        lambda m, p: _b_half(_Norm(m, h=("h", "h2", "h3"), y=("y", "y2", "y3")), p),
+        _b_half,
+        {"h": ("h", "h2", "h3"), "y": ("y", "y2", "y3")},
     ),
     (
         re.compile(
@@ -161,7 +207,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
             rf"|{_yzh('y3')}(?P<cum3>前)?(?:第)?(?P<q3>[一二三四1-4])季度",
             re.IGNORECASE,
         ),
-        lambda m, p: _b_quarter_any(m, p),
+        _b_quarter_any,
+        {"q": ("q", "q2", "q3"), "y": ("y", "y2", "y3"), "cum": ("cum", "cum3")},
     ),
     (
         re.compile(
@@ -169,7 +216,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
             rf"|{_yzh('y2')}(?P<a2>{_ZH_SMALL})\s*(?:-|–|—|~|～|至|到)\s*"
             rf"(?P<b2>{_ZH_SMALL})月(?!\d{{1,2}}日)",
         ),
-        lambda m, p: _b_month_range(_Norm(m, a=("a", "a2"), b=("b", "b2"), y=("y", "y2")), p),
+        _b_month_range,
+        {"a": ("a", "a2"), "b": ("b", "b2"), "y": ("y", "y2")},
     ),
     (
         re.compile(
@@ -177,14 +225,17 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
             rf"eleven)\s+months{_yen('y')}|{_yzh('y2')}前(?P<n2>{_ZH_SMALL})个?月",
             re.IGNORECASE,
         ),
-        lambda m, p: _b_first_months(_Norm(m, n=("n", "n2"), y=("y", "y2")), p),
+        _b_first_months,
+        {"n": ("n", "n2"), "y": ("y", "y2")},
     ),
     (
         re.compile(
             rf"(?P<mo>{MONTH_RE})(?:,)?\s+(?P<y>{_YEAR})\b"
-            rf"|{_yzh('y2')}(?P<mo2>\d{{1,2}}|十[一二]?|[一二三四五六七八九])月(?:份|底|末)?(?!\s*\d{{1,2}}\s*[日号])"
+            rf"|{_yzh('y2')}(?P<mo2>\d{{1,2}}|十[一二]?|[一二三四五六七八九])月(?:份|底|末)?"
+            r"(?!\s*\d{1,2}\s*[日号])"
         ),
-        lambda m, p: _b_month(_Norm(m, mo=("mo", "mo2"), y=("y", "y2")), p),
+        _b_month,
+        {"mo": ("mo", "mo2"), "y": ("y", "y2")},
     ),
     (
         re.compile(
@@ -193,51 +244,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder], ...] = (
             rf"|(?<![比较与同])(?P<y3>上年|本年)(?!同期)",
             re.IGNORECASE,
         ),
-        lambda m, p: _b_year(_Norm(m, y=("y", "y2", "y3")), p),
+        _b_year,
+        {"y": ("y", "y2", "y3")},
     ),
 )
-
-
-class _Norm:
-    """A view of a match that folds alternative group names into one key."""
-
-    def __init__(self, m: re.Match[str], **keys: tuple[str, ...]) -> None:
-        self._m = m
-        self._keys = keys
-
-    def __getitem__(self, key: str) -> str | None:
-        for name in self._keys.get(key, (key,)):
-            value = self._m.groupdict().get(name)
-            if value:
-                return value
-        return None
-
-
-def _b_range_any(m: re.Match[str]) -> tuple[str, int] | None:
-    a, b = m["a"] or m["a2"], m["b"] or m["b2"]
-    if int(a) >= int(b):
-        return None
-    return f"{a}/{b}", int(b)
-
-
-def _b_plan_any(m: re.Match[str]) -> tuple[str, int] | None:
-    words = {"thirteenth": 13, "fourteenth": 14, "fifteenth": 15}
-    if m["n"]:
-        n = words.get(m["n"].lower()) or int(m["n"])
-    else:
-        n = 10 + _small(m["z"][1])
-    first = 2016 + 5 * (n - 13)
-    return f"{first}/{first + 4}", first + 4
-
-
-def _b_quarter_any(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
-    q = m["q"] or m["q2"] or m["q3"]
-    year = _year_of(m["y"] or m["y2"] or m["y3"], pub)
-    if year is None or q is None:
-        return None
-    cum = bool(m["cum"] or m["cum3"]) or q.lower() == "three"
-    n = 3 if q.lower() == "three" else _ORD[q.lower()]
-    return _months(year, 1 if cum else 3 * n - 2, 3 * n), year
 
 
 _DATE = re.compile(
@@ -249,8 +259,10 @@ _BASE = re.compile(
     r"(?:from|than|over|compared\s+(?:with|to)|versus)\s+(?:the\s+same\s+period\s+(?:of\s+)?)?"
     r"(?:a\s+year\s+(?:earlier|ago)|last\s+year|the\s+previous\s+year|" + _YEAR + r")"
     r"(?!\s+(?:to|and|through)\s+\d)"
-    r"|(?:same\s+period\s+(?:of\s+)?last\s+year)|(?:去年|上年)同期|(?:比|较|与|是)(?:" + _YEAR
-    + r"年|去年|上年)(?:同期)?|the\s+(?:figure|level|number|total)\s+(?:in|of|for)\s+" + _YEAR,
+    r"|(?:same\s+period\s+(?:of\s+)?last\s+year)|(?:去年|上年)同期|(?:比|较|与|是)(?:"
+    + _YEAR
+    + r"年|去年|上年)(?:同期)?|the\s+(?:figure|level|number|total)\s+(?:in|of|for)\s+"
+    + _YEAR,
     re.IGNORECASE,
 )
 
@@ -266,9 +278,7 @@ def find_mentions(
     ['2025-01/2025-06', '2024']
     """
     taken: list[tuple[int, int]] = [*exclude] + [
-        (m.start(), m.end())
-        for rx in (_DATE, _BASE)
-        for m in rx.finditer(text, lo, hi)
+        (m.start(), m.end()) for rx in (_DATE, _BASE) for m in rx.finditer(text, lo, hi)
     ]
     found: list[Mention] = []
     for m in _SINCE[0].finditer(text, lo, hi):
@@ -276,11 +286,11 @@ def find_mentions(
             year = int(m["y"] or m["y2"])
             found.append(Mention(m.start(), m.end(), str(year), year, since=True))
             taken.append((m.start(), m.end()))
-    for rx, build in _PATTERNS:
+    for rx, build, keys in _PATTERNS:
         for m in rx.finditer(text, lo, hi):
             if _overlaps(taken, m.start(), m.end()):
                 continue
-            got = build(m, pub)
+            got = build(_Norm(m, **keys), pub)
             if got is not None:
                 found.append(Mention(m.start(), m.end(), got[0], got[1]))
                 taken.append((m.start(), m.end()))
@@ -304,8 +314,9 @@ def close_since(mentions: list[Mention], text: str, pub: int | None) -> list[Men
     for m in mentions:
         if m.since:
             period = f"{m.period}/{end}" if end and end > m.last_year else m.period
-            m = Mention(m.start, m.end, period, end or m.last_year)
-        out.append(m)
+            out.append(Mention(m.start, m.end, period, end or m.last_year))
+        else:
+            out.append(m)
     return out
 
 
@@ -322,6 +333,7 @@ _TIGHT_AFTER = re.compile(
 def choose_period(
     text: str,
     mentions: tuple[Mention, ...],
+    *,
     start: int,
     end: int,
     left: int,

@@ -11,6 +11,7 @@ comparison, not the region measured.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 _ORDER = ("XA", "CN-BJ", "CN-TJ", "CN-HE", "JJJ", "CN")
 _LEVEL = {"XA": 4, "CN-BJ": 3, "CN-TJ": 3, "CN-HE": 3, "JJJ": 2, "CN": 1}
@@ -77,7 +78,7 @@ def code(codes: frozenset[str]) -> str:
 
 
 def _flow(text: str, groups: list[tuple[int, int, frozenset[str]]]) -> str | None:
-    for a, b in zip(groups, groups[1:], strict=False):
+    for a, b in pairwise(groups):
         between = text[a[1] : b[0]]
         english = _FLOW_EN.search(text[max(0, a[0] - 6) : a[0]]) and _FLOW_EN_TO.match(between)
         if english or _FLOW_ZH.match(between):

@@ -178,7 +178,7 @@ def _range(t: str, first: _Part) -> _Part | None:
     return second
 
 
-def _year_like(t: str, m: re.Match[str], part: _Part) -> bool:
+def _year_like(m: re.Match[str], part: _Part) -> bool:
     raw = m.group()
     return (
         part.kind == "ar"
@@ -189,29 +189,33 @@ def _year_like(t: str, m: re.Match[str], part: _Part) -> bool:
     )
 
 
-def _rejected(t: str, m: re.Match[str], part: _Part, prefix_unit: str | None) -> bool:
+def _rejected(  # noqa: PLR0911 - a flat list of independent vetoes reads best
+    t: str, m: re.Match[str], part: _Part, prefix_unit: str | None
+) -> bool:
     """True for numbers that are not figures (years, durations, names, ordinals)."""
     if part.unit is not None or prefix_unit is not None:
         return False
     if part.kind == "ar" and part.mag == 1.0 and _chinese_context(t, m.start(), part.end):
         return True
-    if _year_like(t, m, part) or ZH_NOT_FIGURE.match(t, m.end()):
+    if _year_like(m, part) or ZH_NOT_FIGURE.match(t, m.end()):
         return True
-    if part.kind == "zh" or part.mag == 1.0 and EN_NOT_FIGURE.match(t, part.end):
+    if part.kind == "zh" or (part.mag == 1.0 and EN_NOT_FIGURE.match(t, part.end)):
         return True
     if part.kind == "en":
         return part.mag == 1.0 and (part.value < 2 or not _counted(t, m))
     before = t[max(0, m.start() - 2) : m.start()]
     if re.search(r"[A-Za-z]-$|[A-Za-z]$", before):
         return True  # COVID-19, A380
-    return part.mag == 1.0 and bool(re.search(r"\b[A-Z][\w'’]*[ \t]$", t[max(0, m.start() - 30) : m.start()]))
+    return part.mag == 1.0 and bool(
+        re.search(r"\b[A-Z][\w'’]*[ \t]$", t[max(0, m.start() - 30) : m.start()])
+    )
 
 
 def _chinese_context(t: str, start: int, end: int) -> bool:
     """A bare number glued to Chinese text ("论坛2025", "5G") is a name, not a figure."""
     left = t[start - 1] if start > 0 else ""
     right = t[end] if end < len(t) else ""
-    return bool(_CJK.match(left) and (not right or _CJK.match(right)) or _CJK.match(right))
+    return bool((_CJK.match(left) and (not right or _CJK.match(right))) or _CJK.match(right))
 
 
 def _counted(t: str, m: re.Match[str]) -> bool:
@@ -241,11 +245,16 @@ def _token(t: str, m: re.Match[str]) -> Token | None:
     start, prefix_unit = _prefix(t, m.start())
     if part.kind == "zh" and not _zh_ok(t, m, part):
         return None
-    high = _range(t, part)
+    high = None if _year_like(m, part) else _range(t, part)
     if high is not None:
         part = _Part(
-            part.value, high.end, high.mag if part.mag == 1.0 else part.mag,
-            high.unit, high.unit_mult, part.approx, part.kind,
+            part.value,
+            high.end,
+            high.mag if part.mag == 1.0 else part.mag,
+            high.unit,
+            high.unit_mult,
+            part.approx,
+            part.kind,
         )
     elif _rejected(t, m, part, prefix_unit):
         return None

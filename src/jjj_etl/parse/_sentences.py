@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 _TERMINATOR = re.compile(r"[。！？!?]+|\.(?=\s|$|[\"”’»）)])|\n")
-_CLOSERS = frozenset("\"”’»）)】」』")
+_CLOSERS = frozenset('"”’»）)】」』')
 _ABBREVIATIONS = frozenset(
     {
         "mr",
@@ -73,9 +73,8 @@ def _is_abbreviation(body: str, dot: int) -> bool:
 
 def _sentence_end(body: str, m: re.Match[str]) -> int | None:
     """End offset of a sentence closed by terminator ``m``, or None if it does not close one."""
-    if m.group() == ".":
-        if _is_abbreviation(body, m.start()):
-            return None
+    if m.group() == "." and _is_abbreviation(body, m.start()):
+        return None
     end = m.end()
     while end < len(body) and body[end] in _CLOSERS:
         end += 1
@@ -145,8 +144,5 @@ def clause_bounds(body: str, lo: int, hi: int, start: int, end: int) -> tuple[in
 
 def _is_thousands_comma(body: str, i: int) -> bool:
     return (
-        body[i] == ","
-        and 0 < i < len(body) - 1
-        and body[i - 1].isdigit()
-        and body[i + 1].isdigit()
+        body[i] == "," and 0 < i < len(body) - 1 and body[i - 1].isdigit() and body[i + 1].isdigit()
     )

@@ -33,7 +33,9 @@ _EN_LEAD = re.compile(
     _I,
 )
 _EN_NOUN_AFTER = re.compile(
-    r"^[ \t]*((?:[\w'’&-]+[ \t]+){0,6}?[\w'’&-]+?)(?=[ \t]+(?:" + _EN_VERB.pattern[2:-2] + r"|in\s+\d"
+    r"^[ \t]*((?:[\w'’&-]+[ \t]+){0,6}?[\w'’&-]+?)(?=[ \t]+(?:"
+    + _EN_VERB.pattern[2:-2]
+    + r"|in\s+\d"
     r"|last|this|since|from|with|which|that|and\s+\d|as|by)\b|[,.;:()]|$)",
     _I,
 )
@@ -47,8 +49,10 @@ _ZH_LEAD = re.compile(
     r"|北京(?:市)?(?:流向|输出到?|向)?|天津(?:市)?|河北(?:省)?|雄安(?:新区)?|京津冀(?:地区)?|津冀|全市|全省|全国|三地"
     r"|我国|中关村)+"
 )
-_ZH_VERB_LEAD = re.compile(r"^(?:累计|共计|共|新增|总计|合计|其中|约合|约|人民币)+")
-_ZH_NOUN_AFTER = re.compile(r"^[\u4e00-\u9fffA-Za-z&]{1,10}?(?=[，。；、,;（(]|$|的|在|和|与|及|，|同比|比)")
+_ZH_VERB_LEAD = re.compile(r"^(?:累计|共计|共|新增|总计|合计|其中|约合|约|人民币|完成|实现)+")
+_ZH_NOUN_AFTER = re.compile(
+    r"^[\u4e00-\u9fffA-Za-z&]{1,10}?(?=[，。；、,;（(]|$|的|在|和|与|及|，|同比|比)"
+)
 
 
 def _lower_first(subject: str, body: str) -> str:

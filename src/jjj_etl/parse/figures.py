@@ -72,9 +72,7 @@ def _default_period(mentions: tuple[Mention, ...]) -> str | None:
     return max(mentions, key=lambda m: (m.last_year, "/" in m.period)).period
 
 
-def _sentences(
-    t: str, tokens: list[Token], lang: str | None, pub: int | None
-) -> list[_Sentence]:
+def _sentences(t: str, tokens: list[Token], lang: str | None, pub: int | None) -> list[_Sentence]:
     spans = split_sentences(t)
     out: list[_Sentence] = []
     inherited: str | None = None
@@ -115,11 +113,15 @@ def _figure(t: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figur
     if tok.kind:
         kind, sign = tok.kind, 1
     else:
-        kind, sign = kind_and_sign(strip_comparator(near), clause_before, after, tok.unit, t[s.lo : s.hi])
+        kind, sign = kind_and_sign(
+            strip_comparator(near), clause_before, after, tok.unit, t[s.lo : s.hi]
+        )
     value, high = tok.value, tok.value_high
     if sign < 0 and value > 0:
         value, high = -value, (None if high is None else -high)
-    period = choose_period(t, s.mentions, tok.start, tok.end, prev_end, next_start, s.zh)
+    period = choose_period(
+        t, s.mentions, start=tok.start, end=tok.end, left=prev_end, right=next_start, zh=s.zh
+    )
     if kind == "cumulative":
         period = next((m.period for m in s.mentions if "/" in m.period), period)
     region = region_in(t, cl_lo, cl_hi, tok.start) or region_in(t, s.lo, s.hi, tok.start)
@@ -148,9 +150,8 @@ def _fill_subjects(figs: list[Figure]) -> list[Figure]:
     """A figure whose clause names no subject ("up 12.7% year on year") takes its neighbour's."""
     out: list[Figure] = []
     for f in figs:
-        if not f.subject and out and out[-1].sentence_start == f.sentence_start:
-            f = replace(f, subject=out[-1].subject)
-        out.append(f)
+        same = out and out[-1].sentence_start == f.sentence_start
+        out.append(replace(f, subject=out[-1].subject) if not f.subject and same else f)
     return out
 
 
