@@ -50,8 +50,13 @@ def jjj_pipeline(
 
 
 def _write_window(
-    wh: str, run_id: str, started_at: str, fetched: list[Any], parsed: list[Any],
-    known: pipeline.KnownState, lock_timeout: float,
+    wh: str,
+    run_id: str,
+    started_at: str,
+    fetched: list[Any],
+    parsed: list[Any],
+    known: pipeline.KnownState,
+    lock_timeout: float,
 ) -> tuple[int | None, list[dict[str, Any]]]:
     with writer_lock(paths(wh), lock_timeout):
         work = tasks.begin(wh)
@@ -74,4 +79,4 @@ def run_pipeline(**params: Any) -> dict[str, Any]:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    print(run_pipeline(warehouse=str(Path("warehouse"))))  # noqa: T201
+    print(run_pipeline(warehouse=str(Path("warehouse"))))

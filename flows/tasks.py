@@ -31,7 +31,10 @@ def begin(warehouse: str) -> str:
 
 @task(name="load")
 def load(
-    work: str, run_id: str, pages: list[FetchedPage], parsed: list[ParsedPage],
+    work: str,
+    run_id: str,
+    pages: list[FetchedPage],
+    parsed: list[ParsedPage],
     known: pipeline.KnownState,
 ) -> dict[str, int]:
     """Bulk-load staging tables."""
@@ -52,7 +55,10 @@ def test(work: str) -> list[dict[str, Any]]:
 
 @task(name="commit")
 def commit(
-    work: str, run_id: str, started_at: str, warnings: list[dict[str, Any]],
+    work: str,
+    run_id: str,
+    started_at: str,
+    warnings: list[dict[str, Any]],
     summary: dict[str, Any],
 ) -> int | None:
     """Commit one version (or record that nothing changed)."""

@@ -19,7 +19,7 @@ def fresh_warehouse(tmp_path: Path) -> Iterator[Path]:
     """An empty warehouse folder (no DuckDB file yet)."""
     root = tmp_path / "warehouse"
     root.mkdir()
-    yield root
+    return root
 
 
 @pytest.fixture

@@ -15,16 +15,27 @@ COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 def test_readme_shows_the_two_commands_first() -> None:
     first_block = README.split("```")[1]
-    assert "make run" in first_block and "make test" in first_block
+    assert "make run" in first_block
+    assert "make test" in first_block
 
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_command_documented_with_example(name: str) -> None:
     assert f"jjj-etl {name}" in README, f"README does not mention `jjj-etl {name}`"
     command = get_command(app).commands[name]  # type: ignore[attr-defined]
-    assert "Example:" in (command.help or "") and f"jjj-etl {name}" in (command.help or "")
+    assert "Example:" in (command.help or "")
+    assert f"jjj-etl {name}" in (command.help or "")
 
 
 def test_design_commands_all_exist() -> None:
-    assert {"run", "serve", "parse", "figures", "build", "versions", "diff", "query",
-            "export"} <= set(COMMANDS)
+    assert {
+        "run",
+        "serve",
+        "parse",
+        "figures",
+        "build",
+        "versions",
+        "diff",
+        "query",
+        "export",
+    } <= set(COMMANDS)

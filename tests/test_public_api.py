@@ -12,7 +12,9 @@ import pytest
 import jjj_etl
 
 MODULES = sorted(
-    m.name for m in pkgutil.walk_packages(jjj_etl.__path__, "jjj_etl.") if m.name != "jjj_etl.__main__"
+    m.name
+    for m in pkgutil.walk_packages(jjj_etl.__path__, "jjj_etl.")
+    if m.name != "jjj_etl.__main__"
 )
 
 
@@ -35,8 +37,9 @@ def test_library_does_not_import_prefect() -> None:
         "        importlib.import_module(m.name)\n"
         "print('prefect' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert done.stdout.strip() == "False"
 
 
@@ -49,6 +52,7 @@ def test_cli_help_starts_without_prefect() -> None:
         "assert r.exit_code == 0, r.output\n"
         "print('prefect' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
     assert done.stdout.strip() == "False"

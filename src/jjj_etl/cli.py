@@ -139,7 +139,7 @@ def parse(
 ) -> None:
     """Parse one page: article fields and figures.
 
-    Example: jjj-etl parse src/jjj_etl/samples/site/business/2025-03/28/content_117790111.html --json
+    Example: jjj-etl parse https://example.org/2025-03/28/content_1.html --json
     """
     from jjj_etl.parse.article import article_json
     from jjj_etl.tools import fetch_one
@@ -157,8 +157,12 @@ def parse(
     art = page.article
     out.print(f"[bold]{art.title}[/bold]\n{art.canonical_url}\n{art.published} · {art.lang}")
     rows = [
-        {k: v for k, v in f.to_dict().items() if k in ("surface", "value", "unit", "comparator",
-                                                       "kind", "period", "region", "subject")}
+        {
+            k: v
+            for k, v in f.to_dict().items()
+            if k
+            in ("surface", "value", "unit", "comparator", "kind", "period", "region", "subject")
+        }
         for f in page.figures
     ]
     out.print(_table(rows, f"{len(rows)} figures") if rows else "no figures")
@@ -244,8 +248,18 @@ def diff(
         rows = d[kind]
         out.print(f"[bold]{kind}: {len(rows)}[/bold]")
         if rows:
-            keep = ("indicator_id", "indicator", "region_id", "region", "period", "value",
-                    "old_value", "new_value", "unit", "url")
+            keep = (
+                "indicator_id",
+                "indicator",
+                "region_id",
+                "region",
+                "period",
+                "value",
+                "old_value",
+                "new_value",
+                "unit",
+                "url",
+            )
             out.print(_table([{k: v for k, v in r.items() if k in keep} for r in rows[:50]]))
 
 

@@ -67,7 +67,10 @@ class DataTestError(RunError):
 
     def __init__(self, failures: dict[str, list[dict[str, Any]]]) -> None:
         self.failures = failures
-        lines = [f"{name}: {len(rows)} failing row(s), e.g. {rows[:3]}" for name, rows in failures.items()]
+        lines = [
+            f"{name}: {len(rows)} failing row(s), e.g. {rows[:3]}"
+            for name, rows in failures.items()
+        ]
         super().__init__("blocking data tests failed:\n  " + "\n  ".join(lines))
 
 

@@ -36,13 +36,12 @@ def _write_tables(
     tables: dict[str, Any] = {}
     for mart in marts:
         target = dest / f"{mart}.parquet"
-        rel = con.sql(as_of_sql(con, mart, version))
+        rel = con.sql(as_of_sql(mart, version))
         schema = [{"name": n, "type": str(t)} for n, t in zip(rel.columns, rel.types, strict=True)]
         con.execute(
-            f"copy ({as_of_sql(con, mart, version)}) to '{target}' "
-            "(format parquet, compression zstd)"
+            f"copy ({as_of_sql(mart, version)}) to '{target}' (format parquet, compression zstd)"
         )
-        row = con.sql(f"select count(*) from ({as_of_sql(con, mart, version)})").fetchone()
+        row = con.sql(f"select count(*) from ({as_of_sql(mart, version)})").fetchone()
         tables[mart] = {
             "file": target.name,
             "rows": int(row[0]) if row else 0,
@@ -77,7 +76,7 @@ def export_version(
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
+        tmp.replace(final)
     if version == current:
         _refresh_latest(exports_dir, final)
     return final
@@ -90,8 +89,8 @@ def _refresh_latest(exports_dir: Path, source: Path) -> None:
     shutil.copytree(source, tmp)
     latest = exports_dir / "latest"
     if latest.exists():
-        os.replace(latest, old)
-    os.replace(tmp, latest)
+        latest.replace(old)
+    tmp.replace(latest)
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -22,7 +22,7 @@ import duckdb
 
 from jjj_etl import staging, versions
 from jjj_etl.archive import RawArchive
-from jjj_etl.config import Config, Source
+from jjj_etl.config import Source
 from jjj_etl.errors import RunError
 from jjj_etl.export import export_version
 from jjj_etl.fetch import Validators, crawl
@@ -123,8 +123,11 @@ def plan_parse(
         if (sha, PARSER_VERSION) in known.staged:
             continue
         src = by_name[page.source]
-        jobs.append(ParseJob(page.final_url or page.url, sha, src.name, page.charset,
-                             src.keywords, src.lang))
+        jobs.append(
+            ParseJob(
+                page.final_url or page.url, sha, src.name, page.charset, src.keywords, src.lang
+            )
+        )
     return jobs
 
 
@@ -136,14 +139,26 @@ def parse_batch(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> list[
         try:
             raw = archive.get(job.content_sha256)
         except KeyError:
-            out.append(ParsedPage(job.url, job.content_sha256, None, skipped="missing-from-archive"))
+            out.append(
+                ParsedPage(job.url, job.content_sha256, None, skipped="missing-from-archive")
+            )
             continue
         try:
-            page = parse_article(raw, job.url, job.source, keywords=job.keywords,
-                                 header_charset=job.charset, lang=job.lang)
-        except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
-            page = ParsedPage(job.url, job.content_sha256, None,
-                              skipped=f"parse-error: {type(exc).__name__}: {exc}")
+            page = parse_article(
+                raw,
+                job.url,
+                job.source,
+                keywords=job.keywords,
+                header_charset=job.charset,
+                lang=job.lang,
+            )
+        except Exception as exc:
+            page = ParsedPage(
+                job.url,
+                job.content_sha256,
+                None,
+                skipped=f"parse-error: {type(exc).__name__}: {exc}",
+            )
         out.append(page)
     return out
 
@@ -196,18 +211,26 @@ def _article_outcome(
 
 
 def load(
-    work: str, run_id: str, pages: Sequence[FetchedPage], parsed: Sequence[ParsedPage],
+    work: str,
+    run_id: str,
+    pages: Sequence[FetchedPage],
+    parsed: Sequence[ParsedPage],
     known: KnownState,
 ) -> dict[str, int]:
     """Stage this run's pages, articles and figures into the working copy (bulk, Arrow)."""
     outcomes = _outcomes(pages, parsed, known)
     keep = {aid for _, o, _, aid in outcomes if o == "article"}
-    unique = [p for p in parsed if p.article is None
-              or staging.article_id(p.article.canonical_url) in keep]
+    unique = [
+        p
+        for p in parsed
+        if p.article is None or staging.article_id(p.article.canonical_url) in keep
+    ]
     unique = _first_per_article(unique)
     with duckdb.connect(work) as con:
         staging.ensure_schema(con)
-        counts = staging.stage(con, run_id, staging.page_rows(run_id, outcomes), unique, PARSER_VERSION)
+        counts = staging.stage(
+            con, run_id, staging.page_rows(run_id, outcomes), unique, PARSER_VERSION
+        )
         staging.record_fetch_state(con, pages)
     return {"pages": counts.pages, "articles": counts.articles, "figures": counts.figures}
 
@@ -245,22 +268,36 @@ def run_data_tests(work: str, sql_dir: str | None = None) -> list[dict[str, Any]
 
 
 def commit(
-    work: str, run_id: str, started_at: str, warnings: list[dict[str, Any]],
-    summary: dict[str, Any], sql_dir: str | None = None,
+    work: str,
+    run_id: str,
+    started_at: str,
+    warnings: list[dict[str, Any]],
+    summary: dict[str, Any],
+    sql_dir: str | None = None,
 ) -> int | None:
     """Commit a new version in the working copy (None when nothing changed) and log the run."""
     sdir = Path(sql_dir) if sql_dir else default_sql_dir()
     with duckdb.connect(work) as con:
         con.execute("begin transaction")
         done = versions.commit_version(
-            con, run_id=run_id, started_at=datetime.fromisoformat(started_at), sql_dir=sdir,
-            parser_version=PARSER_VERSION, warnings=warnings,
+            con,
+            run_id=run_id,
+            started_at=datetime.fromisoformat(started_at),
+            sql_dir=sdir,
+            parser_version=PARSER_VERSION,
+            warnings=warnings,
         )
         status = "committed" if done.version_id else "no-change"
         con.execute(
             "insert into meta.runs values (?, ?, ?, ?, ?, ?)",
-            [run_id, datetime.fromisoformat(started_at), datetime.now(UTC), status,
-             done.version_id, json.dumps({**summary, "row_counts": done.row_counts}, default=str)],
+            [
+                run_id,
+                datetime.fromisoformat(started_at),
+                datetime.now(UTC),
+                status,
+                done.version_id,
+                json.dumps({**summary, "row_counts": done.row_counts}, default=str),
+            ],
         )
         con.execute("commit")
     return done.version_id
@@ -315,9 +352,14 @@ class RunSummary:
 
 
 def summarize(
-    run_id: str, pages: Sequence[FetchedPage], parsed: Sequence[ParsedPage],
-    warehouse: str | Path | None, version: int | None, exports: str | None,
-    warnings: list[dict[str, Any]], known: KnownState,
+    run_id: str,
+    pages: Sequence[FetchedPage],
+    parsed: Sequence[ParsedPage],
+    warehouse: str | Path | None,
+    version: int | None,
+    exports: str | None,
+    warnings: list[dict[str, Any]],
+    known: KnownState,
 ) -> RunSummary:
     """Count outcomes for the summary (reads the published warehouse, read-only)."""
     outcomes = _outcomes(pages, parsed, known)
@@ -340,10 +382,17 @@ def summarize(
                     continue
                 totals[key] = int(row[0]) if row else 0
     return RunSummary(
-        run_id=run_id, pages=dict(counts), skipped_reasons=dict(reasons), failed=failed,
-        articles=totals["articles"], figures=totals["figures"],
-        observations=totals["observations"], unmapped_figures=totals["unmapped"],
-        version=version, exports=exports, warnings=[w["test"] for w in warnings],
+        run_id=run_id,
+        pages=dict(counts),
+        skipped_reasons=dict(reasons),
+        failed=failed,
+        articles=totals["articles"],
+        figures=totals["figures"],
+        observations=totals["observations"],
+        unmapped_figures=totals["unmapped"],
+        version=version,
+        exports=exports,
+        warnings=[w["test"] for w in warnings],
     )
 
 
@@ -371,5 +420,10 @@ def rebuild(
             discard(work)
             raise
     exports = export(wp.root, version, sql_dir) if version is not None else None
-    return {"run_id": run_id, "version": version, "exports": exports, "timings": timings,
-            "warnings": [w["test"] for w in warnings]}
+    return {
+        "run_id": run_id,
+        "version": version,
+        "exports": exports,
+        "timings": timings,
+        "warnings": [w["test"] for w in warnings],
+    }

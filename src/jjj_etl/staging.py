@@ -61,7 +61,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str,
     return len(rows)
 
 
-def page_rows(run_id: str, outcomes: Iterable[tuple[FetchedPage, str, str | None, str | None]]) -> list[dict[str, Any]]:
+def page_rows(
+    run_id: str, outcomes: Iterable[tuple[FetchedPage, str, str | None, str | None]]
+) -> list[dict[str, Any]]:
     """Rows for ``staging.pages``: each fetch with its outcome, reason and article id."""
     rows = []
     for page, outcome, reason, art_id in outcomes:
@@ -92,7 +94,9 @@ def stage(
             continue
         aid = article_id(page.article.canonical_url)
         art = page.article.to_dict()
-        art.update(article_id=aid, parser_version=parser_version, staged_run_id=run_id, staged_at=now)
+        art.update(
+            article_id=aid, parser_version=parser_version, staged_run_id=run_id, staged_at=now
+        )
         articles.append(art)
         for i, fig in enumerate(page.figures):
             row = fig.to_dict()
@@ -104,7 +108,11 @@ def stage(
         con.execute("delete from staging.figures where article_id in (select unnest(?))", [ids])
         con.execute("delete from staging.articles where article_id in (select unnest(?))", [ids])
     n_pages = _insert(con, "staging.pages", page_records)
-    return StageCounts(n_pages, _insert(con, "staging.articles", articles), _insert(con, "staging.figures", figures))
+    return StageCounts(
+        n_pages,
+        _insert(con, "staging.articles", articles),
+        _insert(con, "staging.figures", figures),
+    )
 
 
 def record_fetch_state(con: duckdb.DuckDBPyConnection, pages: Sequence[FetchedPage]) -> None:

@@ -88,10 +88,7 @@ def run_query(
     Raises UsageError for SQL errors or an unknown version.
     """
     wp = paths(warehouse)
-    if as_of is None:
-        con = read_connection(wp)
-    else:
-        con = _as_of_connection(wp.db, as_of)
+    con = read_connection(wp) if as_of is None else _as_of_connection(wp.db, as_of)
     try:
         rel = con.sql(sql)
         if rel is None:
@@ -115,7 +112,7 @@ def _as_of_connection(db: Path, version: int) -> duckdb.DuckDBPyConnection:
     check_version(con, version)
     con.execute("use memory")
     for mart in mart_names(default_sql_dir()):
-        con.execute(f"create view {mart} as {as_of_sql(con, mart, version, catalog='wh')}")
+        con.execute(f"create view {mart} as {as_of_sql(mart, version, catalog='wh')}")
     return con
 
 

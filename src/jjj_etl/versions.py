@@ -22,7 +22,10 @@ from jjj_etl.errors import UsageError
 from jjj_etl.runner import mart_names, sql_checksum
 
 HIDDEN = ("_row_hash", "_valid_from", "_valid_to")
-DIFF_KEYS = {"fct_observations": ("observation_id",), "mart_indicator_series": ("indicator", "region", "period")}
+DIFF_KEYS = {
+    "fct_observations": ("observation_id",),
+    "mart_indicator_series": ("indicator", "region", "period"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +132,27 @@ def commit_version(
     for mart in marts:
         _record_history(con, mart, version)
     _define_macros(con, marts)
-    hashes = [r[0] for r in con.execute(
-        "select distinct content_sha256 from staging.articles order by 1").fetchall()]
+    hashes = [
+        r[0]
+        for r in con.execute(
+            "select distinct content_sha256 from staging.articles order by 1"
+        ).fetchall()
+    ]
     con.execute(
         "insert into meta.versions values (?, ?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            version, run_id, started_at, datetime.now(UTC), __version__, parser_version,
-            sql_checksum(sql_dir, "**/*.sql"), sql_checksum(sql_dir, "seeds/*.csv"),
-            fingerprint, hashes, json.dumps(counts), json.dumps(warnings, default=str),
+            version,
+            run_id,
+            started_at,
+            datetime.now(UTC),
+            __version__,
+            parser_version,
+            sql_checksum(sql_dir, "**/*.sql"),
+            sql_checksum(sql_dir, "seeds/*.csv"),
+            fingerprint,
+            hashes,
+            json.dumps(counts),
+            json.dumps(warnings, default=str),
         ],
     )
     return Committed(version, fingerprint, counts)
@@ -152,7 +168,7 @@ def list_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 
-def as_of_sql(con: duckdb.DuckDBPyConnection, mart: str, version: int, catalog: str = "") -> str:
+def as_of_sql(mart: str, version: int, catalog: str = "") -> str:
     """A SELECT giving ``mart`` exactly as it was in ``version``."""
     prefix = f"{catalog}." if catalog else ""
     return (
@@ -163,7 +179,9 @@ def as_of_sql(con: duckdb.DuckDBPyConnection, mart: str, version: int, catalog: 
 
 def check_version(con: duckdb.DuckDBPyConnection, version: int) -> None:
     """Raise UsageError unless ``version`` was committed."""
-    row = con.execute("select count(*) from meta.versions where version_id = ?", [version]).fetchone()
+    row = con.execute(
+        "select count(*) from meta.versions where version_id = ?", [version]
+    ).fetchone()
     if not row or not row[0]:
         have = current_version(con)
         raise UsageError(f"no version {version} (versions run 1..{have or 0})")
@@ -187,7 +205,7 @@ def diff(con: duckdb.DuckDBPyConnection, a: int, b: int, table: str = "fct_obser
     if keys is None:
         raise UsageError(f"diff supports {', '.join(sorted(DIFF_KEYS))}, not {table!r}")
     on = " and ".join(f"x.{k} is not distinct from y.{k}" for k in keys)
-    cte = f"with x as ({as_of_sql(con, table, a)}), y as ({as_of_sql(con, table, b)}) "
+    cte = f"with x as ({as_of_sql(table, a)}), y as ({as_of_sql(table, b)}) "
 
     def rows(sql: str) -> list[dict[str, Any]]:
         rel = con.sql(cte + sql)

@@ -121,7 +121,7 @@ def publish_work(wp: WarehousePaths, work: Path) -> None:
     with duckdb.connect(str(work)) as con:
         con.execute("checkpoint")
     _fsync(work)
-    os.replace(work, wp.db)
+    work.replace(wp.db)
     _fsync(wp.root)
 
 

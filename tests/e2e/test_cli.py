@@ -18,11 +18,18 @@ REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "src" / "jjj_etl" / "samples" / "site"
 
 
-def cli(*args: str, stdin: str | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, stdin: str | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     return subprocess.run(
-        [str(BIN), *args], input=stdin, capture_output=True, text=True, timeout=timeout,
-        env=env, check=False,
+        [str(BIN), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 
@@ -37,27 +44,56 @@ def cli_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_query_versions_diff_export(cli_warehouse: Path, tmp_path: Path) -> None:
-    q = cli("query", "select indicator, period, value from mart_indicator_series "
-            "order by indicator, period", "--warehouse", str(cli_warehouse), "--format", "json")
+    q = cli(
+        "query",
+        "select indicator, period, value from mart_indicator_series order by indicator, period",
+        "--warehouse",
+        str(cli_warehouse),
+        "--format",
+        "json",
+    )
     assert q.returncode == 0, q.stderr
     rows = json.loads(q.stdout)
-    assert {"indicator": "tech_contract_value_bj_to_tjhe", "period": "2024",
-            "value": 84_370_000_000} in rows
+    assert {
+        "indicator": "tech_contract_value_bj_to_tjhe",
+        "period": "2024",
+        "value": 84_370_000_000,
+    } in rows
     v = cli("versions", "--warehouse", str(cli_warehouse), "--json")
-    assert v.returncode == 0 and json.loads(v.stdout)[0]["version_id"] == 1
+    assert v.returncode == 0
+    assert json.loads(v.stdout)[0]["version_id"] == 1
     d = cli("diff", "1", "1", "--warehouse", str(cli_warehouse), "--json")
-    assert d.returncode == 0 and json.loads(d.stdout)["changed"] == []
-    asof = cli("query", "select count(*) as n from fct_observations", "--as-of", "1",
-               "--warehouse", str(cli_warehouse), "--format", "json")
-    assert asof.returncode == 0 and json.loads(asof.stdout)[0]["n"] > 0
-    e = cli("export", "--version", "1", "--dest", str(tmp_path / "out"),
-            "--warehouse", str(cli_warehouse))
-    assert e.returncode == 0 and (tmp_path / "out" / "v1" / "manifest.json").exists()
+    assert d.returncode == 0
+    assert json.loads(d.stdout)["changed"] == []
+    asof = cli(
+        "query",
+        "select count(*) as n from fct_observations",
+        "--as-of",
+        "1",
+        "--warehouse",
+        str(cli_warehouse),
+        "--format",
+        "json",
+    )
+    assert asof.returncode == 0
+    assert json.loads(asof.stdout)[0]["n"] > 0
+    e = cli(
+        "export",
+        "--version",
+        "1",
+        "--dest",
+        str(tmp_path / "out"),
+        "--warehouse",
+        str(cli_warehouse),
+    )
+    assert e.returncode == 0
+    assert (tmp_path / "out" / "v1" / "manifest.json").exists()
 
 
 def test_unknown_version_is_usage_error(cli_warehouse: Path) -> None:
     done = cli("query", "select 1", "--as-of", "99", "--warehouse", str(cli_warehouse))
-    assert done.returncode == 2 and "no version 99" in done.stderr
+    assert done.returncode == 2
+    assert "no version 99" in done.stderr
 
 
 def test_build_without_changes_adds_no_version(cli_warehouse: Path) -> None:
@@ -94,16 +130,25 @@ def test_broken_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     wh = tmp_path / "warehouse"
     done = cli("run", "--config", str(cfg), "--warehouse", str(wh))
     assert done.returncode == 2
-    assert str(cfg) in done.stderr and "sources[0]" in done.stderr and "name" in done.stderr
+    assert str(cfg) in done.stderr
+    assert "sources[0]" in done.stderr
+    assert "name" in done.stderr
     assert not wh.exists() or not any(wh.iterdir())
 
 
 def test_missing_config_exits_2(tmp_path: Path) -> None:
     done = cli("run", "--config", str(tmp_path / "nope.toml"), "--warehouse", str(tmp_path / "w"))
-    assert done.returncode == 2 and "nope.toml" in done.stderr
+    assert done.returncode == 2
+    assert "nope.toml" in done.stderr
 
 
 def test_python_dash_m_works() -> None:
-    done = subprocess.run([sys.executable, "-m", "jjj_etl", "--help"], capture_output=True,
-                          text=True, timeout=60, check=False)
-    assert done.returncode == 0 and "query" in done.stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "jjj_etl", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert "query" in done.stdout

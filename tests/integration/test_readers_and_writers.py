@@ -26,8 +26,22 @@ BODY = "Jing-Jin-Ji GDP reached 11.5 trillion yuan in 2024, up 5.1% year on year
 def _stage(wh: Path, value: float, sha: str) -> None:
     start = BODY.index("11.5")
     figs = (
-        Figure("11.5 trillion yuan", start, start + 18, value, "CNY", "=", "level", "2024",
-               "GDP", None, "JJJ", None, 0, 76),
+        Figure(
+            "11.5 trillion yuan",
+            start,
+            start + 18,
+            value,
+            "CNY",
+            "=",
+            "level",
+            "2024",
+            "GDP",
+            None,
+            "JJJ",
+            None,
+            0,
+            76,
+        ),
     )
     art = Article("http://x/1.html", "http://x/1.html", "T", "2025-04-03", "en", "demo", BODY, sha)
     with write_session(paths(wh)) as con:
@@ -60,14 +74,22 @@ print(con.execute("select max(version_id) from meta.versions").fetchone()[0], fl
 def test_open_reader_does_not_block_a_build(warehouse_v1: Path) -> None:
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(warehouse_v1 / "jjj.duckdb")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout is not None
+        assert reader.stdin is not None
         assert reader.stdout.readline().strip() == "1"
         _stage(warehouse_v1, 11.6e12, "b" * 64)  # a second writer while the reader stays open
-        done = subprocess.run([str(BIN), "build", "--warehouse", str(warehouse_v1)],
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [str(BIN), "build", "--warehouse", str(warehouse_v1)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         assert "version 2 committed" in done.stdout
         reader.stdin.write("\n")
@@ -89,17 +111,23 @@ with writer_lock(paths(sys.argv[1]), 5):
 
 
 def test_second_writer_waits_then_exits_1(warehouse_v1: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(warehouse_v1)],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(warehouse_v1)], stdout=subprocess.PIPE, text=True
+    )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
         done = subprocess.run(
             [str(BIN), "build", "--warehouse", str(warehouse_v1), "--lock-timeout", "1"],
-            capture_output=True, text=True, timeout=120, check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert done.returncode == 1
-        assert f"pid {holder.pid}" in done.stderr and "--lock-timeout" in done.stderr
+        assert f"pid {holder.pid}" in done.stderr
+        assert "--lock-timeout" in done.stderr
         assert time.monotonic() - started >= 1
     finally:
         os.kill(holder.pid, signal.SIGKILL)
@@ -111,11 +139,13 @@ def test_sigkill_mid_build_keeps_previous_version(warehouse_v1: Path, tmp_path: 
     slow = tmp_path / "sql"
     shutil.copytree(default_sql_dir(), slow)
     (slow / "marts" / "zz_slow.sql").write_text(
-        "select count(*) as n from range(100000000000) as r (i) where i % 7 = 3\n")
+        "select count(*) as n from range(100000000000) as r (i) where i % 7 = 3\n"
+    )
     _stage(warehouse_v1, 11.7e12, "c" * 64)
     proc = subprocess.Popen(
         [str(BIN), "build", "--warehouse", str(warehouse_v1), "--sql-dir", str(slow)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 60
@@ -128,8 +158,13 @@ def test_sigkill_mid_build_keeps_previous_version(warehouse_v1: Path, tmp_path: 
         proc.wait(timeout=10)
     assert _versions(warehouse_v1) == 1  # previous version intact and current
     assert list(warehouse_v1.glob(".jjj.work-*")), "the killed run's working file is left behind"
-    done = subprocess.run([str(BIN), "build", "--warehouse", str(warehouse_v1)],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(BIN), "build", "--warehouse", str(warehouse_v1)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert _versions(warehouse_v1) == 2
     assert not list(warehouse_v1.glob(".jjj.work-*"))

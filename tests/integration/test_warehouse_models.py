@@ -25,16 +25,39 @@ BODY = (
 
 
 def _page(url: str, body: str, figures: list[Figure], published: str = "2025-03-28") -> ParsedPage:
-    art = Article(url, url, "T", published, "en", "demo", body, hashlib.sha256(body.encode()).hexdigest())
+    art = Article(
+        url, url, "T", published, "en", "demo", body, hashlib.sha256(body.encode()).hexdigest()
+    )
     return ParsedPage(url, art.content_sha256, art, tuple(figures))
 
 
-def _fig(body: str, surface: str, value: float, unit: str, kind: str = "level",
-         alt_of: int | None = None, period: str | None = "2024",
-         subject: str = "technology contracts from Beijing to Tianjin and Hebei") -> Figure:
+def _fig(
+    body: str,
+    surface: str,
+    value: float,
+    unit: str,
+    kind: str = "level",
+    alt_of: int | None = None,
+    period: str | None = "2024",
+    subject: str = "technology contracts from Beijing to Tianjin and Hebei",
+) -> Figure:
     start = body.index(surface)
-    return Figure(surface, start, start + len(surface), value, unit, "=", kind, period, subject,
-                  alt_of, "CN-BJ>CN-TJ+CN-HE", None, 0, body.index(".\n") + 1)
+    return Figure(
+        surface,
+        start,
+        start + len(surface),
+        value,
+        unit,
+        "=",
+        kind,
+        period,
+        subject,
+        alt_of,
+        "CN-BJ>CN-TJ+CN-HE",
+        None,
+        0,
+        body.index(".\n") + 1,
+    )
 
 
 def _figures(body: str = BODY, value: float = 84_370_000_000) -> list[Figure]:
@@ -46,13 +69,21 @@ def _figures(body: str = BODY, value: float = 84_370_000_000) -> list[Figure]:
     ]
 
 
-def _stage_and_commit(con: duckdb.DuckDBPyConnection, pages: list[ParsedPage], run: str) -> int | None:
+def _stage_and_commit(
+    con: duckdb.DuckDBPyConnection, pages: list[ParsedPage], run: str
+) -> int | None:
     staging.ensure_schema(con)
     staging.stage(con, run, [], pages, "1")
     build(con, SQL)
     warnings = [{"test": r.name} for r in check(con, SQL) if not r.passed]
-    done = versions.commit_version(con, run_id=run, started_at=datetime.now(UTC), sql_dir=SQL,
-                                   parser_version="1", warnings=warnings)
+    done = versions.commit_version(
+        con,
+        run_id=run,
+        started_at=datetime.now(UTC),
+        sql_dir=SQL,
+        parser_version="1",
+        warnings=warnings,
+    )
     return done.version_id
 
 
@@ -73,7 +104,8 @@ def test_models_are_ordered_by_their_references() -> None:
 def test_observation_value_change_and_conversion(con: duckdb.DuckDBPyConnection) -> None:
     assert _stage_and_commit(con, [_page("http://a/1.html", BODY, _figures())], "r1") == 1
     rows = con.execute(
-        "select indicator_id, region_id, period, value, unit, kind, converted_value, converted_unit,"
+        "select indicator_id, region_id, period, value, unit, kind, converted_value,"
+        " converted_unit,"
         " sentence from fct_observations order by indicator_id"
     ).fetchall()
     assert [(r[0], r[3], r[4]) for r in rows] == [
@@ -81,9 +113,11 @@ def test_observation_value_change_and_conversion(con: duckdb.DuckDBPyConnection)
         ("tech_contract_value_bj_to_tjhe_yoy", 12.7, "%"),
     ]
     level = rows[0]
-    assert level[1] == "CN-BJ>CN-TJ+CN-HE" and level[2] == "2024"
+    assert level[1] == "CN-BJ>CN-TJ+CN-HE"
+    assert level[2] == "2024"
     assert (level[6], level[7]) == (11_780_000_000, "USD")  # linked, not a second observation
-    assert level[8].startswith("Technology contracts") and level[8].endswith("year on year.")
+    assert level[8].startswith("Technology contracts")
+    assert level[8].endswith("year on year.")
 
 
 def test_identical_inputs_add_no_version(con: duckdb.DuckDBPyConnection) -> None:
@@ -101,7 +135,8 @@ def test_history_as_of_and_diff(con: duckdb.DuckDBPyConnection) -> None:
     assert v2 == 2
     old = con.execute("select value from observations_as_of(1) where unit = 'CNY'").fetchall()
     new = con.execute("select value from observations_as_of(2) where unit = 'CNY'").fetchall()
-    assert old == [(84_370_000_000,)] and new == [(85e9,)]
+    assert old == [(84_370_000_000,)]
+    assert new == [(85e9,)]
     d = versions.diff(con, 1, 2)
     assert (len(d.added), len(d.removed)) == (0, 0)
     assert [(c["old_value"], c["new_value"]) for c in d.changed] == [(84_370_000_000, 85e9)]
@@ -120,8 +155,12 @@ def test_conflicting_sources_flagged(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()
     assert series == (80e9, 2, True, "http://b/2.html")  # newest publication wins
     assert con.execute("select count(*) from mart_conflicts").fetchone() == (1,)
-    assert con.execute(
-        "select warnings from meta.versions").fetchone()[0].count("warn_conflicting_values") == 1
+    assert (
+        con.execute("select warnings from meta.versions")
+        .fetchone()[0]
+        .count("warn_conflicting_values")
+        == 1
+    )
 
 
 def test_bad_model_names_its_file(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:

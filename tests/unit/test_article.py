@@ -15,7 +15,15 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = json.loads((REPO / "tests/fixtures/sample_expected.json").read_text(encoding="utf-8"))
 SITE = REPO / EXPECTED["site_root"]
 FIXTURES = REPO / EXPECTED["fixture_pages"]["dir"]
-KEYWORDS = ("Beijing-Tianjin-Hebei", "Jing-Jin-Ji", "Zhongguancun", "Xiong'an", "京津冀", "中关村", "雄安")
+KEYWORDS = (
+    "Beijing-Tianjin-Hebei",
+    "Jing-Jin-Ji",
+    "Zhongguancun",
+    "Xiong'an",
+    "京津冀",
+    "中关村",
+    "雄安",
+)
 ARTICLES = [a for a in EXPECTED["articles"] if a["expected_skip"] in (None, "duplicate")]
 SKIPPED = [a for a in EXPECTED["articles"] if a["expected_skip"] not in (None, "duplicate")]
 
@@ -31,10 +39,19 @@ def test_sample_article_fields(case: dict[str, Any]) -> None:
     art = page.article
     assert art.title == case["title"]
     assert art.lang == case["lang"]
-    assert art.published is not None and art.published[:10] == case["published"]
+    assert art.published is not None
+    assert art.published[:10] == case["published"]
     assert len(art.body) > 150
     # chrome stays out of the body
-    for chrome in ("Comment(s)", "Go to Forum", "Copyright", "ICP", "分享到", "责任编辑", "Editor:"):
+    for chrome in (
+        "Comment(s)",
+        "Go to Forum",
+        "Copyright",
+        "ICP",
+        "分享到",
+        "责任编辑",
+        "Editor:",
+    ):
         assert chrome not in art.body, f"{chrome!r} leaked into the body"
     for fig in page.figures:
         assert art.body[fig.start : fig.end] == fig.surface
@@ -58,7 +75,9 @@ def test_duplicate_pages_share_canonical() -> None:
     for case in dupes:
         a = _parse(SITE / case["path"]).article
         b = _parse(SITE / case["is_duplicate_of"]).article
-        assert a is not None and b is not None and a.canonical_url == b.canonical_url
+        assert a is not None
+        assert b is not None
+        assert a.canonical_url == b.canonical_url
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED["fixture_pages"]["pages"]))
@@ -66,12 +85,16 @@ def test_fixture_pages(name: str) -> None:
     case = EXPECTED["fixture_pages"]["pages"][name]
     page = _parse(FIXTURES / name)
     if case.get("expected_skip"):
-        assert page.article is None and page.skipped
+        assert page.article is None
+        assert page.skipped
         return
     art = page.article
     assert art is not None, page.skipped
     assert (art.title, art.lang, art.published[:10] if art.published else None) == (
-        case["title"], case["lang"], case["published"])
+        case["title"],
+        case["lang"],
+        case["published"],
+    )
     if case.get("canonical_url"):
         assert art.canonical_url == case["canonical_url"]
 
@@ -81,15 +104,23 @@ def test_gbk_page_decodes() -> None:
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
     page = parse_article(raw, "http://example.org/a.htm", "t", keywords=KEYWORDS)
-    assert page.article is not None and "京津冀" in page.article.body
+    assert page.article is not None
+    assert "京津冀" in page.article.body
 
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"\x00\x01\x02garbage", b"<html><head><title>x", b"<html><body></body></html>",
-     b"\xff\xfe" + "京津冀".encode("utf-16-le"), b"<p>" * 5000],
+    [
+        b"",
+        b"\x00\x01\x02garbage",
+        b"<html><head><title>x",
+        b"<html><body></body></html>",
+        b"\xff\xfe" + "京津冀".encode("utf-16-le"),
+        b"<p>" * 5000,
+    ],
     ids=["empty", "binary", "truncated", "empty-body", "utf16-bom", "deep-nesting"],
 )
 def test_bad_input_is_a_skip_not_a_crash(raw: bytes) -> None:
     page = parse_article(raw, "http://example.org/x.html", "t", keywords=KEYWORDS)
-    assert page.article is None and page.skipped
+    assert page.article is None
+    assert page.skipped

@@ -39,7 +39,7 @@ _EN_DATE = re.compile(
 
 def _iso(year: str, month: str, day: str, hour: str | None, minute: str | None) -> str | None:
     try:
-        dt = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))  # noqa: DTZ001
+        dt = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
     except ValueError:
         return None
     return dt.strftime("%Y-%m-%dT%H:%M:00") if hour else dt.date().isoformat()

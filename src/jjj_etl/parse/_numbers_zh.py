@@ -8,21 +8,7 @@ from __future__ import annotations
 
 import re
 
-ZH_DIGITS: dict[str, int] = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_SMALL_UNITS: dict[str, int] = {"十": 10, "百": 100, "千": 1000}
+import cn2an
 
 #: A run of Chinese numeral characters (with an optional 点 decimal part).
 ZH_NUMERAL = r"[零〇一二两三四五六七八九十百千万亿]+(?:点[零〇一二三四五六七八九]+)?"
@@ -76,56 +62,22 @@ ZH_NOT_FIGURE = re.compile(
 )
 
 
-def _section(text: str) -> float:
-    """Value of a numeral below 10 000 (no 万/亿 inside)."""
-    total = 0.0
-    digit: int | None = None
-    for ch in text:
-        if ch in ZH_DIGITS:
-            digit = ZH_DIGITS[ch]
-        elif ch in _SMALL_UNITS:
-            total += (1 if digit is None else digit) * _SMALL_UNITS[ch]
-            digit = None
-        else:
-            raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + (digit or 0)
-
-
-def _digit_string(text: str) -> bool:
-    """ "二〇二四" style: every character is a digit, no place values."""
-    return len(text) > 1 and all(ch in ZH_DIGITS for ch in text)
-
-
-def _below_yi(text: str) -> float:
-    if "万" in text:
-        head, rest = text.split("万", 1)
-        return (_section(head) if head else 1.0) * 10_000 + (_section(rest) if rest else 0.0)
-    return _section(text)
-
-
-def _integer(text: str) -> float:
-    if _digit_string(text):
-        return float("".join(str(ZH_DIGITS[ch]) for ch in text))
-    if "亿" in text:
-        head, rest = text.split("亿", 1)
-        return (_below_yi(head) if head else 1.0) * 1e8 + (_integer(rest) if rest else 0.0)
-    return _below_yi(text)
-
-
 def parse_zh_numeral(text: str) -> float:
-    """The value of a Chinese numeral.
+    """The value of a Chinese numeral (cn2an does the arithmetic; a bare unit means one).
+
+    Raises ValueError for text that is not a numeral.
 
     >>> parse_zh_numeral("一千二百"), parse_zh_numeral("十二点七"), parse_zh_numeral("两万")
     (1200.0, 12.7, 20000.0)
     """
     if not text:
         raise ValueError("empty numeral")
-    whole, _, frac = text.partition("点")
-    value = _integer(whole) if whole else 0.0
-    if frac:
-        digits = "".join(str(ZH_DIGITS[ch]) for ch in frac)
-        value += float("0." + digits)
-    return value
+    if text[0] in "百千万亿":
+        text = "一" + text
+    try:
+        return float(cn2an.cn2an(text, "normal"))
+    except (ValueError, KeyError, IndexError) as exc:
+        raise ValueError(f"not a Chinese numeral: {text!r}") from exc
 
 
 def zh_unit(text: str, pos: int) -> tuple[str, float, int] | None:

@@ -24,8 +24,21 @@ PARSER_VERSION = "1"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
 
 MIN_BODY_CHARS = 120
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "form", "nav", "footer", "aside", "header",
-              "button", "select", "svg", "template")
+_DROP_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "nav",
+    "footer",
+    "aside",
+    "header",
+    "button",
+    "select",
+    "svg",
+    "template",
+)
 _BODY_HINT = re.compile(
     r"article[-_]?body|articlebody|article[-_]?content|^content$|^text$|post[-_]?content|"
     r"entry[-_]?content|story[-_]?body|rm_txt_con|rwb_zw|trs_editor|main[-_]?text|zw|detail",
@@ -69,7 +82,7 @@ def parse_article(
     sha = hashlib.sha256(raw).hexdigest()
     try:
         text, _charset = decode_html(raw, header_charset)
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is a skip, never a crash
+    except Exception as exc:
         return ParsedPage(url, sha, None, skipped=f"malformed: cannot decode ({exc})")
     soup = BeautifulSoup(text, "lxml")
     html = soup.find("html")
@@ -214,4 +227,3 @@ def article_json(page: ParsedPage) -> str:
         return json.dumps({"article": None, "skipped": page.skipped}, ensure_ascii=False)
     doc = {"article": page.article.to_dict(), "figures": [f.to_dict() for f in page.figures]}
     return json.dumps(doc, ensure_ascii=False, indent=2)
-

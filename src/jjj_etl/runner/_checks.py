@@ -55,15 +55,21 @@ def _column_test(model: str, column: str, test: Any) -> DataTest:
     if name == "not_null":
         sql = f"select * from {model} where {column} is null"
     elif name == "unique":
-        sql = (f"select {column}, count(*) as n from {model} where {column} is not null "
-               f"group by {column} having count(*) > 1")
+        sql = (
+            f"select {column}, count(*) as n from {model} where {column} is not null "
+            f"group by {column} having count(*) > 1"
+        )
     elif name == "accepted_values":
-        sql = (f"select {column}, count(*) as n from {model} where {column} is not null "
-               f"and {column} not in ({_quote_list(args['values'])}) group by {column}")
+        sql = (
+            f"select {column}, count(*) as n from {model} where {column} is not null "
+            f"and {column} not in ({_quote_list(args['values'])}) group by {column}"
+        )
     elif name == "relationships":
-        sql = (f"select c.{column} from {model} as c left join {args['to']} as p "
-               f"on c.{column} = p.{args['field']} "
-               f"where c.{column} is not null and p.{args['field']} is null")
+        sql = (
+            f"select c.{column} from {model} as c left join {args['to']} as p "
+            f"on c.{column} = p.{args['field']} "
+            f"where c.{column} is not null and p.{args['field']} is null"
+        )
     else:
         raise BuildError(model, f"unknown column test {name!r} on {column}")
     return DataTest(label, sql, severity)
@@ -109,7 +115,9 @@ def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[Tes
     results = []
     for test in tests:
         try:
-            rel = con.sql(f"select * from ({test.sql.strip().rstrip(';')}) limit {MAX_ROWS_KEPT + 1}")
+            rel = con.sql(
+                f"select * from ({test.sql.strip().rstrip(';')}) limit {MAX_ROWS_KEPT + 1}"
+            )
             cols, rows = rel.columns, rel.fetchall()
             count = con.sql(f"select count(*) from ({test.sql.strip().rstrip(';')})").fetchone()
             n = int(count[0]) if count else 0

@@ -71,5 +71,7 @@ def discover(sql_dir: Path) -> list[Model]:
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
-        raise BuildError(str(sql_dir), f"models reference each other in a cycle: {exc.args[1]}") from exc
+        raise BuildError(
+            str(sql_dir), f"models reference each other in a cycle: {exc.args[1]}"
+        ) from exc
     return [models[n] for n in order]
