@@ -28,3 +28,12 @@ def sample_site() -> Path:
     if not (SAMPLE_SITE / "index.html").exists():
         pytest.fail(f"sample site missing at {SAMPLE_SITE}")
     return SAMPLE_SITE
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's test harness: a throwaway server and database for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

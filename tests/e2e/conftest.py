@@ -1,21 +1,11 @@
-"""The real Prefect flow under Prefect's test harness (one temporary server per session)."""
+"""The sample-site flow runs shared by the end-to-end tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """Prefect's test harness: a throwaway server and database for the session."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(scope="session")
