@@ -62,9 +62,10 @@ def _write_window(
         work = tasks.begin(wh)
         try:
             loaded = tasks.load(work, run_id, fetched, parsed, known)
-            tasks.build(work)
+            timings = tasks.build(work)
             warnings = tasks.test(work)
-            version = tasks.commit(work, run_id, started_at, warnings, {"loaded": loaded})
+            summary = {"loaded": loaded, "model_timings": timings}
+            version = tasks.commit(work, run_id, started_at, warnings, summary)
             tasks.publish(wh, work)
         except BaseException:
             pipeline.discard(work)

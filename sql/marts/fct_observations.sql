@@ -2,15 +2,21 @@
 with
 
 observations as (
-    select * from int_observations_deduplicated
+    select * from int_observations_periods_normalised
 ),
 
 final as (
     select
         observation_id,
+        md5(
+            concat_ws('|', indicator_id, resolved_region_id, coalesce(period, ''))
+        ) as fact_id,
         indicator_id,
         resolved_region_id as region_id,
         period,
+        period_grain,
+        period_start,
+        period_end,
         value,
         value_high,
         unit,

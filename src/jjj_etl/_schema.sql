@@ -90,3 +90,6 @@ create table if not exists meta.versions (
     row_counts json,
     warnings json
 );
+
+-- columns added after the first release: older warehouses gain them on the next run
+alter table meta.versions add column if not exists model_timings json;

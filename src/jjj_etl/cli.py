@@ -296,6 +296,10 @@ def query(
 def export(
     version: Annotated[int | None, typer.Option("--version", help="Version to export.")] = None,
     dest: Annotated[Path | None, typer.Option("--dest", help="Export folder.")] = None,
+    partition_by_indicator: Annotated[
+        bool,
+        typer.Option("--partition-by-indicator", help="Also write Hive partitions by indicator."),
+    ] = False,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Parquet export of the marts (exports/v<N>/, latest/, manifest.json).
@@ -304,7 +308,7 @@ def export(
     """
     from jjj_etl.tools import export_to
 
-    folder = export_to(str(warehouse) if warehouse else None, version, dest)
+    folder = export_to(str(warehouse) if warehouse else None, version, dest, partition_by_indicator)
     out.print(f"exported to {folder}")
 
 

@@ -1,9 +1,11 @@
 """Parquet exports of the marts, one immutable folder per version, plus ``latest/``.
 
-``exports/v<N>/<mart>.parquet`` and ``exports/v<N>/manifest.json`` (version, schema,
-row counts, sha256 of each file) are written to a temporary folder and renamed into
-place, so a reader never sees half an export.  ``exports/latest/`` is replaced the same
-way after each new version.
+``exports/v<N>/<mart>.parquet``, ``exports/v<N>/history_fct_observations.parquet``
+(every observation published up to N, with the versions it lived in), optionally
+``fct_observations_by_indicator/indicator_id=…/`` (Hive partitions), and
+``exports/v<N>/manifest.json`` (version, schema, row counts, sha256 of each file) are
+written to a temporary folder and renamed into place, so a reader never sees half an
+export.  ``exports/latest/`` is replaced the same way after each new version.
 """
 
 from __future__ import annotations
@@ -30,29 +32,73 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_tables(
-    con: duckdb.DuckDBPyConnection, version: int, marts: list[str], dest: Path
+HISTORY_TABLE = "fct_observations"
+
+
+def history_sql(version: int) -> str:
+    """Every observation ever published up to ``version``, with the versions it lived in."""
+    v = int(version)
+    return (
+        "select * exclude (_row_hash, _valid_from, _valid_to), "
+        "_valid_from as valid_from_version, "
+        f"case when _valid_to <= {v} then _valid_to end as valid_to_version "
+        f"from history.{HISTORY_TABLE} where _valid_from <= {v} "
+        "order by valid_from_version, observation_id"
+    )
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, sql: str, target: Path, partition_by: str | None = None
 ) -> dict[str, Any]:
-    tables: dict[str, Any] = {}
-    for mart in marts:
-        target = dest / f"{mart}.parquet"
-        rel = con.sql(as_of_sql(mart, version))
-        schema = [{"name": n, "type": str(t)} for n, t in zip(rel.columns, rel.types, strict=True)]
-        con.execute(
-            f"copy ({as_of_sql(mart, version)}) to '{target}' (format parquet, compression zstd)"
-        )
-        row = con.sql(f"select count(*) from ({as_of_sql(mart, version)})").fetchone()
-        tables[mart] = {
-            "file": target.name,
-            "rows": int(row[0]) if row else 0,
-            "sha256": _sha256(target),
+    rel = con.sql(sql)
+    schema = [{"name": n, "type": str(t)} for n, t in zip(rel.columns, rel.types, strict=True)]
+    row = con.sql(f"select count(*) from ({sql})").fetchone()
+    rows = int(row[0]) if row else 0
+    options = "format parquet, compression zstd"
+    if partition_by:
+        con.execute(f"copy ({sql}) to '{target}' ({options}, partition_by ({partition_by}))")
+        files = sorted(target.rglob("*.parquet"))
+        digests = {str(p.relative_to(target.parent)): _sha256(p) for p in files}
+        return {
+            "path": target.name,
+            "partitioned_by": partition_by,
+            "rows": rows,
+            "files": digests,
             "schema": schema,
         }
+    con.execute(f"copy ({sql}) to '{target}' ({options})")
+    return {"file": target.name, "rows": rows, "sha256": _sha256(target), "schema": schema}
+
+
+def _write_tables(
+    con: duckdb.DuckDBPyConnection,
+    version: int,
+    marts: list[str],
+    dest: Path,
+    partition_by_indicator: bool = False,
+) -> dict[str, Any]:
+    tables = {
+        mart: _copy(con, as_of_sql(mart, version), dest / f"{mart}.parquet") for mart in marts
+    }
+    history = f"history_{HISTORY_TABLE}"
+    tables[history] = _copy(con, history_sql(version), dest / f"{history}.parquet")
+    if partition_by_indicator:
+        tables[f"{HISTORY_TABLE}_by_indicator"] = _copy(
+            con,
+            as_of_sql(HISTORY_TABLE, version),
+            dest / f"{HISTORY_TABLE}_by_indicator",
+            partition_by="indicator_id",
+        )
     return tables
 
 
 def export_version(
-    con: duckdb.DuckDBPyConnection, exports_dir: Path, marts: list[str], version: int | None = None
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    marts: list[str],
+    version: int | None = None,
+    *,
+    partition_by_indicator: bool = False,
 ) -> Path:
     """Write ``exports/v<N>/`` (if not there yet) and refresh ``latest/`` when N is current.
 
@@ -72,7 +118,7 @@ def export_version(
         manifest = {
             "version": version,
             "exported_at": datetime.now(UTC).isoformat(),
-            "tables": _write_tables(con, version, marts, tmp),
+            "tables": _write_tables(con, version, marts, tmp, partition_by_indicator),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         shutil.rmtree(final, ignore_errors=True)

@@ -414,7 +414,8 @@ def rebuild(
         try:
             timings = build_models(work, sql_dir)
             warnings = run_data_tests(work, sql_dir)
-            version = commit(work, run_id, started_at, warnings, {"kind": "build"}, sql_dir)
+            summary = {"kind": "build", "model_timings": timings}
+            version = commit(work, run_id, started_at, warnings, summary, sql_dir)
             publish(wp.root, work)
         except BaseException:
             discard(work)

@@ -116,10 +116,18 @@ def _as_of_connection(db: Path, version: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def export_to(warehouse: str | None, version: int | None, dest: Path | None) -> Path:
+def export_to(
+    warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
+) -> Path:
     """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/)."""
     from jjj_etl.export import export_version
 
     wp = paths(warehouse)
     with read_connection(wp) as con:
-        return export_version(con, dest or wp.exports, mart_names(default_sql_dir()), version)
+        return export_version(
+            con,
+            dest or wp.exports,
+            mart_names(default_sql_dir()),
+            version,
+            partition_by_indicator=by_indicator,
+        )

@@ -115,6 +115,7 @@ def commit_version(
     sql_dir: Path,
     parser_version: str,
     warnings: list[dict[str, Any]],
+    model_timings: dict[str, float] | None = None,
 ) -> Committed:
     """Record a new version (history rows, meta.versions) unless the inputs are unchanged."""
     fingerprint = input_fingerprint(con, sql_dir, parser_version)
@@ -139,7 +140,11 @@ def commit_version(
         ).fetchall()
     ]
     con.execute(
-        "insert into meta.versions values (?, ?, ?, ?, 'committed', ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into meta.versions by name select ? as version_id, ? as run_id, "
+        "? as started_at, ? as finished_at, 'committed' as status, ? as code_version, "
+        "? as parser_version, ? as sql_checksum, ? as seeds_checksum, ? as input_fingerprint, "
+        "?::varchar[] as content_hashes, ?::json as row_counts, ?::json as warnings, "
+        "?::json as model_timings",
         [
             version,
             run_id,
@@ -153,6 +158,7 @@ def commit_version(
             hashes,
             json.dumps(counts),
             json.dumps(warnings, default=str),
+            json.dumps(model_timings or {}),
         ],
     )
     return Committed(version, fingerprint, counts)

@@ -64,12 +64,19 @@ def sql_checksum(sql_dir: Path, pattern: str = "**/*.sql") -> str:
 
 
 def build(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> BuildResult:
-    """Load seeds and build every model in dependency order.
+    """Load seeds and build every model in dependency order, in one transaction.
 
-    Raises BuildError naming the model file on the first SQL error.
+    Raises BuildError naming the model file on the first SQL error (nothing is kept).
     """
-    seeds = load_seeds(con, sql_dir)
-    timings = [(m.name, build_model(con, m)) for m in discover(sql_dir)]
+    models = discover(sql_dir)
+    con.execute("begin transaction")
+    try:
+        seeds = load_seeds(con, sql_dir)
+        timings = [(m.name, build_model(con, m)) for m in models]
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
     return BuildResult(tuple(timings), tuple(sorted(seeds.items())))
 
 
