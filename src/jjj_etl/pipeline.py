@@ -286,6 +286,7 @@ def commit(
             sql_dir=sdir,
             parser_version=PARSER_VERSION,
             warnings=warnings,
+            model_timings=summary.get("model_timings"),
         )
         status = "committed" if done.version_id else "no-change"
         con.execute(

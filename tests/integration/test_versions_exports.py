@@ -1,0 +1,170 @@
+"""Versions, as-of reads, diffs after a catalog change, and exports read back two ways."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from jjj_etl import pipeline, staging
+from jjj_etl.records import Article, Figure, ParsedPage
+from jjj_etl.runner import default_sql_dir
+from jjj_etl.tools import diff_versions, export_to, run_query
+from jjj_etl.warehouse import paths, write_session
+
+BODY = (
+    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
+    "in 2024, up 12.7% year on year.\nThe region had 9,100 widget makers in 2024."
+)
+
+
+def _figure(surface: str, value: float, unit: str, kind: str, subject: str, region: str) -> Figure:
+    start = BODY.index(surface)
+    sentence_end = BODY.index("\n") if start < BODY.index("\n") else len(BODY)
+    sentence_start = 0 if start < BODY.index("\n") else BODY.index("\n") + 1
+    return Figure(
+        surface,
+        start,
+        start + len(surface),
+        value,
+        unit,
+        "=",
+        kind,
+        "2024",
+        subject,
+        None,
+        region,
+        None,
+        sentence_start,
+        sentence_end,
+    )
+
+
+FIGURES = (
+    _figure(
+        "84.37 billion yuan", 84.37e9, "CNY", "level", "technology contracts", "CN-BJ>CN-TJ+CN-HE"
+    ),
+    _figure("12.7%", 12.7, "%", "change", "technology contracts", "CN-BJ>CN-TJ+CN-HE"),
+    _figure("9,100", 9100, "count", "level", "widget makers", "JJJ"),
+)
+
+
+@pytest.fixture
+def warehouse(fresh_warehouse: Path) -> Path:
+    art = Article(
+        "http://x/1.html",
+        "http://x/1.html",
+        "T",
+        "2025-03-28",
+        "en",
+        "demo",
+        BODY,
+        hashlib.sha256(BODY.encode()).hexdigest(),
+    )
+    with write_session(paths(fresh_warehouse)) as con:
+        staging.ensure_schema(con)
+        staging.stage(
+            con, "setup", [], [ParsedPage(art.url, art.content_sha256, art, FIGURES)], "1"
+        )
+    assert pipeline.rebuild(str(fresh_warehouse))["version"] == 1
+    return fresh_warehouse
+
+
+def _catalog_with_widgets(tmp_path: Path) -> Path:
+    sql = tmp_path / "sql"
+    shutil.copytree(default_sql_dir(), sql)
+    with (sql / "seeds" / "indicators.csv").open("a", encoding="utf-8", newline="") as fh:
+        header = next(csv.reader((default_sql_dir() / "seeds" / "indicators.csv").open()))
+        row = {k: "" for k in header}
+        row.update(
+            indicator_id="widget_makers",
+            name="Widget makers",
+            unit="count",
+            kind="level",
+            default_region_id="JJJ",
+            priority="5",
+            pattern_en="widget",
+            pattern_zh="小部件",
+            description="test indicator",
+        )
+        csv.DictWriter(fh, fieldnames=header, lineterminator="\n").writerow(row)
+    return sql
+
+
+def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path: Path) -> None:
+    before = run_query(str(warehouse), "select count(*) from mart_unmapped_figures")[1][0][0]
+    assert before >= 1
+    raw_before = (
+        sorted(p.name for p in (warehouse / "raw").rglob("*"))
+        if (warehouse / "raw").exists()
+        else []
+    )
+    result = pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+    assert result["version"] == 2
+    d = diff_versions(str(warehouse), 1, 2, "fct_observations")
+    assert [(r["indicator_id"], r["value"]) for r in d["added"]] == [("widget_makers", 9100)]
+    assert d["removed"] == [] and d["changed"] == []
+    raw_after = (
+        sorted(p.name for p in (warehouse / "raw").rglob("*"))
+        if (warehouse / "raw").exists()
+        else []
+    )
+    assert raw_before == raw_after  # nothing fetched
+    # version 1 still reads as it was
+    cols, rows = run_query(str(warehouse), "select indicator_id from fct_observations", as_of=1)
+    assert "widget_makers" not in {r[0] for r in rows} and cols == ["indicator_id"]
+    _, rows = run_query(str(warehouse), "select indicator_id from observations_as_of(2)")
+    assert "widget_makers" in {r[0] for r in rows}
+
+
+def test_version_records_checksums_hashes_timings(warehouse: Path) -> None:
+    _, rows = run_query(
+        str(warehouse),
+        """
+        select sql_checksum, seeds_checksum, content_hashes, row_counts, model_timings, warnings
+        from meta.versions where version_id = 1""",
+    )
+    sql_sum, seeds_sum, hashes, counts, timings, warnings = rows[0]
+    assert len(sql_sum) == 64 and len(seeds_sum) == 64
+    assert hashes == [hashlib.sha256(BODY.encode()).hexdigest()]
+    assert json.loads(counts)["fct_observations"] == 2
+    assert set(json.loads(timings)) >= {"stg_figures", "fct_observations", "mart_indicator_series"}
+    assert isinstance(json.loads(warnings), list)
+
+
+def test_exports_read_back_with_duckdb_and_pyarrow(warehouse: Path, tmp_path: Path) -> None:
+    folder = export_to(str(warehouse), 1, tmp_path / "out", by_indicator=True)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["version"] == 1
+    with duckdb.connect(str(warehouse / "jjj.duckdb"), read_only=True) as con:
+        for name in ("fct_observations", "mart_indicator_series", "dim_indicators"):
+            meta = manifest["tables"][name]
+            path = folder / meta["file"]
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == meta["sha256"]
+            want = con.execute(f"select * from {name} order by all").fetchall()
+            got = con.execute(f"select * from read_parquet('{path}') order by all").fetchall()
+            assert got == want, name
+            assert pq.read_table(path).num_rows == meta["rows"] == len(want)
+        parts = sorted(
+            p.parent.name for p in (folder / "fct_observations_by_indicator").rglob("*.parquet")
+        )
+        assert parts == sorted(
+            f"indicator_id={r[0]}"
+            for r in con.execute("select distinct indicator_id from fct_observations").fetchall()
+        )
+    history = pq.read_table(folder / "history_fct_observations.parquet")
+    assert set(history.column_names) >= {"valid_from_version", "valid_to_version", "observation_id"}
+
+
+def test_export_of_unknown_version_is_refused(warehouse: Path, tmp_path: Path) -> None:
+    from jjj_etl.errors import UsageError
+
+    with pytest.raises(UsageError, match="no version 7"):
+        export_to(str(warehouse), 7, tmp_path / "out")
+    assert not (tmp_path / "out" / "v7").exists()
