@@ -81,7 +81,7 @@ def _catalog_with_widgets(tmp_path: Path) -> Path:
     shutil.copytree(default_sql_dir(), sql)
     with (sql / "seeds" / "indicators.csv").open("a", encoding="utf-8", newline="") as fh:
         header = next(csv.reader((default_sql_dir() / "seeds" / "indicators.csv").open()))
-        row = {k: "" for k in header}
+        row = dict.fromkeys(header, "")
         row.update(
             indicator_id="widget_makers",
             name="Widget makers",
@@ -109,7 +109,8 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
     assert result["version"] == 2
     d = diff_versions(str(warehouse), 1, 2, "fct_observations")
     assert [(r["indicator_id"], r["value"]) for r in d["added"]] == [("widget_makers", 9100)]
-    assert d["removed"] == [] and d["changed"] == []
+    assert d["removed"] == []
+    assert d["changed"] == []
     raw_after = (
         sorted(p.name for p in (warehouse / "raw").rglob("*"))
         if (warehouse / "raw").exists()
@@ -118,7 +119,8 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
     assert raw_before == raw_after  # nothing fetched
     # version 1 still reads as it was
     cols, rows = run_query(str(warehouse), "select indicator_id from fct_observations", as_of=1)
-    assert "widget_makers" not in {r[0] for r in rows} and cols == ["indicator_id"]
+    assert "widget_makers" not in {r[0] for r in rows}
+    assert cols == ["indicator_id"]
     _, rows = run_query(str(warehouse), "select indicator_id from observations_as_of(2)")
     assert "widget_makers" in {r[0] for r in rows}
 
@@ -131,7 +133,8 @@ def test_version_records_checksums_hashes_timings(warehouse: Path) -> None:
         from meta.versions where version_id = 1""",
     )
     sql_sum, seeds_sum, hashes, counts, timings, warnings = rows[0]
-    assert len(sql_sum) == 64 and len(seeds_sum) == 64
+    assert len(sql_sum) == 64
+    assert len(seeds_sum) == 64
     assert hashes == [hashlib.sha256(BODY.encode()).hexdigest()]
     assert json.loads(counts)["fct_observations"] == 2
     assert set(json.loads(timings)) >= {"stg_figures", "fct_observations", "mart_indicator_series"}
