@@ -12,11 +12,12 @@ from flows import tasks
 from jjj_etl import pipeline
 from jjj_etl.config import load_config
 from jjj_etl.errors import RunError
+from jjj_etl.records import FetchedPage, ParsedPage
 from jjj_etl.warehouse import paths, writer_lock
 
 PARSE_BATCH_SIZE = 50
-"""Pages per parse task: ~5 ms of Prefect overhead per task against ~5 ms of parsing per
-page, so 50 pages keep orchestration under ~2 % of the parse stage."""
+"""Pages per parse task: Prefect costs ~5 ms per task run against ~4 ms of parsing per page
+(BENCHMARKS.md), so 50 pages keep orchestration near 2 % of the parse stage."""
 
 
 @flow(name="jjj-pipeline", log_prints=True)
@@ -27,24 +28,29 @@ def jjj_pipeline(
     full: bool = False,
     lock_timeout: float = 60.0,
 ) -> dict[str, Any]:
-    """One full run; returns the run summary.  ``full`` ignores validators and re-parses all."""
+    """One full run; returns the run summary.  ``full`` ignores validators and staged hashes."""
     logger = get_run_logger()
     config = load_config(config_path)
     chosen = [s for s in config.sources if not sources or s.name in sources]
+    if not chosen:
+        raise RunError(f"no configured source matches {sources}")
     wh = str(paths(warehouse).root)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
     known = pipeline.known_state(wh, full=full)
 
     fetched = [p for pages in tasks.extract.map(chosen, wh, known).result() for p in pages]
+    if fetched and all(p.error for p in fetched):
+        raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
     jobs = pipeline.plan_parse(fetched, chosen, known)
     batches = [jobs[i : i + PARSE_BATCH_SIZE] for i in range(0, len(jobs), PARSE_BATCH_SIZE)]
     parsed = [p for batch in tasks.parse_batch.map(batches, wh).result() for p in batch]
-    if fetched and all(p.error for p in fetched):
-        raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
 
-    version, warnings = _write_window(wh, run_id, started_at, fetched, parsed, known, lock_timeout)
+    version, warnings = _write_window(
+        wh, run_id, started_at, fetched, parsed, known, lock_timeout, logger.warning
+    )
     exports = tasks.export(wh, version) if version is not None else None
     summary = pipeline.summarize(run_id, fetched, parsed, wh, version, exports, warnings, known)
+    tasks.publish_artifacts(summary)
     logger.info("run %s: %s", run_id, summary.to_dict())
     return summary.to_dict()
 
@@ -53,12 +59,13 @@ def _write_window(
     wh: str,
     run_id: str,
     started_at: str,
-    fetched: list[Any],
-    parsed: list[Any],
+    fetched: list[FetchedPage],
+    parsed: list[ParsedPage],
     known: pipeline.KnownState,
     lock_timeout: float,
+    on_wait: Any,
 ) -> tuple[int | None, list[dict[str, Any]]]:
-    with writer_lock(paths(wh), lock_timeout):
+    with writer_lock(paths(wh), lock_timeout, on_wait=on_wait):
         work = tasks.begin(wh)
         try:
             loaded = tasks.load(work, run_id, fetched, parsed, known)

@@ -1,35 +1,57 @@
-"""One Prefect task per pipeline step; each body is one call into ``jjj_etl.pipeline``."""
+"""One Prefect task per pipeline step; each body is one call into ``jjj_etl``.
+
+Retries, timeouts and caching are decorator arguments.  Parsing is cached on the pages'
+content hashes and the parser's version, so an unchanged page is never parsed twice.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from prefect import task
+from prefect.context import TaskRunContext
 
 from jjj_etl import pipeline
 from jjj_etl.config import Source
+from jjj_etl.parse import PARSER_VERSION
 from jjj_etl.records import FetchedPage, ParsedPage
+from jjj_etl.summary import RunSummary, summary_markdown
 
 
-@task(name="extract", retries=1, retry_delay_seconds=5)
+def parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
+    """Cache key of a parse batch: parser version + what each page's parse depends on."""
+    digest = hashlib.sha256(PARSER_VERSION.encode())
+    for job in params["jobs"]:
+        digest.update(
+            repr(
+                (job.url, job.content_sha256, job.source, job.charset, job.keywords, job.lang)
+            ).encode()
+        )
+    return f"jjj-parse-{digest.hexdigest()}"
+
+
+# mapped tasks run in worker threads where Prefect cannot enforce timeouts; the crawler
+# bounds every request and page itself, and parsing is pure CPU on bounded bodies
+@task(name="extract", retries=2, retry_delay_seconds=[5, 30])
 def extract(source: Source, warehouse: str, known: pipeline.KnownState) -> list[FetchedPage]:
     """Crawl one source into the raw archive."""
     return pipeline.extract(source, warehouse, known)
 
 
-@task(name="parse-batch")
+@task(name="parse-batch", cache_key_fn=parse_cache_key, persist_result=True)
 def parse_batch(jobs: list[pipeline.ParseJob], warehouse: str) -> list[ParsedPage]:
     """Parse one batch of archived pages."""
     return pipeline.parse_batch(jobs, warehouse)
 
 
-@task(name="begin")
+@task(name="begin", timeout_seconds=1800)
 def begin(warehouse: str) -> str:
     """Open the write window: a private working copy."""
     return pipeline.begin(warehouse)
 
 
-@task(name="load")
+@task(name="load", timeout_seconds=3600)
 def load(
     work: str,
     run_id: str,
@@ -41,19 +63,19 @@ def load(
     return pipeline.load(work, run_id, pages, parsed, known)
 
 
-@task(name="build")
+@task(name="build", timeout_seconds=3600)
 def build(work: str) -> dict[str, float]:
     """Build the SQL models."""
     return pipeline.build_models(work)
 
 
-@task(name="test")
+@task(name="test", timeout_seconds=3600)
 def test(work: str) -> list[dict[str, Any]]:
     """Run the data tests (blocking failures raise)."""
     return pipeline.run_data_tests(work)
 
 
-@task(name="commit")
+@task(name="commit", timeout_seconds=3600)
 def commit(
     work: str,
     run_id: str,
@@ -65,13 +87,30 @@ def commit(
     return pipeline.commit(work, run_id, started_at, warnings, summary)
 
 
-@task(name="publish")
+@task(name="publish", timeout_seconds=1800)
 def publish(warehouse: str, work: str) -> None:
     """Atomically publish the working copy."""
     pipeline.publish(warehouse, work)
 
 
-@task(name="export", retries=1, retry_delay_seconds=2)
+@task(name="export", retries=1, retry_delay_seconds=2, timeout_seconds=3600)
 def export(warehouse: str, version: int) -> str:
     """Parquet export of the new version."""
     return pipeline.export(warehouse, version)
+
+
+@task(name="publish-artifacts")
+def publish_artifacts(summary: RunSummary) -> None:
+    """The run summary (markdown) and the changed observations (table) as Prefect artifacts."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    create_markdown_artifact(
+        key="jjj-run-summary",
+        markdown=summary_markdown(summary),
+        description=f"jjj-etl run {summary.run_id}",
+    )
+    create_table_artifact(
+        key="jjj-changed-observations",
+        table=[{k: str(v) for k, v in row.items()} for row in summary.changes],
+        description=f"observations added/changed/retired by {summary.run_id}",
+    )

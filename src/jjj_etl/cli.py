@@ -57,7 +57,9 @@ def _prefect_env(warehouse: Path | None) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    del warehouse
+    # cached parse results live beside the warehouse, not in the user's home
+    results = (warehouse or Path("warehouse")).resolve() / "prefect-results"
+    os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(results))
 
 
 @app.command()

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from jjj_etl.fetch import Validators, crawl
 from jjj_etl.parse import PARSER_VERSION, parse_article
 from jjj_etl.records import FetchedPage, ParsedPage
 from jjj_etl.runner import build, check, default_sql_dir, mart_names
+from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
 
 __all__ = [
@@ -331,27 +331,6 @@ def export(
     return str(folder)
 
 
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """What one run did, for the CLI, the log and Prefect artifacts."""
-
-    run_id: str
-    pages: dict[str, int]
-    skipped_reasons: dict[str, int]
-    failed: list[str]
-    articles: int
-    figures: int
-    observations: int
-    unmapped_figures: int
-    version: int | None
-    exports: str | None
-    warnings: list[str]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready."""
-        return asdict(self)
-
-
 def summarize(
     run_id: str,
     pages: Sequence[FetchedPage],
@@ -362,39 +341,9 @@ def summarize(
     warnings: list[dict[str, Any]],
     known: KnownState,
 ) -> RunSummary:
-    """Count outcomes for the summary (reads the published warehouse, read-only)."""
-    outcomes = _outcomes(pages, parsed, known)
-    counts = Counter(o for _, o, _, _ in outcomes)
-    reasons = Counter((r or "").split(":")[0] for _, o, r, _ in outcomes if o == "skipped")
-    failed = [f"{p.url}: {r}" for p, o, r, _ in outcomes if o == "failed"]
-    totals = {"articles": 0, "figures": 0, "observations": 0, "unmapped": 0}
-    wp = paths(warehouse)
-    if wp.db.exists():
-        with duckdb.connect(str(wp.db), read_only=True) as con:
-            for key, sql in (
-                ("articles", "select count(*) from main.dim_articles"),
-                ("figures", "select count(*) from main.stg_figures"),
-                ("observations", "select count(*) from main.fct_observations"),
-                ("unmapped", "select count(*) from main.mart_unmapped_figures"),
-            ):
-                try:
-                    row = con.execute(sql).fetchone()
-                except duckdb.CatalogException:
-                    continue
-                totals[key] = int(row[0]) if row else 0
-    return RunSummary(
-        run_id=run_id,
-        pages=dict(counts),
-        skipped_reasons=dict(reasons),
-        failed=failed,
-        articles=totals["articles"],
-        figures=totals["figures"],
-        observations=totals["observations"],
-        unmapped_figures=totals["unmapped"],
-        version=version,
-        exports=exports,
-        warnings=[w["test"] for w in warnings],
-    )
+    """The run summary: page outcomes from this run, totals from the published warehouse."""
+    outcomes = [(o, r, p.url) for p, o, r, _ in _outcomes(pages, parsed, known)]
+    return build_summary(run_id, outcomes, paths(warehouse).db, version, exports, warnings)
 
 
 def rebuild(

@@ -22,7 +22,7 @@ import fcntl
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,18 +70,30 @@ def paths(root: str | Path | None = None) -> WarehousePaths:
 
 
 @contextlib.contextmanager
-def writer_lock(wp: WarehousePaths, timeout: float = 60.0) -> Iterator[None]:
-    """Hold the single-writer lock; raise WarehouseLockedError after ``timeout`` seconds."""
+def writer_lock(
+    wp: WarehousePaths, timeout: float = 60.0, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the single-writer lock; raise WarehouseLockedError after ``timeout`` seconds.
+
+    ``on_wait`` is told once, with a readable line, when the lock is busy and we start waiting.
+    """
     fd = os.open(wp.lock, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout
+    told = False
     try:
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                holder = wp.lock.read_text().strip() or "another process"
+                if on_wait is not None and not told:
+                    on_wait(
+                        f"warehouse {wp.root} is being written by {holder}; "
+                        f"waiting up to {timeout:.0f} s"
+                    )
+                    told = True
                 if time.monotonic() >= deadline:
-                    holder = wp.lock.read_text().strip() or "another process"
                     raise WarehouseLockedError(
                         f"warehouse {wp.root} is being written by {holder}; gave up after "
                         f"{timeout:.0f} s (set --lock-timeout to wait longer)"

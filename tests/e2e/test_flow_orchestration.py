@@ -1,0 +1,91 @@
+"""Orchestration under Prefect's harness: parse cache, artifacts, the served deployment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jjj_etl.config import load_config
+
+pytestmark = pytest.mark.e2e
+
+
+def _task_states(flow_run_id: Any, name_prefix: str) -> list[str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+    return [r.state.name for r in runs if r.name.startswith(name_prefix) and r.state]
+
+
+def _artifacts(key: str) -> list[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        return client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+        )
+
+
+def test_full_rerun_hits_the_parse_cache(prefect_harness: None, tmp_path: Path) -> None:
+    from flows.pipeline import jjj_pipeline
+
+    wh = str(tmp_path / "wh")
+    first = jjj_pipeline(warehouse=wh, return_state=True)
+    assert first.is_completed()
+    second = jjj_pipeline(warehouse=wh, full=True, return_state=True)
+    summary = second.result()
+    assert summary["version"] is None  # same inputs: no new version
+    states = _task_states(second.state_details.flow_run_id, "parse-batch")
+    assert states, "a full rerun plans parse batches"
+    assert set(states) == {"Cached"}, states  # ... and parses nothing
+
+    markdown = [
+        a for a in _artifacts("jjj-run-summary") if a.flow_run_id == first.state_details.flow_run_id
+    ]
+    assert markdown and "version 1" in str(markdown[0].data)
+    table = [
+        a
+        for a in _artifacts("jjj-changed-observations")
+        if a.flow_run_id == first.state_details.flow_run_id
+    ]
+    rows = table[0].data if isinstance(table[0].data, list) else json.loads(table[0].data)
+    first_summary = first.result()
+    assert len(rows) == first_summary["new_observations"] == first_summary["observations"]
+    assert {r["change"] for r in rows} == {"added"}
+
+
+def test_serve_deployment_schedule_and_parameters(tmp_path: Path) -> None:
+    from flows.schedule import DEPLOYMENT_NAME, deployment_for
+
+    cfg = load_config()
+    deployment = deployment_for(cfg, str(tmp_path / "wh"))
+    assert deployment.name == DEPLOYMENT_NAME
+    (schedule,) = deployment.schedules
+    assert schedule.schedule.cron == "0 7 * * *"
+    assert schedule.schedule.timezone == "Asia/Shanghai"
+    assert deployment.parameters["config_path"] == cfg.path
+    assert deployment.parameters["warehouse"] == str(tmp_path / "wh")
+
+
+def test_serve_uses_the_configured_cron(tmp_path: Path) -> None:
+    from flows.schedule import deployment_for
+
+    src = Path(load_config().path).read_text(encoding="utf-8")
+    site = Path(load_config().path).parent / "site" / "index.html"
+    text = (
+        src.replace('cron = "0 7 * * *"', 'cron = "30 6 * * 1-5"')
+        .replace('timezone = "Asia/Shanghai"', 'timezone = "Europe/Berlin"')
+        .replace("file:site/index.html", site.as_uri())
+    )
+    cfg_path = tmp_path / "sources.toml"
+    cfg_path.write_text(text, encoding="utf-8")
+    (schedule,) = deployment_for(load_config(cfg_path)).schedules
+    assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 6 * * 1-5", "Europe/Berlin")
