@@ -50,7 +50,8 @@ def test_full_rerun_hits_the_parse_cache(prefect_harness: None, tmp_path: Path) 
     markdown = [
         a for a in _artifacts("jjj-run-summary") if a.flow_run_id == first.state_details.flow_run_id
     ]
-    assert markdown and "version 1" in str(markdown[0].data)
+    assert markdown
+    assert "version 1" in str(markdown[0].data)
     table = [
         a
         for a in _artifacts("jjj-changed-observations")
