@@ -15,9 +15,9 @@ def pipeline_on_dask(address: str | None = None, **cluster_kwargs: Any) -> Any:
     ``cluster_kwargs`` (e.g. ``n_workers=2``).  The write window stays in the flow's process:
     one writer per warehouse, whatever the cluster size.
     """
-    from prefect_dask import DaskTaskRunner
+    from prefect_dask.task_runners import DaskTaskRunner
 
     from flows.pipeline import jjj_pipeline
 
     runner = DaskTaskRunner(address=address, cluster_kwargs=cluster_kwargs or None)
-    return jjj_pipeline.with_options(task_runner=runner)
+    return jjj_pipeline.with_options(task_runner=runner)  # type: ignore[arg-type]
