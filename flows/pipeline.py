@@ -12,7 +12,7 @@ from flows import tasks
 from jjj_etl import pipeline
 from jjj_etl.config import load_config
 from jjj_etl.errors import RunError
-from jjj_etl.records import FetchedPage, ParsedPage
+from jjj_etl.records import FetchedPage
 from jjj_etl.warehouse import paths, writer_lock
 
 PARSE_BATCH_SIZE = 50
@@ -43,7 +43,13 @@ def jjj_pipeline(
         raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
     jobs = pipeline.plan_parse(fetched, chosen, known)
     batches = [jobs[i : i + PARSE_BATCH_SIZE] for i in range(0, len(jobs), PARSE_BATCH_SIZE)]
-    parsed = [p for batch in tasks.parse_batch.map(batches, wh).result() for p in batch]
+    parsed = list(tasks.parse_batch.map(batches, wh).result())
+    # a cached batch is only as good as its Parquet output: parse again where that is gone
+    # (same batch key, so the same folder the cached result points at is written again)
+    redo = [jobs for jobs in batches if not pipeline.parsed_output_exists(wh, jobs)]
+    if redo:
+        logger.warning("%d cached parse batch(es) lost their output; parsing again", len(redo))
+        tasks.parse_batch.with_options(refresh_cache=True).map(redo, wh).result()
 
     version, warnings = _write_window(
         wh, run_id, started_at, fetched, parsed, known, lock_timeout, logger.warning
@@ -60,7 +66,7 @@ def _write_window(
     run_id: str,
     started_at: str,
     fetched: list[FetchedPage],
-    parsed: list[ParsedPage],
+    parsed: list[pipeline.ParsedBatch],
     known: pipeline.KnownState,
     lock_timeout: float,
     on_wait: Any,

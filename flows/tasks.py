@@ -14,21 +14,16 @@ from prefect.context import TaskRunContext
 
 from jjj_etl import pipeline
 from jjj_etl.config import Source
-from jjj_etl.parse import PARSER_VERSION
-from jjj_etl.records import FetchedPage, ParsedPage
+from jjj_etl.records import FetchedPage
 from jjj_etl.summary import RunSummary, summary_markdown
+from jjj_etl.warehouse import paths
 
 
 def parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
-    """Cache key of a parse batch: parser version + what each page's parse depends on."""
-    digest = hashlib.sha256(PARSER_VERSION.encode())
-    for job in params["jobs"]:
-        digest.update(
-            repr(
-                (job.url, job.content_sha256, job.source, job.charset, job.keywords, job.lang)
-            ).encode()
-        )
-    return f"jjj-parse-{digest.hexdigest()}"
+    """Cache key of a parse batch: its warehouse, the parser version and what each page's
+    parse depends on (URL, content hash, source, charset, keywords, language)."""
+    where = hashlib.sha256(str(paths(params["warehouse"]).root).encode()).hexdigest()[:16]
+    return f"jjj-parse-{where}-{pipeline.batch_key(params['jobs'])}"
 
 
 # mapped tasks run in worker threads where Prefect cannot enforce timeouts; the crawler
@@ -40,7 +35,7 @@ def extract(source: Source, warehouse: str, known: pipeline.KnownState) -> list[
 
 
 @task(name="parse-batch", cache_key_fn=parse_cache_key, persist_result=True)
-def parse_batch(jobs: list[pipeline.ParseJob], warehouse: str) -> list[ParsedPage]:
+def parse_batch(jobs: list[pipeline.ParseJob], warehouse: str) -> pipeline.ParsedBatch:
     """Parse one batch of archived pages."""
     return pipeline.parse_batch(jobs, warehouse)
 
@@ -56,11 +51,11 @@ def load(
     work: str,
     run_id: str,
     pages: list[FetchedPage],
-    parsed: list[ParsedPage],
+    batches: list[pipeline.ParsedBatch],
     known: pipeline.KnownState,
 ) -> dict[str, int]:
     """Bulk-load staging tables."""
-    return pipeline.load(work, run_id, pages, parsed, known)
+    return pipeline.load(work, run_id, pages, batches, known)
 
 
 @task(name="build", timeout_seconds=3600)

@@ -1,4 +1,5 @@
--- one row per figure that a catalog rule claims (the best rule by priority)
+-- one row per figure that a catalog rule claims (the best rule by priority);
+-- rules match the lowercased subject (or the sentence when the subject is empty)
 with
 
 figures as (
@@ -26,7 +27,17 @@ figures_in_context as (
             figures.sentence_start + 1,
             figures.sentence_end - figures.sentence_start
         ) as sentence,
-        lower(coalesce(figures.subject, '')) as subject_folded
+        -- an empty subject ("up 12.7% year on year" alone) falls back to the sentence text
+        lower(
+            coalesce(
+                nullif(trim(figures.subject), ''),
+                substr(
+                    articles.body,
+                    figures.sentence_start + 1,
+                    figures.sentence_end - figures.sentence_start
+                )
+            )
+        ) as subject_folded
     from figures
     inner join articles
         on figures.article_id = articles.article_id

@@ -89,6 +89,14 @@ class Source(_Strict):
     max_bytes: int = Field(default=5_000_000, ge=1024, le=1_000_000_000)
     user_agent: str = DEFAULT_USER_AGENT
     lang: str | None = None  # force en/zh; None = detect
+    # added for the production crawler (issue 4); all optional, with defaults
+    global_concurrency: int = Field(default=16, ge=1, le=256)  # requests in flight, all hosts
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    max_retries: int = Field(default=3, ge=0, le=10)  # per request, after the first attempt
+    retry_backoff_seconds: float = Field(default=0.5, gt=0, le=60)  # first backoff; doubles
+    max_retry_wait_seconds: float = Field(default=30.0, ge=0, le=3600)  # total, per request
+    contact: str | None = None  # e-mail or URL: sent as From: / appended to the user agent
+    accept_language: str | None = None  # e.g. "en;q=1.0, zh-CN;q=0.8"
 
     @field_validator("start_urls")
     @classmethod

@@ -9,6 +9,7 @@ the published warehouse untouched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -32,8 +33,12 @@ from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
 
 __all__ = [
+    "KnownState",
+    "PageResult",
     "ParseJob",
+    "ParsedBatch",
     "RunSummary",
+    "batch_key",
     "begin",
     "build_models",
     "commit",
@@ -44,8 +49,10 @@ __all__ = [
     "load",
     "new_run_id",
     "parse_batch",
+    "parsed_output_exists",
     "plan_parse",
     "publish",
+    "rebuild",
     "run_data_tests",
     "summarize",
 ]
@@ -111,7 +118,7 @@ class ParseJob:
 def plan_parse(
     pages: Sequence[FetchedPage], sources: Sequence[Source], known: KnownState
 ) -> list[ParseJob]:
-    """Article pages whose content is new: one job per distinct content hash."""
+    """Article pages whose content is new: one job per distinct content hash, in hash order."""
     by_name = {s.name: s for s in sources}
     seen: set[str] = set()
     jobs: list[ParseJob] = []
@@ -128,39 +135,91 @@ def plan_parse(
                 page.final_url or page.url, sha, src.name, page.charset, src.keywords, src.lang
             )
         )
-    return jobs
+    # crawl order varies with concurrency; batches (and their cache keys) must not
+    return sorted(jobs, key=lambda j: (j.content_sha256, j.url))
 
 
-def parse_batch(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> list[ParsedPage]:
-    """Parse a batch of pages from the raw archive (a bad page becomes a skip, not an error)."""
-    archive = RawArchive(paths(warehouse).raw)
-    out: list[ParsedPage] = []
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What the rest of the run needs to know about one parsed page (small, picklable)."""
+
+    url: str
+    content_sha256: str
+    article_id: str | None
+    canonical_url: str | None
+    skipped: str | None
+    n_figures: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedBatch:
+    """A parse task's output: per-page results, rows in Parquet files under ``folder``."""
+
+    key: str
+    folder: str
+    pages: tuple[PageResult, ...]
+
+
+def batch_key(jobs: Sequence[ParseJob]) -> str:
+    """Identity of a parse batch: the parser version and what each page's parse depends on."""
+    digest = hashlib.sha256(PARSER_VERSION.encode())
     for job in jobs:
-        try:
-            raw = archive.get(job.content_sha256)
-        except KeyError:
-            out.append(
-                ParsedPage(job.url, job.content_sha256, None, skipped="missing-from-archive")
-            )
-            continue
-        try:
-            page = parse_article(
-                raw,
-                job.url,
-                job.source,
-                keywords=job.keywords,
-                header_charset=job.charset,
-                lang=job.lang,
-            )
-        except Exception as exc:
-            page = ParsedPage(
-                job.url,
-                job.content_sha256,
-                None,
-                skipped=f"parse-error: {type(exc).__name__}: {exc}",
-            )
-        out.append(page)
-    return out
+        digest.update(
+            repr(
+                (job.url, job.content_sha256, job.source, job.charset, job.keywords, job.lang)
+            ).encode()
+        )
+    return digest.hexdigest()
+
+
+def _parse_one(archive: RawArchive, job: ParseJob) -> ParsedPage:
+    try:
+        raw = archive.get(job.content_sha256)
+    except KeyError:
+        return ParsedPage(job.url, job.content_sha256, None, skipped="missing-from-archive")
+    try:
+        return parse_article(
+            raw,
+            job.url,
+            job.source,
+            keywords=job.keywords,
+            header_charset=job.charset,
+            lang=job.lang,
+        )
+    except Exception as exc:
+        return ParsedPage(
+            job.url, job.content_sha256, None, skipped=f"parse-error: {type(exc).__name__}: {exc}"
+        )
+
+
+def parsed_output_exists(warehouse: str | Path | None, jobs: Sequence[ParseJob]) -> bool:
+    """Whether this batch's Parquet output is already in ``<warehouse>/parsed/``."""
+    folder = paths(warehouse).root / "parsed" / batch_key(jobs)
+    return (folder / "articles.parquet").exists() and (folder / "figures.parquet").exists()
+
+
+def parse_batch(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> ParsedBatch:
+    """Parse a batch of archived pages into ``<warehouse>/parsed/<batch key>/`` Parquet files.
+
+    A bad page becomes a skip with its reason, never an error.
+    """
+    archive = RawArchive(paths(warehouse).raw)
+    key = batch_key(jobs)
+    folder = paths(warehouse).root / "parsed" / key
+    parsed = [_parse_one(archive, job) for job in jobs]
+    staging.write_parsed(folder, parsed, PARSER_VERSION)
+    results = tuple(
+        PageResult(
+            p.url,
+            p.content_sha256,
+            staging.article_id(p.article.canonical_url) if p.article else None,
+            p.article.canonical_url if p.article else None,
+            p.skipped,
+            len(p.figures),
+        )
+        for p in parsed
+    )
+    return ParsedBatch(key, str(folder), results)
 
 
 def begin(warehouse: str | Path | None) -> str:
@@ -174,7 +233,7 @@ def begin(warehouse: str | Path | None) -> str:
 
 
 def _outcomes(
-    pages: Sequence[FetchedPage], parsed: Sequence[ParsedPage], known: KnownState
+    pages: Sequence[FetchedPage], parsed: Sequence[PageResult], known: KnownState
 ) -> list[tuple[FetchedPage, str, str | None, str | None]]:
     by_sha = {p.content_sha256: p for p in parsed}
     taken: set[str] = set()  # article ids already claimed by an earlier URL this run
@@ -199,53 +258,40 @@ def _outcomes(
 
 
 def _article_outcome(
-    page: FetchedPage, parsed: ParsedPage, taken: set[str]
+    page: FetchedPage, parsed: PageResult, taken: set[str]
 ) -> tuple[FetchedPage, str, str | None, str | None]:
-    if parsed.article is None:
+    if parsed.article_id is None:
         return (page, "skipped", parsed.skipped, None)
-    aid = staging.article_id(parsed.article.canonical_url)
-    if aid in taken:
-        return (page, "duplicate", f"same article as canonical {parsed.article.canonical_url}", aid)
-    taken.add(aid)
-    return (page, "article", None, aid)
+    if parsed.article_id in taken:
+        reason = f"same article as canonical {parsed.canonical_url}"
+        return (page, "duplicate", reason, parsed.article_id)
+    taken.add(parsed.article_id)
+    return (page, "article", None, parsed.article_id)
 
 
 def load(
     work: str,
     run_id: str,
     pages: Sequence[FetchedPage],
-    parsed: Sequence[ParsedPage],
+    batches: Sequence[ParsedBatch],
     known: KnownState,
 ) -> dict[str, int]:
-    """Stage this run's pages, articles and figures into the working copy (bulk, Arrow)."""
-    outcomes = _outcomes(pages, parsed, known)
-    keep = {aid for _, o, _, aid in outcomes if o == "article"}
-    unique = [
-        p
-        for p in parsed
-        if p.article is None or staging.article_id(p.article.canonical_url) in keep
-    ]
-    unique = _first_per_article(unique)
+    """Stage this run's page log, articles and figures into the working copy, in bulk.
+
+    Articles and figures go straight from the parse batches' Parquet files into DuckDB.
+    """
+    results = [p for b in batches for p in b.pages]
+    outcomes = _outcomes(pages, results, known)
+    keep = sorted(
+        {(aid, p.content_sha256 or "") for p, o, _, aid in outcomes if o == "article" and aid}
+    )
     with duckdb.connect(work) as con:
         staging.ensure_schema(con)
-        counts = staging.stage(
-            con, run_id, staging.page_rows(run_id, outcomes), unique, PARSER_VERSION
+        counts = staging.stage_parsed(
+            con, run_id, staging.page_rows(run_id, outcomes), [b.folder for b in batches], keep
         )
         staging.record_fetch_state(con, pages)
     return {"pages": counts.pages, "articles": counts.articles, "figures": counts.figures}
-
-
-def _first_per_article(parsed: Sequence[ParsedPage]) -> list[ParsedPage]:
-    seen: set[str] = set()
-    out = []
-    for p in parsed:
-        if p.article is None:
-            continue
-        aid = staging.article_id(p.article.canonical_url)
-        if aid not in seen:
-            seen.add(aid)
-            out.append(p)
-    return out
 
 
 def build_models(work: str, sql_dir: str | None = None) -> dict[str, float]:
@@ -334,7 +380,7 @@ def export(
 def summarize(
     run_id: str,
     pages: Sequence[FetchedPage],
-    parsed: Sequence[ParsedPage],
+    batches: Sequence[ParsedBatch],
     warehouse: str | Path | None,
     version: int | None,
     exports: str | None,
@@ -342,7 +388,8 @@ def summarize(
     known: KnownState,
 ) -> RunSummary:
     """The run summary: page outcomes from this run, totals from the published warehouse."""
-    outcomes = [(o, r, p.url) for p, o, r, _ in _outcomes(pages, parsed, known)]
+    results = [p for b in batches for p in b.pages]
+    outcomes = [(o, r, p.url) for p, o, r, _ in _outcomes(pages, results, known)]
     return build_summary(run_id, outcomes, paths(warehouse).db, version, exports, warnings)
 
 

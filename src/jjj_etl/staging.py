@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -134,3 +137,139 @@ def record_fetch_state(con: duckdb.DuckDBPyConnection, pages: Sequence[FetchedPa
     urls = [r["url"] for r in rows]
     con.execute("delete from meta.fetch_state where url in (select unnest(?))", [urls])
     _insert(con, "meta.fetch_state", rows)
+
+
+def _article_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("url", pa.string()),
+            ("canonical_url", pa.string()),
+            ("title", pa.string()),
+            ("published", pa.string()),
+            ("lang", pa.string()),
+            ("source", pa.string()),
+            ("body", pa.string()),
+            ("content_sha256", pa.string()),
+            ("parser_version", pa.string()),
+        ]
+    )
+
+
+def _figure_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("article_id", pa.string()),
+            ("content_sha256", pa.string()),
+            ("figure_index", pa.int32()),
+            ("surface", pa.string()),
+            ("start_offset", pa.int32()),
+            ("end_offset", pa.int32()),
+            ("value", pa.float64()),
+            ("value_high", pa.float64()),
+            ("unit", pa.string()),
+            ("comparator", pa.string()),
+            ("kind", pa.string()),
+            ("period", pa.string()),
+            ("subject", pa.string()),
+            ("region", pa.string()),
+            ("alt_of", pa.int32()),
+            ("sentence_start", pa.int32()),
+            ("sentence_end", pa.int32()),
+        ]
+    )
+
+
+def write_parsed(folder: Path, parsed: Sequence[ParsedPage], parser_version: str) -> None:
+    """Write a parse batch's articles and figures as Parquet under ``folder`` (atomically).
+
+    The pipeline streams through these files: a parse task returns only small per-page
+    outcomes, and :func:`stage_parsed` loads the rows with DuckDB, never through Python lists.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    articles: list[dict[str, Any]] = []
+    figures: list[dict[str, Any]] = []
+    a_cols, f_cols = _article_schema().names, _figure_schema().names
+    for page in parsed:
+        if page.article is None:
+            continue
+        aid = article_id(page.article.canonical_url)
+        art = {**page.article.to_dict(), "article_id": aid, "parser_version": parser_version}
+        articles.append({k: art.get(k) for k in a_cols})
+        for i, fig in enumerate(page.figures):
+            row = fig.to_dict()
+            row.update(
+                article_id=aid,
+                content_sha256=page.content_sha256,
+                figure_index=i,
+                start_offset=row["start"],
+                end_offset=row["end"],
+            )
+            figures.append({k: row.get(k) for k in f_cols})
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    pq.write_table(
+        pa.Table.from_pylist(articles, schema=_article_schema()), tmp / "articles.parquet"
+    )
+    pq.write_table(pa.Table.from_pylist(figures, schema=_figure_schema()), tmp / "figures.parquet")
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.replace(folder)
+
+
+def stage_parsed(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    page_records: Sequence[dict[str, Any]],
+    folders: Sequence[str],
+    keep: Sequence[tuple[str, str]],
+) -> StageCounts:
+    """Append the page log and upsert the kept ``(article_id, content_sha256)`` from files."""
+    import pyarrow as pa
+
+    n_pages = _insert(con, "staging.pages", page_records)
+    if not keep:
+        return StageCounts(n_pages, 0, 0)
+    arts = [str(Path(f) / "articles.parquet") for f in folders]
+    figs = [str(Path(f) / "figures.parquet") for f in folders]
+    con.register(
+        "_jjj_keep",
+        pa.table({"article_id": [k[0] for k in keep], "content_sha256": [k[1] for k in keep]}),
+    )
+    try:
+        con.execute(
+            "delete from staging.figures where article_id in (select article_id from _jjj_keep)"
+        )
+        con.execute(
+            "delete from staging.articles where article_id in (select article_id from _jjj_keep)"
+        )
+        con.execute(
+            "insert into staging.articles by name select a.*, ? as staged_run_id, "
+            "now() as staged_at from read_parquet(?) as a semi join _jjj_keep as k "
+            "using (article_id, content_sha256)",
+            [run_id, arts],
+        )
+        con.execute(
+            "insert into staging.figures by name select f.* exclude (content_sha256) "
+            "from read_parquet(?) as f semi join _jjj_keep as k "
+            "using (article_id, content_sha256)",
+            [figs],
+        )
+        n_art = con.execute(
+            "select count(*) from staging.articles where staged_run_id = ? "
+            "and article_id in (select article_id from _jjj_keep)",
+            [run_id],
+        ).fetchone()
+        n_fig = con.execute(
+            "select count(*) from staging.figures where article_id in "
+            "(select article_id from _jjj_keep)"
+        ).fetchone()
+    finally:
+        con.unregister("_jjj_keep")
+    return StageCounts(n_pages, int(n_art[0]) if n_art else 0, int(n_fig[0]) if n_fig else 0)

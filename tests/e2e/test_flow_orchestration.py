@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,12 @@ def test_full_rerun_hits_the_parse_cache(prefect_harness: None, tmp_path: Path) 
     states = _task_states(second.state_details.flow_run_id, "parse-batch")
     assert states, "a full rerun plans parse batches"
     assert set(states) == {"Cached"}, states  # ... and parses nothing
+
+    # a cache entry whose Parquet output was deleted is not trusted: that batch is re-parsed
+    shutil.rmtree(Path(wh) / "parsed")
+    third = jjj_pipeline(warehouse=wh, full=True, return_state=True)
+    assert "Completed" in set(_task_states(third.state_details.flow_run_id, "parse-batch"))
+    assert third.result()["observations"] == summary["observations"]
 
     markdown = [
         a for a in _artifacts("jjj-run-summary") if a.flow_run_id == first.state_details.flow_run_id

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
 import hashlib
+import importlib
 import re
 from pathlib import Path
 
@@ -88,14 +90,15 @@ def _stage(wh: Path, run: str, pages: list[ParsedPage]) -> None:
         staging.stage(con, run, [], pages, "1")
 
 
-@pytest.fixture
-def warehouse(fresh_warehouse: Path) -> Path:
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Version 1: two sources that disagree about 2024; version 2 adds a 2023 value."""
-    _stage(fresh_warehouse, "r1", [PAGE_A, PAGE_B])
-    assert pipeline.rebuild(str(fresh_warehouse))["version"] == 1
-    _stage(fresh_warehouse, "r2", [PAGE_C])
-    assert pipeline.rebuild(str(fresh_warehouse))["version"] == 2
-    return fresh_warehouse
+    wh = tmp_path_factory.mktemp("warehouse")
+    _stage(wh, "r1", [PAGE_A, PAGE_B])
+    assert pipeline.rebuild(str(wh))["version"] == 1
+    _stage(wh, "r2", [PAGE_C])
+    assert pipeline.rebuild(str(wh))["version"] == 2
+    return wh
 
 
 def _without_generated_at(page: str) -> str:
@@ -162,3 +165,12 @@ def test_unknown_version_and_missing_warehouse(warehouse: Path, tmp_path: Path) 
         build_report(warehouse, version=9)
     with pytest.raises(UsageError, match="no warehouse"):
         build_report(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    "module", ["jjj_etl.report", "jjj_etl.report._format", "jjj_etl.report._charts"]
+)
+def test_docstring_examples(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0
+    assert result.failed == 0

@@ -84,6 +84,11 @@ class Site:
         return httpx.MockTransport(self)
 
 
+def reason(page: FetchedPage) -> str | None:
+    """The skip reason without its detail text."""
+    return page.skipped.split(":", 1)[0] if page.skipped else None
+
+
 def art(n: int) -> str:
     return f"/2024-06/{n:02d}/content_{n}.html"
 
@@ -453,11 +458,12 @@ def test_crawl_records_failures_and_goes_on(tmp_path: Path) -> None:
     assert pages[art(2)].status == 0
     assert "connection refused" in (pages[art(2)].error or "")
     assert site.hits[art(2)] == FAST.max_retries + 1
-    assert pages[art(3)].skipped == "not-html"
+    assert pages[art(3)].skipped == "not-html: content type application/pdf"
     assert pages[art(3)].content_sha256 is not None
-    assert pages[art(4)].skipped == "too-large"
+    assert pages[art(4)].skipped == "too-large: body exceeded 10000 bytes (Content-Length: 20000)"
     assert pages[art(4)].content_sha256 is None
-    assert pages[art(5)].skipped == "redirect-off-site"
+    assert (pages[art(5)].skipped or "").startswith("redirect-off-site: ")
+    assert "https://elsewhere.test/a, not an allowed host" in (pages[art(5)].skipped or "")
     assert pages[art(6)].final_url == f"{HOST}{art(7)}"
     assert pages[art(6)].status == 200
 
@@ -467,12 +473,13 @@ def test_crawl_robots(tmp_path: Path) -> None:
     site = Site({"/robots.txt": rules, "/news/": listing(art(1), art(2)), art(1): html("ok")})
     pages = run(site, tmp_path)
     assert pages[art(1)].status == 200
-    assert pages[art(2)].skipped == "robots"
+    assert (pages[art(2)].skipped or "").startswith("robots: ")
+    assert "disallowed for jjj-etl by robots.txt" in (pages[art(2)].skipped or "")
     assert site.hits[art(2)] == 0
     assert site.hits["/robots.txt"] == 1
 
     down = Site({"/robots.txt": httpx.Response(503), "/news/": listing(art(1))})
-    assert [p.skipped for p in run(down, tmp_path).values()] == ["robots"]  # RFC 9309
+    assert [reason(p) for p in run(down, tmp_path).values()] == ["robots"]  # RFC 9309
 
 
 def test_conditional_get_and_304(tmp_path: Path) -> None:

@@ -1,5 +1,8 @@
 """Bytes → text for HTML pages: BOM, then header charset, then ``<meta>`` charset, then detection.
 
+Detection tells GBK/GB2312/GB18030 from Big5 (traditional Chinese) by how common the
+decoded characters are.
+
 GBK and GB2312 labels are read as GB18030 (a strict superset, and what such pages really
 use).  A declared charset is only trusted when the bytes decode under it without error; a
 single-byte "server default" label (ISO-8859-1, ASCII, windows-1252) yields to a ``<meta>``
@@ -10,6 +13,7 @@ here raises: the last resort is UTF-8 with replacement characters.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 from collections.abc import Mapping
 
@@ -48,6 +52,8 @@ _META = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""",
     re.IGNORECASE,
 )
+_BIG5 = ("big5", "cp950", "big5hkscs")
+_GB_COMMON = 0.9
 _UTF8_EVIDENCE = 8  # non-ASCII characters of valid UTF-8 that outweigh a declared charset
 _PREFIX = 4096  # the spec says the <meta> must sit in the first 1024 bytes; be generous
 
@@ -83,13 +89,37 @@ def _meta_charset(data: bytes) -> str | None:
     return normalize_charset(match.group(1).decode("ascii", "replace")) if match else None
 
 
+def _gb2312_share(text: str) -> float:
+    """Share of the Han characters of ``text`` that are in GB2312 (the 6 763 common ones)."""
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for ch in han:
+        with contextlib.suppress(UnicodeEncodeError):
+            ch.encode("gb2312")
+            common += 1
+    return common / len(han)
+
+
+def _chinese(data: bytes) -> str | None:
+    """GB18030 or Big5 for Chinese bytes.  Big5 bytes nearly always decode as GB18030 too,
+    into rare characters; real GB text is almost all GB2312 characters, so a low GB2312
+    share (below 90 %) with valid Big5 means Big5."""
+    gb = _try(data, "gb18030")
+    if gb is not None and _gb2312_share(gb) >= _GB_COMMON:
+        return "gb18030"
+    big5 = next((c for c in _BIG5 if _try(data, c) is not None), None)
+    return big5 or ("gb18030" if gb is not None else None)
+
+
 def _detect(data: bytes) -> str | None:
     """charset-normalizer's guess; on short text it confuses CJK codecs, and our sources
-    are Chinese, so a CJK guess becomes GB18030 whenever the bytes are valid GB18030."""
+    are Chinese, so a CJK guess is settled between GB18030 and Big5 by :func:`_chinese`."""
     best = from_bytes(data[:200_000]).best()
     guess = normalize_charset(best.encoding) if best is not None else None
-    if guess in _OTHER_CJK and _try(data, "gb18030") is not None:
-        return "gb18030"
+    if guess in _OTHER_CJK or guess == "gb18030":
+        return _chinese(data) or guess
     return guess
 
 

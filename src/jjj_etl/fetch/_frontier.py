@@ -36,7 +36,17 @@ _FEED_TYPES = frozenset(
     {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml"}
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_TRACKING = frozenset({"spm", "from", "fbclid", "gclid"})
+_TRACKING = frozenset(
+    {
+        # ad and analytics click ids
+        "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "ttclid", "igshid",
+        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
+        "wt.mc_id", "cmpid", "ncid", "ref_src", "ref_url", "__twitter_impression",
+        # Chinese portals, WeChat and Weibo shares
+        "spm", "from", "scene", "isappinstalled", "clicktime", "enterid", "wfr", "share_token",
+        "sharer_shareid", "sharer_sharetime", "share_from", "tt_from", "utm_campaign",
+    }
+)  # fmt: skip
 _FETCHABLE_SCHEMES = frozenset({"http", "https", "file"})
 _PAGINATION_PATH = re.compile(
     r"(?:^|/)(?:index|list|default|more|node)[_-]?\d*\.(?:s?html?|php|aspx?|jsp)$"
@@ -66,15 +76,36 @@ def _clean_query(query: str) -> str:
     return urlencode(sorted(pairs, key=lambda kv: kv[0]), quote_via=quote, safe="/:@!$'()*,;~")
 
 
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4 for absolute paths; other paths are returned as they are."""
+    if not path.startswith("/") or not any(seg in (".", "..") for seg in path.split("/")):
+        return path
+    out: list[str] = []
+    segments = path.split("/")[1:]
+    for seg in segments:
+        if seg == "..":
+            if out:
+                out.pop()
+        elif seg != ".":
+            out.append(seg)
+    result = "/" + "/".join(out)
+    if segments[-1] in (".", "..") and not result.endswith("/"):
+        result += "/"
+    return result
+
+
 def canonicalize_url(url: str) -> str:
     """The canonical form of a URL, used to deduplicate pages.
 
-    Drops the fragment and tracking parameters (``utm_*``, ``spm``, ``from``, ``fbclid``,
-    ``gclid``), lowercases scheme and host, drops a default port, sorts the query and
-    gives an empty http(s) path as ``/``.  Idempotent.
+    Drops the fragment and tracking parameters (``utm_*``, click ids such as ``fbclid``
+    and ``gclid``, share markers such as ``spm``, ``from``, ``scene``, ``isappinstalled``),
+    lowercases scheme and host, drops a default port, removes ``.``/``..`` path segments,
+    sorts the query and gives an empty http(s) path as ``/``.  Idempotent.
 
     >>> canonicalize_url("HTTP://WWW.Example.COM:80/a?b=2&utm_source=x&a=1#top")
     'http://www.example.com/a?a=1&b=2'
+    >>> canonicalize_url("http://h/x/../n/1.html?from=timeline&isappinstalled=0")
+    'http://h/n/1.html'
     """
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
@@ -90,7 +121,7 @@ def canonicalize_url(url: str) -> str:
     if parts.username is not None:
         userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
         netloc = f"{userinfo}@{netloc}"
-    path = parts.path or ("/" if scheme in _DEFAULT_PORTS else "")
+    path = _remove_dot_segments(parts.path) or ("/" if scheme in _DEFAULT_PORTS else "")
     if scheme == "file" and netloc == "localhost":
         netloc = ""
     return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))

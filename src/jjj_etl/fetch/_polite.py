@@ -5,6 +5,7 @@ production, ``httpx.MockTransport`` in unit tests, :class:`FileTransport` for ``
 
 * per host, at most ``concurrency`` requests in flight and one request start every
   ``1 / requests_per_second`` seconds (a robots.txt ``Crawl-delay`` can slow a host further);
+  across all hosts, at most ``max_in_flight`` (the global cap);
 * connection errors, timeouts, 429 and 5xx are retried with exponential backoff and jitter,
   honouring ``Retry-After`` (seconds or an HTTP date), bounded by :class:`RetryPolicy`;
 * each attempt (send + reading the body) has a total deadline, and the raw body is read
@@ -37,10 +38,11 @@ _RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtoco
 class BodyTooLargeError(FetchError):
     """A response body went past the byte cap."""
 
-    def __init__(self, limit: int, status: int = 200) -> None:
+    def __init__(self, limit: int, status: int = 200, detail: str = "") -> None:
         self.limit = limit
         self.status = status
-        super().__init__(f"body larger than {limit} bytes")
+        self.detail = detail  # how it was noticed: "(Content-Length: …)", "once gzip-decoded"
+        super().__init__(f"body exceeded {limit} bytes" + (f" {detail}" if detail else ""))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +133,7 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         max_raw_bytes: int = 5_000_000,
         attempt_timeout: float | None = 60.0,
         rng: random.Random | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         self.inner = inner if inner is not None else httpx.AsyncHTTPTransport()
         self.interval = 1.0 / requests_per_second if requests_per_second else 0.0
@@ -140,6 +143,9 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         self.attempt_timeout = attempt_timeout
         self.rng = rng or random.Random()  # noqa: S311 -- jitter, not cryptography
         self._hosts: dict[str, _Host] = {}
+        self._global = asyncio.Semaphore(max_in_flight) if max_in_flight else None
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most requests in flight at once, for logs and tests
         self.waits: list[float] = []  # every retry wait taken, for logs and tests
 
     def _host(self, host: str) -> _Host:
@@ -155,8 +161,11 @@ class PoliteTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` politely, retrying as the policy allows."""
         state = self._host(request.url.host)
-        async with state.semaphore:
-            return await self._with_retries(request, state)
+        async with state.semaphore:  # the host's slot first: waiting for it holds no global slot
+            if self._global is None:
+                return await self._with_retries(request, state)
+            async with self._global:
+                return await self._with_retries(request, state)
 
     async def _with_retries(self, request: httpx.Request, state: _Host) -> httpx.Response:
         waited = 0.0
@@ -187,25 +196,32 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         return after if after is not None else self.retry.backoff(attempt, self.rng)
 
     async def _attempt(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             async with asyncio.timeout(self.attempt_timeout):
                 return await self._send_and_read(request)
         except TimeoutError as exc:
             msg = f"no complete response within {self.attempt_timeout} s"
             raise httpx.ReadTimeout(msg, request=request) from exc
+        finally:
+            self.in_flight -= 1
 
     async def _send_and_read(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_raw_bytes:
-                raise BodyTooLargeError(self.max_raw_bytes, response.status_code)
+                detail = f"(Content-Length: {declared})"
+                raise BodyTooLargeError(self.max_raw_bytes, response.status_code, detail)
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.stream:  # type: ignore[union-attr]
                 size += len(chunk)
                 if size > self.max_raw_bytes:
-                    raise BodyTooLargeError(self.max_raw_bytes, response.status_code)
+                    raise BodyTooLargeError(
+                        self.max_raw_bytes, response.status_code, "while streaming"
+                    )
                 chunks.append(chunk)
         finally:
             await response.aclose()
@@ -224,6 +240,7 @@ class _Inflater:
     def __init__(self, encoding: str, limit: int, status: int) -> None:
         self.limit = limit
         self.status = status
+        self.detail = f"once {encoding}-decoded" if encoding not in ("", "identity") else ""
         self.size = 0
         self.parts: list[bytes] = []
         self._z: zlib._Decompress | None = None
@@ -236,7 +253,7 @@ class _Inflater:
     def _keep(self, out: bytes) -> None:
         self.size += len(out)
         if self.size > self.limit:
-            raise BodyTooLargeError(self.limit, self.status)
+            raise BodyTooLargeError(self.limit, self.status, self.detail)
         self.parts.append(out)
 
     def feed(self, data: bytes) -> None:

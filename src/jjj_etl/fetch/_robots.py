@@ -8,6 +8,7 @@ A ``Crawl-delay`` slows the host down in the :class:`PoliteTransport`.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -39,9 +40,14 @@ class RobotsCache:
     """Answers "may we fetch this URL?" for one crawl, fetching each robots.txt once."""
 
     def __init__(
-        self, client: httpx.AsyncClient, user_agent: str, polite: PoliteTransport | None = None
+        self,
+        client: httpx.AsyncClient,
+        user_agent: str,
+        polite: PoliteTransport | None = None,
+        record: Callable[[httpx.Response, bytes], None] | None = None,
     ) -> None:
         self.client = client
+        self.record = record
         self.agent = user_agent.split("/", 1)[0].strip() or "*"
         self.polite = polite
         self._verdicts: dict[str, _Verdict] = {}
@@ -65,13 +71,22 @@ class RobotsCache:
                 "GET", f"{origin}/robots.txt", follow_redirects=True
             ) as response:
                 if response.status_code != 200:  # 4xx: no rules; 5xx: server trouble
+                    self._keep(response, b"")
                     return _Verdict(None, allow_all=response.status_code < 500)
                 body = await read_body(response, _MAX_ROBOTS_BYTES)
+                self._keep(response, body)
         except FetchError:
             return _Verdict(None, allow_all=True)  # unreadable or huge: no usable rules
         except httpx.HTTPError:
             return _Verdict(None, allow_all=False)  # unreachable: RFC 9309 says assume disallow
         rules = Protego.parse(body.decode("utf-8", errors="replace"))
+        return self._rules(rules, host)
+
+    def _keep(self, response: httpx.Response, body: bytes) -> None:
+        if self.record is not None:
+            self.record(response, body)
+
+    def _rules(self, rules: Protego, host: str) -> _Verdict:
         delay = rules.crawl_delay(self.agent)
         if delay and self.polite is not None:
             self.polite.set_min_interval(host, min(float(delay), _MAX_CRAWL_DELAY))

@@ -12,7 +12,8 @@ _I = re.IGNORECASE
 
 _COMPARATORS: tuple[tuple[str, str], ...] = (
     (
-        r"no\s+more\s+than|not\s+more\s+than|at\s+most|a\s+maximum\s+of|up\s+to|至多|最多|不超过",
+        r"no\s+more\s+than|not\s+more\s+than|at\s+most|a\s+maximum\s+of|up\s+to|capped\s+at"
+        r"|至多|最多|最高|不超过|不高于",
         "<=",
     ),
     (r"at\s+least|no\s+less\s+than|not\s+less\s+than|a\s+minimum\s+of|不少于|不低于|至少", ">="),
@@ -24,32 +25,33 @@ _COMPARATORS: tuple[tuple[str, str], ...] = (
     (r"less\s+than|fewer\s+than|under|below|不到|不足|少于|低于|未达", "<"),
     (
         r"about|around|nearly|almost|approximately|roughly|some|close\s+to|an\s+estimated"
-        r"|approaching|约合|大约|约|将近|接近|近",
+        r"|approach(?:ed|es|ing)?|约合|大约|约|将近|接近|近",
         "~",
     ),
 )
 _COMPARATOR_BEFORE = tuple(
-    (re.compile(rf"(?:(?<![A-Za-z])(?:{p}))\s*(?:了|达)?\s*$", _I), c) for p, c in _COMPARATORS
+    (re.compile(rf"(?:(?<![A-Za-z])(?:{p}))\s*(?:了|达|为|在|是|有)?\s*(?:人民币|RMB)?\s*$", _I), c)
+    for p, c in _COMPARATORS
 )
 _COMPARATOR_AFTER: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^\s*(?:以上|多|余)", _I), ">"),
-    (re.compile(r"^\s*(?:or\s+more|and\s+above|or\s+above|-plus\b)", _I), ">="),
+    (re.compile(r"^\s*(?:多|余)", _I), ">"),
+    (re.compile(r"^\s*(?:以上|or\s+more|and\s+above|or\s+above|-plus\b|\+)", _I), ">="),
     (re.compile(r"^\s*(?:左右|上下)", _I), "~"),
-    (re.compile(r"^\s*(?:以内|or\s+less|or\s+fewer)", _I), "<="),
-    (re.compile(r"^\s*以下", _I), "<"),
+    (re.compile(r"^\s*(?:以内|以下|or\s+less|or\s+fewer|or\s+below)", _I), "<="),
 )
 
 _UP = (
     r"up|rose|rise|rises|rising|risen|grew|grow|grows|growing|grown|increased|increases|increase"
     r"|increasing|gained|gains|jumped|jumps|surged|surges|climbed|climbs|expanded|expands|advanced"
-    r"|soared|edged\s+up|went\s+up|picked\s+up|growth|boosted|raised"
-    r"|同比增长|同比增加|同比提高|同比上升|增长(?![极点])|增加(?!值)|上升|提高|提升|上涨|增幅|涨幅|增速|增长率|同比|环比|多增|扩大"
+    r"|soared|edged\s+up|went\s+up|picked\s+up|growth|boosted|widen(?:ed|s|ing)?"
+    r"|accelerat(?:ed|es|ing)|quicken(?:ed|s)?|rebounded|expanding"
+    r"|同比增长|同比增加|同比提高|同比上升|增长(?![极点])|增加(?!值)|上升|提高|提升|上涨|增幅|涨幅|增速|增长率|同比|环比|多增|扩大|加快"
 )
 _DOWN = (
     r"down|fell|fall|falls|falling|fallen|dropped|drop|drops|declined|declines|decline|declining"
     r"|decreased|decreases|decrease|contracted|shrank|shrunk|shrinks|slipped|slid|dipped"
-    r"|plunged|slumped|lowered|cut|reduced"
-    r"|同比下降|同比减少|下降|减少|回落|下滑|降低|下跌|降幅|缩减|萎缩|缩小|少增"
+    r"|plunged|slumped|lowered|cut|reduced|slow(?:ed|s|ing)|narrow(?:ed|s|ing)|eased|shed"
+    r"|同比下降|同比减少|下降|减少|回落|下滑|降低|下跌|降幅|缩减|萎缩|缩小|少增|放缓|收窄"
 )
 _CHANGE_NEAR = re.compile(
     rf"(?:(?<![A-Za-z])(?P<up>{_UP})|(?<![A-Za-z])(?P<down>{_DOWN}))(?![A-Za-z])"
@@ -58,17 +60,24 @@ _CHANGE_NEAR = re.compile(
 )
 _TO_LEVEL = re.compile(
     r"(?:(?<![A-Za-z])(?:to|at|from|reach(?:ed|ing)?|hit|totall?ed|stood\s+at)"
-    r"|至|到|由|从|达到?|为|升至|降至)\s*(?:the\s+|a\s+)?$",
+    r"|至|到|由|从|达到?|为|升至|降至)\s*(?:the\s+|a\s+|just\s+|only\s+)?$",
     _I,
 )
 _CHANGE_AFTER = re.compile(
     r"^\s*(?:(?P<yoy>year[- ]on[- ]year|y/y|yoy|on\s+a\s+yearly\s+basis|from\s+a\s+year"
     r"|over\s+(?:the\s+)?(?:same\s+period|previous\s+year|last\s+year)|compared\s+with\s+(?:a\s+year|last|the\s+same|20\d\d))"
-    r"|(?P<up>(?:year-on-year\s+)?(?:increase|rise|growth|jump|gain|hike|surge)s?)"
-    r"|(?P<down>(?:year-on-year\s+)?(?:decline|decrease|drop|fall|reduction|contraction)s?))",
+    r"|(?P<up>(?:year-on-year\s+)?(?:increase|rise|growth|jump|gain|hike|surge)s?|(?:more|higher)\s+than\b)"
+    r"|(?P<down>(?:year-on-year\s+)?(?:decline|decrease|drop|fall|reduction|contraction)s?"
+    r"|(?:less|lower|fewer)\s+than\b))",
     _I,
 )
 _DIFF_BEFORE = re.compile(r"(?:高出|高于|超出|多出|领先|低于|比全国|比全市)[^，,。；;]*$")
+_DIFF_BEFORE_EN = re.compile(
+    r"\b(?P<dir>exceed(?:ed|s|ing)?|outpac(?:ed|es|ing)|outperform(?:ed|s)?|beat|topped|trail(?:ed|s)?"
+    r"|lagg(?:ed|ing)\s+behind|lags\s+behind|above|below|higher\s+than|lower\s+than)\s+(?:the\s+|that\s+of\s+)?"
+    r"(?:national|country['’]s|nation['’]s|regional|average|overall|whole)[^,;.]*?\bby\s*$",
+    _I,
+)
 _DIFF_AFTER = re.compile(
     r"^\s*(?P<dir>higher|lower|above|below|more|less)(?:\s+than)?\s+(?P<what>[^,;.]*)", _I
 )
@@ -78,23 +87,30 @@ _RATE_NEAR = re.compile(
     _I,
 )
 _SHARE = re.compile(
-    r"account(?:s|ed|ing)?\s+for|share\s+of|proportion|make\s+up|makes\s+up|made\s+up|占比?|比重"
-    r"|占有率|份额|percent\s+of\s+the|%\s+of",
+    r"account(?:s|ed|ing)?\s+for|\bshares?\b(?!\s+(?:price|index))|proportion|make\s+up|makes\s+up"
+    r"|made\s+up|making\s+up|contribution\s+to|占比?|比重|占有率|份额|percent\s+of\s+the|%\s+of",
     _I,
 )
-_SHARE_AFTER = re.compile(
-    r"^\s*of\s+(?:the\s+)?(?:total|all|country|nation|national|whole|region|city|its|their|global"
-    r"|\w+['’]s\s+total)",
-    _I,
-)
+_SHARE_AFTER = re.compile(r"^\s*of\s+(?!which\b|growth\b)[\w'’]", _I)
 _CUMULATIVE = re.compile(
-    r"cumulative(?:ly)?|accumulated|accumulative|累计|累积|总计|so\s+far|to\s+date|迄今", _I
+    r"cumulative(?:ly)?|accumulated|accumulative|累计|累积|总计|so\s+far|to\s+date|迄今"
+    r"|since\s+(?:its|their|the)\s+(?:launch|establishment|founding|inception|opening|start|creation)",
+    _I,
 )
 _TOTAL_SINCE = re.compile(r"(?:in\s+total|a\s+total\s+of|total|共计|共|总共|合计)", _I)
 _SINCE = re.compile(r"\bsince\b|以来|至今", _I)
 _RATE_SUBJECT = re.compile(
-    r"intensity|ratio|(?<!growth\s)\brate\b|强度|(?<!增长)(?<!增)(?<!速)率|比率", _I
+    r"intensity|ratio|(?<!growth\s)\brates?\b|强度|(?<!增长)(?<!增)(?<!速)率|比率", _I
 )
+_RATE_AFTER = re.compile(r"^\s*(?:a|per|each)\s+year\b|^\s*annually\b|^\s*on\s+average\b", _I)
+_RND = re.compile(r"R&D|research\s+and\s+development|研发|研究与试验发展", _I)
+_OF_GDP = re.compile(
+    r"^\s*of\s+(?:(?:its|their|the|the\s+city['’]s|the\s+region['’]s)\s+)?(?:combined\s+|regional\s+)?"
+    r"(?:GDP|gross\s+domestic\s+product)",
+    _I,
+)
+_AS_SHARE_OF_GDP = re.compile(r"as\s+a\s+(?:share|percentage|proportion)\s+of\s+(?:its\s+)?GDP", _I)
+_GROWTH_SUBJECT = re.compile(r"\bgrowth\b|增长|增速|增幅|涨幅", _I)
 
 
 def comparator(before: str, after: str) -> str:
@@ -127,6 +143,9 @@ def _difference(near: str, after: str, unit: str) -> int:
     d = _DIFF_BEFORE.search(near)
     if d and unit == "pp":
         return -1 if d.group().startswith("低于") else 1
+    e = _DIFF_BEFORE_EN.search(near)
+    if e:
+        return -1 if re.match(r"trail|lag|below|lower", e["dir"], _I) else 1
     return 0
 
 
@@ -145,7 +164,7 @@ _TIME_TAIL = re.compile(
 )
 
 
-def _change(near: str, after: str) -> int:
+def _change(near: str, after: str, ratio: bool = True) -> int:
     """+1/-1 when the number is a change (up/down), else 0."""
     near = _TIME_TAIL.sub("", near)
     near = _PHRASAL_UP.sub(lambda m: " " * len(m.group()), near)
@@ -154,7 +173,12 @@ def _change(near: str, after: str) -> int:
         return -1 if hits[-1]["down"] else 1
     if _TO_LEVEL.search(near):
         return 0
-    if hits:
+    if hits and (
+        ratio
+        or re.fullmatch(
+            r"\s*(?:by\s+)?(?:(?:\S+\s+){0,2}|[\u4e00-\u9fff]{0,4})", near[hits[-1].end() :]
+        )
+    ):
         return -1 if hits[-1]["down"] else 1
     m = _CHANGE_AFTER.match(after)
     if m:
@@ -163,23 +187,44 @@ def _change(near: str, after: str) -> int:
 
 
 def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
-    near: str, clause_before: str, after: str, unit: str, sentence: str
+    near: str, clause_before: str, after: str, unit: str, sentence: str, sentence_before: str = ""
 ) -> tuple[str, int]:
     """``(kind, sign)`` for a number given its context; sign is -1 for falls."""
     diff = _difference(near, after, unit)
     if diff:
         return "difference", diff
-    if _RATE_NEAR.search(near) and unit in {"%", "pp", "times"}:
+    ratio = unit in {"%", "pp", "times"}
+    if ratio and (_RATE_NEAR.search(near) or _RATE_AFTER.match(after)):
         return "rate", 1
-    change = _change(near, after)
+    change = _change(near, after, ratio)
     if change:
         return "change", change
+    if (
+        unit == "%"
+        and _RND.search(sentence)
+        and (
+            _OF_GDP.match(after)
+            or _AS_SHARE_OF_GDP.search(clause_before)
+            or re.search(r"\bof\s+(?:\S+\s+){0,3}(?:GDP|gross\s+domestic\s+product)", sentence, _I)
+        )
+    ):
+        return "rate", 1
     if unit == "%" and (_SHARE.search(clause_before) or _SHARE_AFTER.match(after)):
         return "share", 1
-    if _CUMULATIVE.search(clause_before) or (
-        _TOTAL_SINCE.search(clause_before) and _SINCE.search(sentence)
+    if (
+        unit == "%"
+        and _GROWTH_SUBJECT.search(clause_before)
+        and not _RATE_SUBJECT.search(clause_before)
+    ):
+        return "change", 1
+    if (
+        _CUMULATIVE.search(clause_before)
+        or _CUMULATIVE.search(after)
+        or (_TOTAL_SINCE.search(clause_before + after) and _SINCE.search(sentence))
     ):
         return "cumulative", 1
     if unit in {"%", ""} and _RATE_SUBJECT.search(clause_before):
         return "rate", 1
+    if unit == "%" and _SHARE.search(sentence_before):
+        return "share", 1
     return "level", 1

@@ -79,7 +79,7 @@ EN_MAGNITUDE: dict[str, float] = {
 }
 #: A magnitude after a number; the short forms may touch the digits ("3bn", "50k").
 EN_MAGNITUDE_RE = (
-    r"\s*(?:hundred|thousand|million|billion|trillion)s?\b|\s?(?:mln|mn|bln|bn|trln|tn)\b|k\b"
+    r"(?:\s*|-)(?:hundred|thousand|million|billion|trillion)s?\b|\s?(?:mln|mn|bln|bn|trln|tn)\b|k\b"
 )
 
 #: English units: (pattern, unit, multiplier).  Longest and most specific first.
@@ -100,6 +100,8 @@ EN_UNITS: tuple[tuple[str, str, float], ...] = (
     (r"kilowatts?\b|kW\b", "kW", 1.0),
     (r"kilomet(?:er|re)s?\b|km\b", "km", 1.0),
     (r"times\b|-?fold\b", "times", 1.0),
+    (r"TEUs?\b|twenty-foot\s+equivalent\s+units?", "TEU", 1.0),
+    (r"(?:kilograms?|kilogrammes?|kg)\b", "kg", 1.0),
 )
 
 #: Words after a number that make it a duration, an age or a time, never a figure.
@@ -172,7 +174,7 @@ def parse_en_words(text: str) -> float:
 
 def magnitude(text: str) -> float:
     """Multiplier of a magnitude word or abbreviation ("billion", "bn", "k")."""
-    key = text.strip().lower()
+    key = text.strip().lstrip("-").lower()
     if key.endswith("s") and key[:-1] in EN_MAGNITUDE:
         key = key[:-1]
     return EN_MAGNITUDE[key]
@@ -189,5 +191,5 @@ def en_unit(text: str, pos: int) -> tuple[str, float, int] | None:
     return None
 
 
-_BLANK = re.compile(r"[ \t]*")
+_BLANK = re.compile(r"-(?=[A-Za-z])|[ \t]*")
 _EN_UNIT_RES = tuple((re.compile(p, re.IGNORECASE), u, k) for p, u, k in EN_UNITS)

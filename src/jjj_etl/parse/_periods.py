@@ -17,7 +17,35 @@ from jjj_etl.parse._numbers_en import MONTH_RE, MONTHS, parse_en_words
 from jjj_etl.parse._numbers_zh import parse_zh_numeral
 
 _YEAR = r"(?:19[5-9]\d|20\d\d)"
+_MONTH_FULL = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+)
 _ZH_SMALL = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
+
+
+class PubYear(int):
+    """The publication year, carrying its month: a month or quarter named without a year
+    that has not begun by then ("in December" in a January article) is last year's.
+
+    >>> p = PubYear(2025, 1)
+    >>> (p + 0, p.month)
+    (2025, 1)
+    """
+
+    month: int
+
+    def __new__(cls, year: int, month: int = 12) -> PubYear:
+        obj = super().__new__(cls, year)
+        obj.month = month
+        return obj
+
+
+def _anchor(pub: int | None, first_month: int) -> int | None:
+    """The year of an unyeared month or quarter that starts in ``first_month``."""
+    if pub is None:
+        return None
+    month = getattr(pub, "month", 12)
+    return int(pub) - 1 if first_month > month else int(pub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +136,10 @@ def _b_half(m: _Norm, pub: int | None) -> tuple[str, int] | None:
 
 
 def _b_month_range(m: _Norm, pub: int | None) -> tuple[str, int] | None:
-    year = _year_of(m["y"], pub)
-    if year is None:
-        return None
     a = MONTHS.get(m["a"].lower().rstrip("."), 0) if m["a"].isalpha() else _small(m["a"])
     b = MONTHS.get(m["b"].lower().rstrip("."), 0) if m["b"].isalpha() else _small(m["b"])
-    if not (1 <= a <= b <= 12):
+    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, b)
+    if year is None or not (1 <= a <= b <= 12):
         return None
     return _months(year, a, b), year
 
@@ -127,11 +153,11 @@ def _b_first_months(m: _Norm, pub: int | None) -> tuple[str, int] | None:
 
 
 def _b_month(m: _Norm, pub: int | None) -> tuple[str, int] | None:
-    year = _year_of(m["y"], pub)
-    if year is None:
-        return None
     raw = m["mo"]
     month = MONTHS.get(raw.lower().rstrip("."), 0) if raw.isalpha() else _small(raw)
+    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, month)
+    if year is None:
+        return None
     return (f"{year}-{month:02d}", year) if 1 <= month <= 12 else None
 
 
@@ -158,17 +184,20 @@ def _b_plan_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
 
 def _b_quarter_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     q = m["q"]
-    year = _year_of(m["y"], pub)
-    if year is None or not q:
+    if not q:
         return None
     cum = bool(m["cum"]) or q.lower() == "three"
     n = 3 if q.lower() == "three" else _ORD[q.lower()]
+    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, 3 * n - 2)
+    if year is None:
+        return None
     return _months(year, 1 if cum else 3 * n - 2, 3 * n), year
 
 
 _SINCE = (
     re.compile(
-        rf"\bsince\s+(?:the\s+(?:start|beginning)\s+of\s+)?(?P<y>{_YEAR})\b"
+        rf"\bsince\s+(?:the\s+(?:start|beginning)\s+of\s+|(?:its|their|the\s+\w+['’]s)\s+\w+\s+in\s+"
+        rf"|(?:it|they|the\s+\w+)\s+(?:was|were)\s+(?:set\s+up|\w+ed)\s+in\s+)?(?P<y>{_YEAR})\b"
         rf"|(?:自|从)?(?P<y2>{_YEAR})年(?:以来|至今)",
         re.IGNORECASE,
     ),
@@ -231,15 +260,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder, Keys], ...] = (
     (
         re.compile(
             rf"(?P<mo>{MONTH_RE})(?:,)?\s+(?P<y>{_YEAR})\b"
+            rf"|\b(?i:in|of|by|during|for|until|till|through)\s+(?P<mo3>{_MONTH_FULL})\b(?!\s*\d)"
             rf"|{_yzh('y2')}(?P<mo2>\d{{1,2}}|十[一二]?|[一二三四五六七八九])月(?:份|底|末)?"
             r"(?!\s*\d{1,2}\s*[日号])"
         ),
         _b_month,
-        {"mo": ("mo", "mo2"), "y": ("y", "y2")},
+        {"mo": ("mo", "mo2", "mo3"), "y": ("y", "y2")},
     ),
     (
         re.compile(
-            rf"(?<![\d.,$¥])(?P<y>{_YEAR})(?![\d%])(?:\s*年(?:度)?)?"
+            rf"(?<![\d.$¥])(?<!\d,)(?P<y>{_YEAR})(?:\s*年度?|(?![\d%\u3400-\u9fff]))"
             rf"|(?P<y2>this\s+year|last\s+year|今年|去年|前年)"
             rf"|(?<![比较与同])(?P<y3>上年|本年)(?!同期)",
             re.IGNORECASE,
@@ -256,13 +286,34 @@ _DATE = re.compile(
     r"|\d{1,2}\s*月\s*\d{1,2}\s*[日号]|" + MONTH_RE + r"\s+\d{1,2}\b"
 )
 _BASE = re.compile(
-    r"(?:from|than|over|compared\s+(?:with|to)|versus)\s+(?:the\s+same\s+period\s+(?:of\s+)?)?"
-    r"(?:a\s+year\s+(?:earlier|ago)|last\s+year|the\s+previous\s+year|" + _YEAR + r")"
+    r"(?:from|than|over|compared\s+(?:with|to)|versus)\s+(?:in\s+)?(?:the\s+same\s+period\s+(?:of\s+)?)?"
+    r"(?:a\s+year\s+(?:earlier|ago)|last\s+year|the\s+previous\s+year|" + _YEAR + r"(?![\d%])"
+    r"|the\s+(?:first|second|third|fourth|previous|preceding|last|same)\s+(?:half|quarter|month)"
+    r"(?:\s+of\s+(?:the\s+year|" + _YEAR + r"|last\s+year))?"
+    r"|(?:the\s+)?(?:previous|preceding|last)\s+(?:month|quarter)|"
+    + _MONTH_FULL
+    + r"(?!\s*(?:-|–|to|through|and)\s*[A-Z]))"
     r"(?!\s+(?:to|and|through)\s+\d)"
     r"|(?:same\s+period\s+(?:of\s+)?last\s+year)|(?:去年|上年)同期|(?:比|较|与|是)(?:"
     + _YEAR
-    + r"年|去年|上年)(?:同期)?|the\s+(?:figure|level|number|total)\s+(?:in|of|for)\s+"
-    + _YEAR,
+    + r"年(?:底|末)?|去年|上年|前三季度|[一二三四1-4]季度|上半年|上季度|上月|上年[末底])"
+    r"(?:同期)?"
+    r"|the\s+(?:figure|level|number|total)\s+(?:in|of|for)\s+"
+    + _YEAR
+    + r"|(?:the|a|an)\s+"
+    + _YEAR
+    + r"\s+(?:edition|session|games|olympics|expo|event|forum|fair"
+    r"|summit|version|winter|summer|world|china|beijing|international)\b",
+    re.IGNORECASE,
+)
+#: A year naming an event or edition ("the 2025 Zhongguancun Forum"), not a reporting period.
+_NAMED_YEAR = re.compile(r"\b(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]his)\s+" + _YEAR + r"\s+(?=[A-Z][a-z])")
+#: Years that date an event ("founded in 2012", "which opened in 2023"), not a reporting period.
+_EVENT = re.compile(
+    r"\b(?:founded|established|set\s+up|opened|launched|built|completed|started|began|held"
+    r"|approved|proposed|listed|unveiled|inaugurated|introduced|created)\s+"
+    r"(?:(?:on|in)\s+" + MONTH_RE + r"(?:\s+\d{1,2})?,?\s+|in\s+)" + _YEAR + r"\b"
+    r"|(?:成立|设立|建成|开通|启动|创办|举办|提出)于" + _YEAR + r"年",
     re.IGNORECASE,
 )
 
@@ -286,6 +337,9 @@ def find_mentions(
             year = int(m["y"] or m["y2"])
             found.append(Mention(m.start(), m.end(), str(year), year, since=True))
             taken.append((m.start(), m.end()))
+    taken += [
+        (m.start(), m.end()) for rx in (_EVENT, _NAMED_YEAR) for m in rx.finditer(text, lo, hi)
+    ]
     for rx, build, keys in _PATTERNS:
         for m in rx.finditer(text, lo, hi):
             if _overlaps(taken, m.start(), m.end()):
@@ -301,11 +355,14 @@ def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
-def close_since(mentions: list[Mention], text: str, pub: int | None) -> list[Mention]:
-    """Give "since YYYY" mentions their end: the latest other year, else last/this year."""
+def close_since(
+    mentions: list[Mention], text: str, pub: int | None, context: int | None = None
+) -> list[Mention]:
+    """Give "since YYYY" mentions their end: the latest other year in the sentence, else the
+    year the paragraph is about (``context``), else last/this year."""
     others = [m.last_year for m in mentions if not m.since]
-    if others:
-        end: int | None = max(others)
+    if others or context:
+        end: int | None = max(others) if others else context
     elif pub is not None and _LAST_YEAR.search(text):
         end = pub - 1
     else:

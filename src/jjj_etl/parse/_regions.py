@@ -86,6 +86,40 @@ def _flow(text: str, groups: list[tuple[int, int, frozenset[str]]]) -> str | Non
     return None
 
 
+_PROVINCES = ("CN-BJ", "CN-TJ", "CN-HE")
+_COMBOS = ("CN-BJ+CN-TJ", "CN-BJ+CN-HE", "CN-TJ+CN-HE", "XA+CN-BJ", "XA+CN-TJ")
+_FLOW_TARGETS = (*_PROVINCES, "XA", "CN-BJ+CN-TJ", "CN-BJ+CN-HE", "CN-TJ+CN-HE")
+#: Every region code the extractor can emit (each is a row of ``sql/seeds/regions.csv``).
+REGION_CODES: tuple[str, ...] = (
+    "CN",
+    "JJJ",
+    *_PROVINCES,
+    "XA",
+    *_COMBOS,
+    *(
+        f"{a}>{b}"
+        for a in _PROVINCES
+        for b in _FLOW_TARGETS
+        if a not in b.split("+") and not (a == "CN-HE" and b == "XA")
+    ),
+)
+_KNOWN = frozenset(REGION_CODES)
+
+
+def _known(region: str) -> str:
+    """Clamp a region string to :data:`REGION_CODES` (a flow to its target, a mix to JJJ/CN)."""
+    if region in _KNOWN:
+        return region
+    if ">" in region:
+        return _known(region.split(">", 1)[1])
+    parts = set(region.split("+"))
+    if "CN" in parts:
+        return "CN"
+    if parts == {"XA", "CN-HE"}:
+        return "CN-HE"
+    return "JJJ"
+
+
 def region_in(text: str, lo: int, hi: int, anchor: int) -> str | None:
     """The region of the span ``text[lo:hi]`` for a figure at ``anchor``, or None.
 
@@ -100,9 +134,9 @@ def region_in(text: str, lo: int, hi: int, anchor: int) -> str | None:
         return None
     flow = _flow(text, groups)
     if flow:
-        return flow
+        return _known(flow)
     best = max(
         groups,
         key=lambda g: (max(_LEVEL[c] for c in g[2]), -abs((g[0] + g[1]) // 2 - anchor)),
     )
-    return code(best[2])
+    return _known(code(best[2]))

@@ -13,7 +13,7 @@ not a quantity of the indicator the sentence is about.  A bare four-digit year
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jjj_etl.parse._numbers_en import (
     ARABIC,
@@ -48,15 +48,22 @@ class Token:
     comparator: str | None = None  # from inside the span: 3000多家, 十余个
     kind: str | None = None  # forced kind: "doubled", 翻一番 are changes
     explicit_unit: bool = True
+    default_kind: str | None = None  # the kind when the words around say nothing ("三成" → share)
 
 
 _MASKS = re.compile(
     r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|org|net|gov|edu)\b\S*"
     r"|[\u4e00-\u9fff]{0,2}ICP[备证]?\S*?\d+号?(?:-\d+)?|公网安备\s*\d+号?"
     r"|(?:Tel|Phone|Fax|Hotline|电话|传真|热线|手机)\s*[:：]?\s*[\d\-+() ]{6,}"
-    r"|(?:\+?86[-\s]?)?\(?0\d{2,3}\)?[-\s]\d{7,8}(?:-\d+)?|(?<!\d)1[3-9]\d{9}(?!\d)"
-    r"|(?<![\d.])\d{1,2}:\d{2}(?::\d{2})?(?![\d.])"
-    rf"|{MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{MONTH_RE}(?:,?\s+\d{{4}})?"
+    r"|(?:\+?86[-\s]?)?\(?0\d{2,3}\)?[-\s]\d{3,4}[-\s]?\d{4}(?:-\d+)?|(?<!\d)1[3-9]\d{9}(?!\d)"
+    r"|(?<![\d.])\d{1,2}(?::\d{2}){1,2}(?![\d.])(?:\s*(?:am|pm|a\.m\.|p\.m\.))?"
+    r"|(?<![\d.,])\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)(?![A-Za-z])"
+    rf"|{MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:-|–|to|through|and)\s*\d{{1,2}}(?:st|nd|rd|th)?\b)?"
+    rf"(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{MONTH_RE}(?:,?\s+\d{{4}})?"
+    r"|(?:stock\s+)?code\s*[:：]?\s*\d{6}|\b\d{6}\.(?:SH|SZ|BJ|HK)\b|(?:股票)?代码\s*[:：]?\s*\d{6}"
+    r"|\b(?:Page|Photos?|Pictures?|Slides?|Images?)\s*:?\s*\d+\s*(?:/|of)\s*\d+"
+    r"|\b(?:aged?|ages)\s+(?:of\s+)?\d+|\b[A-Z][a-z]+,\s*\d{2,3}\s*,(?=\s*(?:has|is|was|who|said)\b)"
+    r"|(?:点击|阅读|浏览|评论|点赞|分享|转发)(?:量|数)?\s*[:：]?\s*\d+|\b(?:Views?|Likes?|Shares)\s*:\s*\d+"
     r"|\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号]|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
     r"|\d{4}\s*年\s*\d{1,2}\s*月|\d{1,2}\s*月\s*\d{1,2}\s*[日号]"
     r"|\b(?:Web|AI|Industry|Version|version|Ver\.?|v|V)\s?\d+(?:\.\d+)+\b|\b\d+(?:\.\d+){2,}\b"
@@ -70,12 +77,27 @@ _MASKS = re.compile(
     r"|\d+\s*Comment\(?s?\)?|\d+\s*强|#\d+|十[三四五]五|[A-Za-z]+-\d+",
 )
 _CORE = re.compile(
-    rf"(?P<ar>(?<![\d.,A-Za-z])(?:{ARABIC}))|(?P<zh>{ZH_NUMERAL})|(?P<en>\b(?:{EN_WORDS})\b)",
+    rf"(?P<ar>(?<![\d.A-Za-z])(?<!\d,)(?:{ARABIC}))|(?P<zh>{ZH_NUMERAL})|(?P<en>\b(?:{EN_WORDS})\b)",
     re.IGNORECASE,
 )
 _SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"翻(?:了)?(?:(?P<n>[一两二三四])番|番)"), "fan"),
     (re.compile(r"\b(?P<w>doubled|tripled|trebled|quadrupled)\b", re.IGNORECASE), "mult"),
+    (
+        re.compile(
+            r"\b(?P<n>two|three|four|five|six|seven|eight|nine|ten|twenty|hundred)-?fold\b",
+            re.IGNORECASE,
+        ),
+        "fold",
+    ),
+    (
+        re.compile(
+            r"\b(?P<w>hundreds|thousands|millions|tens\s+of\s+thousands)(?=\s+of\s+(?!yuan\b|dollars\b"
+            r"|euros\b|US\b|U\.S\.|square|tons\b|tonnes\b|kilomet|hectares\b)[a-z])",
+            re.IGNORECASE,
+        ),
+        "vague",
+    ),
     (re.compile(rf"百分之(?P<n>{ZH_NUMERAL}|\d+(?:\.\d+)?)"), "pct"),
     (
         re.compile(
@@ -93,6 +115,8 @@ _SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 _MULT = {"doubled": 2.0, "tripled": 3.0, "trebled": 3.0, "quadrupled": 4.0}
+_VAGUE = {"hundreds": 1e2, "thousands": 1e3, "millions": 1e6}
+_FOLD_WORDS = {"twenty": 20.0, "hundred": 100.0}
 _FRAC = {"third": 3, "quarter": 4, "fifth": 5, "tenth": 10}
 _EN_MAG = re.compile(EN_MAGNITUDE_RE, re.IGNORECASE)
 _ZH_MAG = re.compile(ZH_MAGNITUDE_RE)
@@ -105,10 +129,58 @@ _PREFIX_UNIT.update({"¥": "CNY", "￥": "CNY", "€": "EUR", "£": "GBP", "RMB"
 _PREFIX_UNIT.update({"CNY": "CNY", "USD": "USD", "HKD": "HKD", "EUR": "EUR"})
 _ZH_COMPARATOR_CHAR = "逾超近约上"
 _NOT_COUNTED = re.compile(
-    r"[ \t]+(?:the|these|those|its|their|our|all|every)[ \t]*$", re.IGNORECASE
+    r"(?:^|[ \t(])(?:the|these|those|its|their|our|all|every|of)[ \t]*$", re.IGNORECASE
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_COUNT_NOUN = re.compile(r"[ \t]+(?:[A-Za-z][\w'’-]*[ \t]+)?[a-z][\w'’-]*s\b")
+_COUNT_NOUN = re.compile(r"[ \t]+(?:[A-Za-z][\w'’-]*[ \t]+){0,2}[a-z][\w'’-]*s\b")
+#: Capitalised words before a number that do not make it a name ("Some 120", "About 40,000").
+_LEADERS = frozenset(
+    [
+        "some",
+        "about",
+        "around",
+        "nearly",
+        "almost",
+        "over",
+        "more",
+        "beyond",
+        "roughly",
+        "approximately",
+        "under",
+        "fewer",
+        "less",
+        "only",
+        "just",
+        "another",
+        "the",
+        "its",
+        "their",
+        "these",
+        "those",
+        "up",
+        "down",
+        "with",
+        "and",
+        "of",
+        "in",
+        "by",
+        "at",
+        "to",
+        "from",
+        "since",
+        "another",
+        "estimated",
+        "an",
+        "a",
+        "close",
+        "upwards",
+        "all",
+        "total",
+        "exactly",
+        "at",
+        "least",
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,17 +237,38 @@ def _range(t: str, first: _Part) -> _Part | None:
         sep = _AND.match(t, first.end)
     if sep is None:
         return None
-    nxt = _CORE.match(t, sep.end())
+    cur = _PREFIX_AHEAD.match(t, sep.end())
+    nxt = _CORE.match(t, cur.end() if cur else sep.end())
     if nxt is None or nxt.lastgroup != first.kind:
         return None
     second = _read_part(t, nxt)
-    if second.unit is None and not _prefix(t, nxt.start())[1]:
+    if (
+        second.unit is None
+        and not _prefix(t, nxt.start())[1]
+        and not _count_range(t, first, second)
+    ):
         return None
     if first.unit is not None and first.unit != second.unit:
         return None
     if "to" in sep.group().lower() and first.unit is not None:
         return None  # "rose 5% to 7%": two levels, not a range
     return second
+
+
+_PREFIX_AHEAD = re.compile(r"(?:US\$|HK\$|[$¥€£]|RMB[ \t]?)(?=\d)")
+
+
+def _count_range(t: str, first: _Part, second: _Part) -> bool:
+    """ "300-500 engineers", "20 to 30 companies": a range of counts before a plural noun."""
+    return (
+        first.unit is None
+        and first.kind == "ar"
+        and first.mag == second.mag
+        and first.value < second.value
+        and second.value < 1900
+        and bool(_COUNT_NOUN.match(t, second.end))
+        and not EN_NOT_FIGURE.match(t, second.end)
+    )
 
 
 def _year_like(m: re.Match[str], part: _Part) -> bool:
@@ -197,7 +290,9 @@ def _rejected(  # noqa: PLR0911 - a flat list of independent vetoes reads best
         return False
     if part.kind == "ar" and part.mag == 1.0 and _chinese_context(t, m.start(), part.end):
         return True
-    if _year_like(m, part) or ZH_NOT_FIGURE.match(t, m.end()):
+    if _year_like(m, part) and not _counted_year(t, m):
+        return True
+    if ZH_NOT_FIGURE.match(t, m.end()):
         return True
     if part.kind == "zh" or (part.mag == 1.0 and EN_NOT_FIGURE.match(t, part.end)):
         return True
@@ -206,8 +301,24 @@ def _rejected(  # noqa: PLR0911 - a flat list of independent vetoes reads best
     before = t[max(0, m.start() - 2) : m.start()]
     if re.search(r"[A-Za-z]-$|[A-Za-z]$", before):
         return True  # COVID-19, A380
-    return part.mag == 1.0 and bool(
-        re.search(r"\b[A-Z][\w'’]*[ \t]$", t[max(0, m.start() - 30) : m.start()])
+    name = re.search(r"\b([A-Z][\w'’]*)[ \t]$", t[max(0, m.start() - 30) : m.start()])
+    return part.mag == 1.0 and name is not None and name.group(1).lower() not in _LEADERS
+
+
+_PREP = re.compile(
+    r"(?:\b(?:in|since|by|from|until|before|after|during|through)|[年度])[ \t]*$",
+    re.I,
+)
+
+
+def _counted_year(t: str, m: re.Match[str]) -> bool:
+    """A year-like number counting things ("2000 companies"), not a year ("in 2000")."""
+    nxt = _COUNT_NOUN.match(t, m.end())
+    return (
+        nxt is not None
+        and not EN_NOT_FIGURE.match(t, m.end())
+        and not _PREP.search(t, max(0, m.start() - 12), m.start())
+        and not re.match(r"[ \t]+[A-Z]", t[m.end() :])
     )
 
 
@@ -232,8 +343,9 @@ def _zh_ok(t: str, m: re.Match[str], part: _Part) -> bool:
         return False
     if raw in {"一", "幺"} and part.unit in {"count", "CNY"}:
         return False
-    if raw in {"百", "千", "万", "亿"}:
-        return m.start() > 0 and t[m.start() - 1] in _ZH_COMPARATOR_CHAR
+    if raw in {"百", "千", "万", "亿"}:  # 上千家, 超万家, 数千个, 万余家
+        before = t[m.start() - 1] if m.start() > 0 else ""
+        return before in _ZH_COMPARATOR_CHAR or before == "数" or part.approx
     return not (m.start() > 0 and t[m.start() - 1] in "前第周星礼")
 
 
@@ -243,6 +355,9 @@ def _token(t: str, m: re.Match[str]) -> Token | None:
     except (ValueError, KeyError):
         return None
     start, prefix_unit = _prefix(t, m.start())
+    several = part.kind == "zh" and m.start() > 0 and t[m.start() - 1] == "数"
+    if several:  # 数千个: "several thousand", read as more than a thousand
+        start, part = start - 1, replace(part, approx=True)
     if part.kind == "zh" and not _zh_ok(t, m, part):
         return None
     high = None if _year_like(m, part) else _range(t, part)
@@ -282,20 +397,29 @@ def _clean(x: float) -> float:
     return float(f"{x:.12g}")
 
 
-def _special(kind: str, m: re.Match[str]) -> Token:
+def _special(kind: str, m: re.Match[str]) -> Token:  # noqa: PLR0911 - one return per kind
     if kind == "fan":
         n = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4}.get(m["n"] or "一", 1)
         return Token(m.start(), m.end(), float(2**n), "times", kind="change")
     if kind == "mult":
         return Token(m.start(), m.end(), _MULT[m["w"].lower()], "times", kind="change")
+    if kind == "fold":
+        word = m["n"].lower()
+        value = _FOLD_WORDS.get(word) or parse_en_words(word)
+        return Token(m.start(), m.end(), value, "times")
+    if kind == "vague":
+        value = _VAGUE.get(m["w"].lower(), 1e4)
+        return Token(m.start(), m.end(), value, "count", comparator=">")
     if kind == "pct":
         raw = m["n"]
         value = float(raw) if raw[0].isdigit() else parse_zh_numeral(raw)
         return Token(m.start(), m.end(), value, "%")
     if kind == "cheng":
-        return Token(m.start(), m.end(), _clean(parse_zh_numeral(m["n"]) * 10), "%")
+        value = _clean(parse_zh_numeral(m["n"]) * 10)
+        return Token(m.start(), m.end(), value, "%", default_kind="share")
     a = 1 if m["a"].lower() in {"one", "a"} else parse_en_words(m["a"])
-    return Token(m.start(), m.end(), round(100 * a / _FRAC[m["b"].lower()], 2), "%")
+    value = round(100 * a / _FRAC[m["b"].lower()], 2)
+    return Token(m.start(), m.end(), value, "%", default_kind="share")
 
 
 def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from jjj_etl.parse._cues import comparator, kind_and_sign, strip_comparator
 from jjj_etl.parse._numbers_en import FOLD
-from jjj_etl.parse._periods import Mention, choose_period, close_since, find_mentions
+from jjj_etl.parse._periods import Mention, PubYear, choose_period, close_since, find_mentions
 from jjj_etl.parse._regions import region_in
 from jjj_etl.parse._scan import Token, scan
 from jjj_etl.parse._sentences import clause_bounds, is_chinese, split_sentences
@@ -29,9 +29,10 @@ from jjj_etl.records import Figure
 
 __all__ = ["extract_figures", "split_sentences"]
 
+_RATIO = frozenset({"%", "pp", "times"})
 _MONEY = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "TWD", "SGD", "AUD"})
 _ALT_GAP = re.compile(
-    r"^\s*(?:[（(]|,\s*or|，或|，约合|,\s*equivalent\s+to)\s*(?:or\s+)?"
+    r"^\s*(?:[（(]|,\s*or|[,，]\s*(?:或|约合|折合|合|相当于)|,\s*equivalent\s+to)\s*(?:or\s+)?"
     r"(?:about|around|approximately|roughly|some|nearly|almost|约合|约|合|折合|相当于)?\s*"
     r"(?:人民币|RMB)?\s*$",
     re.IGNORECASE,
@@ -50,8 +51,11 @@ class _Sentence:
 def _pub_year(published: str | None) -> int | None:
     if not published:
         return None
-    m = re.match(r"\s*((?:19|20)\d\d)", published)
-    return int(m.group(1)) if m else None
+    m = re.match(r"\s*((?:19|20)\d\d)(?:-(\d\d))?", published)
+    if m is None:
+        return None
+    month = int(m.group(2)) if m.group(2) and 1 <= int(m.group(2)) <= 12 else 12
+    return PubYear(int(m.group(1)), month)
 
 
 def _alt_links(t: str, tokens: list[Token]) -> dict[int, int]:
@@ -66,10 +70,27 @@ def _alt_links(t: str, tokens: list[Token]) -> dict[int, int]:
     return links
 
 
-def _default_period(mentions: tuple[Mention, ...]) -> str | None:
-    if not mentions:
+_BASE_FIGURE = re.compile(
+    r"\bfrom\s+(?:just\s+|only\s+)?(?:over|about|around|nearly|some)?\s*$", re.I
+)
+
+
+def _default_period(
+    t: str, mentions: tuple[Mention, ...], figs: tuple[tuple[int, int], ...]
+) -> str | None:
+    """The sentence's period: its latest single period, ignoring the year of a base figure
+    ("up from 2.9 trillion yuan in 2023") and preferring a single year to a span."""
+    bases = [(a, b) for a, b in figs if _BASE_FIGURE.search(t, max(0, a - 30), a)]
+    kept = [
+        m
+        for m in mentions
+        if not any(
+            b <= m.start and re.fullmatch(r"\s*(?:in\s+)?", t[b : m.start]) for _, b in bases
+        )
+    ]
+    if not kept:
         return None
-    return max(mentions, key=lambda m: (m.last_year, "/" in m.period)).period
+    return max(kept, key=lambda m: (m.last_year, "/" not in m.period)).period
 
 
 def _sentences(t: str, tokens: list[Token], lang: str | None, pub: int | None) -> list[_Sentence]:
@@ -82,8 +103,9 @@ def _sentences(t: str, tokens: list[Token], lang: str | None, pub: int | None) -
             inherited = None
         figs = tuple((x.start, x.end) for x in tokens if lo <= x.start < hi)
         found = find_mentions(t, lo, hi, pub, figs)
-        mentions = tuple(close_since(found, t[lo:hi], pub))
-        default = _default_period(mentions) or inherited
+        context = int(inherited[:4]) if inherited and inherited[:4].isdigit() else None
+        mentions = tuple(close_since(found, t[lo:hi], pub, context))
+        default = _default_period(t, mentions, figs) or inherited
         inherited = default
         zh = is_chinese(t[lo:hi], default=lang == "zh")
         out.append(_Sentence(lo, hi, zh, mentions, default))
@@ -114,7 +136,12 @@ def _figure(t: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figur
         kind, sign = tok.kind, 1
     else:
         kind, sign = kind_and_sign(
-            strip_comparator(near), clause_before, after, tok.unit, t[s.lo : s.hi]
+            strip_comparator(near),
+            clause_before,
+            after,
+            tok.unit,
+            t[s.lo : s.hi],
+            t[s.lo : tok.start],
         )
     value, high = tok.value, tok.value_high
     if sign < 0 and value > 0:
@@ -122,8 +149,18 @@ def _figure(t: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figur
     period = choose_period(
         t, s.mentions, start=tok.start, end=tok.end, left=prev_end, right=next_start, zh=s.zh
     )
-    if kind == "cumulative":
+    if kind == "level" and tok.default_kind:
+        kind = tok.default_kind  # "三成企业", "a third of": shares unless the words say otherwise
+    if kind == "cumulative" or (kind == "rate" and period is None):
         period = next((m.period for m in s.mentions if "/" in m.period), period)
+    period = period or s.default
+    if (
+        kind == "level"
+        and tok.unit not in _RATIO
+        and period
+        and re.fullmatch(r"\d{4}/\d{4}", period)
+    ):
+        kind = "cumulative"  # a total over several years ("since 2013", "2014-2024")
     region = region_in(t, cl_lo, cl_hi, tok.start) or region_in(t, s.lo, s.hi, tok.start)
     if s.zh:
         subject = zh_subject(t[max(cl_lo, prev_end) : tok.start] or clause_before, after, tok.unit)
@@ -137,7 +174,7 @@ def _figure(t: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figur
         unit=tok.unit,
         comparator=comp,
         kind=kind,
-        period=period or s.default,
+        period=period,
         subject=subject,
         region=region,
         value_high=high,

@@ -1,0 +1,172 @@
+"""WARC replay as an httpx transport: answer requests from archived response records.
+
+:class:`WarcReplayTransport` indexes the ``response`` (and ``revisit``) records of one or
+more WARC files — ours under ``warehouse/raw/warc/`` or any export from a web archive —
+and serves them to the crawler, so a replay walks the archived site through exactly the
+code path of a live crawl (robots, redirects, byte caps, link following, dedupe).
+
+For a URL captured more than once, the latest capture with a body is served (a 304
+capture only says "unchanged", so it is passed over).  Bodies are decoded as warcio reads
+them (chunked transfer and gzip/deflate/brotli content encodings removed), and served
+with a matching ``Content-Length``.  A URL that was never captured gets a 404.  The index
+holds one small tuple per URL; bodies stay on disk until requested.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeadersParser
+
+from jjj_etl.fetch._frontier import canonicalize_url
+
+__all__ = ["WarcReplayTransport"]
+
+_DROP = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
+_READ_CAP = 1_000_000_000  # the crawler's own byte cap applies after this
+_PARSER = StatusAndHeadersParser([], verify=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Capture:
+    path: Path
+    offset: int
+    date: str
+    status: int
+    digest: str | None
+    revisit: bool
+
+
+def _target_key(url: str) -> str:
+    """Canonical URL; ``file://localhost/p`` and ``file:///p`` compare equal."""
+    return canonicalize_url(url)
+
+
+def _http_headers(record: Any) -> Any:
+    """The record's HTTP headers; warcio parses them only for http(s) URIs, so a
+    ``file://`` capture (the sample site) is parsed here."""
+    if record.http_headers is None and record.rec_type in ("response", "revisit"):
+        ctype = record.rec_headers.get_header("Content-Type") or ""
+        if ctype.startswith("application/http"):
+            with contextlib.suppress(EOFError, ValueError):
+                record.http_headers = _PARSER.parse(record.raw_stream)
+    return record.http_headers
+
+
+def _captures(path: Path) -> Iterator[tuple[str, _Capture]]:
+    with path.open("rb") as fh:
+        records = ArchiveIterator(fh)
+        for record in records:
+            kind = record.rec_type
+            if kind not in ("response", "revisit") or _http_headers(record) is None:
+                continue
+            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+            status = int(record.http_headers.get_statuscode() or 0)
+            date = record.rec_headers.get_header("WARC-Date") or ""
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            records.read_to_end(record)
+            capture = _Capture(
+                path, records.get_record_offset(), date, status, digest, kind == "revisit"
+            )
+            yield _target_key(uri.strip("<>")), capture
+
+
+class WarcReplayTransport(httpx.AsyncBaseTransport):
+    """Serve GET requests from the response records of ``warc_paths``.
+
+    Conditional requests are honoured against the archived ``ETag``/``Last-Modified`` (a
+    match gives a 304), so a crawl with validators behaves as it did live.  Raises
+    FileNotFoundError at construction if a WARC file is missing.
+
+    >>> import asyncio, tempfile
+    >>> from jjj_etl.archive import RawArchive
+    >>> archive = RawArchive(Path(tempfile.mkdtemp()))
+    >>> req = httpx.Request("GET", "http://h.test/a.html")
+    >>> _ = archive.record_exchange(req, httpx.Response(200, request=req), b"<p>hi</p>")
+    >>> async def get(url: str) -> tuple[int, bytes]:
+    ...     transport = WarcReplayTransport(archive.warc_files())
+    ...     async with httpx.AsyncClient(transport=transport) as client:
+    ...         r = await client.get(url)
+    ...         return r.status_code, r.content
+    >>> asyncio.run(get("http://h.test/a.html#x")), asyncio.run(get("http://h.test/b"))[0]
+    ((200, b'<p>hi</p>'), 404)
+    """
+
+    is_local = True  # the crawler applies no rate limit to a local transport
+
+    def __init__(self, warc_paths: Iterable[str | Path]) -> None:
+        self.paths = [Path(p) for p in warc_paths]
+        self._latest: dict[str, _Capture] = {}
+        self._by_digest: dict[str, _Capture] = {}
+        for path in self.paths:
+            if not path.is_file():
+                raise FileNotFoundError(f"WARC file not found: {path}")
+            self._index(path)
+
+    def _index(self, path: Path) -> None:
+        for key, capture in _captures(path):
+            if capture.status == 304:
+                continue
+            if not capture.revisit and capture.digest:
+                self._by_digest.setdefault(capture.digest, capture)
+            known = self._latest.get(key)
+            if known is None or capture.date >= known.date:
+                self._latest[key] = capture
+
+    def __len__(self) -> int:
+        return len(self._latest)
+
+    def urls(self) -> list[str]:
+        """Every URL with a servable capture, canonical, sorted."""
+        return sorted(self._latest)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer ``request`` from the archive (404 when it was never captured)."""
+        capture = self._latest.get(_target_key(str(request.url)))
+        if request.method not in ("GET", "HEAD") or capture is None:
+            status = 405 if capture is not None else 404
+            return httpx.Response(status, text="not in the archive", request=request)
+        status, headers, body = self._load(capture)
+        if status == 200 and _not_modified(request, headers):
+            return httpx.Response(304, headers=_validators(headers), request=request)
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    def _load(self, capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes]:
+        status, headers, body = _read_record(capture)
+        if capture.revisit and capture.digest in self._by_digest:
+            _, _, body = _read_record(self._by_digest[capture.digest or ""])
+        headers = [(k, v) for k, v in headers if k.lower() not in _DROP]
+        return status, headers, body
+
+
+def _read_record(capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes]:
+    with capture.path.open("rb") as fh:
+        fh.seek(capture.offset)
+        record: Any = next(iter(ArchiveIterator(fh)))
+        _http_headers(record)
+        body = record.content_stream().read(_READ_CAP)
+        return capture.status, list(record.http_headers.headers), bytes(body)
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def _validators(headers: list[tuple[str, str]]) -> dict[str, str]:
+    out = {"ETag": _header(headers, "etag"), "Last-Modified": _header(headers, "last-modified")}
+    return {k: v for k, v in out.items() if v}
+
+
+def _not_modified(request: httpx.Request, headers: list[tuple[str, str]]) -> bool:
+    etag = _header(headers, "etag")
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        return etag is not None and etag in {t.strip() for t in inm.split(",")}
+    ims = request.headers.get("if-modified-since")
+    return ims is not None and ims == _header(headers, "last-modified")
