@@ -9,7 +9,7 @@ SYNCED := $(VENV)/.synced-$(UV_VERSION)
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export UV_LINK_MODE := copy
 
-.PHONY: run test lint typecheck fmt bench clean
+.PHONY: run test lint typecheck fmt bench eval clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -19,8 +19,12 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-groups --all-extras
 	touch $@
 
-run: $(SYNCED)  ## one pipeline run on the bundled sample site
+run: $(SYNCED)  ## one pipeline run on the bundled sample site, then its HTML report
 	$(VENV)/bin/jjj-etl run
+	$(VENV)/bin/jjj-etl report
+
+eval: $(SYNCED)  ## figure extraction: precision / recall / F1 per category on tests/data/
+	$(VENV)/bin/python bench/eval_figures.py
 
 test: $(SYNCED)  ## the whole test suite
 	$(VENV)/bin/pytest --cov --cov-report=term

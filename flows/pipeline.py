@@ -27,8 +27,13 @@ def jjj_pipeline(
     sources: list[str] | None = None,
     full: bool = False,
     lock_timeout: float = 60.0,
+    from_archive: bool = False,
 ) -> dict[str, Any]:
-    """One full run; returns the run summary.  ``full`` ignores validators and staged hashes."""
+    """One full run; returns the run summary.
+
+    ``full`` ignores validators and staged hashes; ``from_archive`` re-reads the past crawl
+    from the warehouse's WARC archive with no network.
+    """
     logger = get_run_logger()
     config = load_config(config_path)
     chosen = [s for s in config.sources if not sources or s.name in sources]
@@ -36,9 +41,11 @@ def jjj_pipeline(
         raise RunError(f"no configured source matches {sources}")
     wh = str(paths(warehouse).root)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
-    known = pipeline.known_state(wh, full=full)
+    known = pipeline.known_state(wh, full=full or from_archive)
 
-    fetched = [p for pages in tasks.extract.map(chosen, wh, known).result() for p in pages]
+    fetched = [
+        p for pages in tasks.extract.map(chosen, wh, known, from_archive).result() for p in pages
+    ]
     if fetched and all(p.error for p in fetched):
         raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
     jobs = pipeline.plan_parse(fetched, chosen, known)

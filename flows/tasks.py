@@ -29,9 +29,11 @@ def parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
 # mapped tasks run in worker threads where Prefect cannot enforce timeouts; the crawler
 # bounds every request and page itself, and parsing is pure CPU on bounded bodies
 @task(name="extract", retries=2, retry_delay_seconds=[5, 30])
-def extract(source: Source, warehouse: str, known: pipeline.KnownState) -> list[FetchedPage]:
-    """Crawl one source into the raw archive."""
-    return pipeline.extract(source, warehouse, known)
+def extract(
+    source: Source, warehouse: str, known: pipeline.KnownState, from_archive: bool = False
+) -> list[FetchedPage]:
+    """Crawl one source into the raw archive (or walk the archive: ``from_archive``)."""
+    return pipeline.extract(source, warehouse, known, from_archive=from_archive)
 
 
 @task(name="parse-batch", cache_key_fn=parse_cache_key, persist_result=True)

@@ -70,6 +70,10 @@ def run(
         list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore validators; re-parse all.")] = False,
+    from_archive: Annotated[
+        bool,
+        typer.Option("--from-archive", help="Re-read the past crawl from the WARC archive."),
+    ] = False,
     lock_timeout: LockTimeoutOpt = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
@@ -89,6 +93,7 @@ def run(
         sources=source or None,
         full=full,
         lock_timeout=lock_timeout,
+        from_archive=from_archive,
     )
     if as_json:
         out.print_json(json.dumps(summary, default=str))
@@ -312,6 +317,22 @@ def export(
 
     folder = export_to(str(warehouse) if warehouse else None, version, dest, partition_by_indicator)
     out.print(f"exported to {folder}")
+
+
+@app.command()
+def report(
+    version: Annotated[int | None, typer.Option("--version", help="Version to describe.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="HTML file to write.")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """A self-contained HTML report: series charts, latest values, conflicts, coverage.
+
+    Example: jjj-etl report --out report.html
+    """
+    from jjj_etl.report import build_report
+
+    path = build_report(str(warehouse) if warehouse else None, version, out_file)
+    out.print(f"report written to {path}")
 
 
 def main() -> None:

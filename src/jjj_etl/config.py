@@ -96,6 +96,7 @@ class Source(_Strict):
     retry_backoff_seconds: float = Field(default=0.5, gt=0, le=60)  # first backoff; doubles
     max_retry_wait_seconds: float = Field(default=30.0, ge=0, le=3600)  # total, per request
     contact: str | None = None  # e-mail or URL: sent as From: / appended to the user agent
+    warc_files: tuple[str, ...] = ()  # read this source from WARC files instead of the web
     accept_language: str | None = None  # e.g. "en;q=1.0, zh-CN;q=0.8"
 
     @field_validator("start_urls")
@@ -114,6 +115,14 @@ class Source(_Strict):
                 re.compile(v)
             except re.error as exc:
                 raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return v
+
+    @field_validator("warc_files")
+    @classmethod
+    def _warc_files_exist(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        missing = [w for w in v if not Path(w).is_file()]
+        if missing:
+            raise ValueError(f"WARC file(s) not found: {', '.join(missing)}")
         return v
 
     @field_validator("lang")
@@ -188,11 +197,16 @@ def load_config(path: str | Path | None = None) -> Config:
 
 
 def _resolve_relative_urls(data: dict[str, Any], base: Path) -> dict[str, Any]:
-    """``file:`` start URLs without an absolute path are taken relative to the config file."""
+    """``file:`` start URLs and ``warc_files`` are taken relative to the config file."""
     sources = data.get("sources")
     if not isinstance(sources, list):
         return data
     for src in sources:
+        warcs = src.get("warc_files") if isinstance(src, dict) else None
+        if isinstance(warcs, list):
+            src["warc_files"] = [
+                str((base / w).resolve()) if isinstance(w, str) else w for w in warcs
+            ]
         urls = src.get("start_urls") if isinstance(src, dict) else None
         if isinstance(urls, list):
             src["start_urls"] = [

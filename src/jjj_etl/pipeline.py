@@ -25,8 +25,9 @@ from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
 from jjj_etl.errors import RunError
 from jjj_etl.export import export_version
-from jjj_etl.fetch import Validators, crawl
+from jjj_etl.fetch import Validators, crawl, replay
 from jjj_etl.parse import PARSER_VERSION, parse_article
+from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage, ParsedPage
 from jjj_etl.runner import build, check, default_sql_dir, mart_names
 from jjj_etl.summary import RunSummary, build_summary
@@ -97,10 +98,25 @@ def known_state(warehouse: str | Path | None, *, full: bool = False) -> KnownSta
     )
 
 
-def extract(source: Source, warehouse: str | Path | None, known: KnownState) -> list[FetchedPage]:
-    """Crawl one source; every body lands in the raw archive.  Never raises for a bad page."""
+def extract(
+    source: Source,
+    warehouse: str | Path | None,
+    known: KnownState,
+    *,
+    from_archive: bool = False,
+) -> list[FetchedPage]:
+    """Crawl one source; every body lands in the raw archive.  Never raises for a bad page.
+
+    ``from_archive`` walks the warehouse's own WARC archive instead of the network; a
+    source with ``warc_files`` is always read from those files (a web-archive export).
+    """
     archive = RawArchive(paths(warehouse).raw)
-    return crawl(source, archive, known=known.validators)
+    with CrawlProgress(source.name) as progress:
+        if source.warc_files:
+            return replay(source, list(source.warc_files), into=archive, progress=progress)
+        if from_archive:
+            return replay(source, archive, progress=progress)
+        return crawl(source, archive, known=known.validators, progress=progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +260,8 @@ def _outcomes(
             rows.append((page, "failed", page.error, None))
         elif page.skipped == "not-modified":
             rows.append((page, "not-modified", None, None))
+        elif page.skipped.startswith("duplicate") if page.skipped else False:
+            rows.append((page, "duplicate", page.skipped, None))
         elif page.skipped:
             rows.append((page, "skipped", page.skipped, None))
         elif page.is_listing:

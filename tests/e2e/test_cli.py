@@ -90,6 +90,16 @@ def test_query_versions_diff_export(cli_warehouse: Path, tmp_path: Path) -> None
     assert (tmp_path / "out" / "v1" / "manifest.json").exists()
 
 
+def test_report_is_self_contained_html(cli_warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    done = cli("report", "--out", str(out), "--warehouse", str(cli_warehouse))
+    assert done.returncode == 0, done.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "<svg" in html and "tech" in html.lower()
+    assert 'src="http' not in html and "stylesheet" not in html
+
+
 def test_unknown_version_is_usage_error(cli_warehouse: Path) -> None:
     done = cli("query", "select 1", "--as-of", "99", "--warehouse", str(cli_warehouse))
     assert done.returncode == 2

@@ -321,7 +321,7 @@ FAULTS = [
     (BOMB, "skipped", rf"^too-large: body exceeded {MAX_BYTES} bytes once gzip-decoded$", 1),
     (ROBOTS, "skipped", r"^robots: .* disallowed for jjj-etl-test by robots\.txt$", 0),
     (PDF, "skipped", r"^not-html: content type application/pdf$", 1),
-    (CANONICAL_DUP, "skipped", r"^duplicate: rel=canonical .*content_117793540\.html", 1),
+    (CANONICAL_DUP, "duplicate", r"^duplicate: rel=canonical .*content_117793540\.html", 1),
 ]
 
 
@@ -363,7 +363,7 @@ def test_two_redirects_to_one_page_fetch_it_once(first: Run, site: Site) -> None
     assert {a["final_url"], b["final_url"]} == {site.url(MOVED_TARGET)}
     kept, dup = (a, b) if a["outcome"] == "article" else (b, a)
     assert kept["outcome"] == "article"
-    assert dup["outcome"] == "skipped"
+    assert dup["outcome"] == "duplicate"
     assert dup["reason"].startswith(f"duplicate: redirects to {site.url(MOVED_TARGET)}")
 
 
@@ -414,7 +414,7 @@ def test_summary_matches_the_warehouse(first: Run, site: Site) -> None:
         )
     )
     assert summary["skipped_reasons"] == dict(reasons)
-    assert {"robots", "too-large", "redirect-off-site", "not-html", "duplicate"} <= set(reasons)
+    assert {"robots", "too-large", "redirect-off-site", "not-html"} <= set(reasons)
     failed = {line.split(": ", 1)[0] for line in summary["failed"]}
     assert failed == {site.url(p) for p in (HANG, RESET, TRUNCATED, LOOP)}
 
