@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import doctest
-import hashlib
 import importlib
 import re
 from pathlib import Path
 
 import pytest
 
+from builders import figure, page
 from jjj_etl import pipeline, staging
 from jjj_etl.errors import UsageError
-from jjj_etl.records import Article, Figure, ParsedPage
+from jjj_etl.records import Figure, ParsedPage
 from jjj_etl.report import build_report
 from jjj_etl.warehouse import paths, write_session
 
@@ -33,29 +33,11 @@ BODY_C = (
 
 
 def _fig(body: str, surface: str, value: float, unit: str, kind: str, period: str) -> Figure:
-    start = body.index(surface)
-    return Figure(
-        surface,
-        start,
-        start + len(surface),
-        value,
-        unit,
-        "=",
-        kind,
-        period,
-        SUBJECT,
-        None,
-        "CN-BJ>CN-TJ+CN-HE",
-        None,
-        0,
-        body.index(".\n") + 1,
-    )
+    return figure(body, surface, value, unit, kind=kind, period=period, subject=SUBJECT)
 
 
 def _page(url: str, title: str, body: str, published: str, figs: list[Figure]) -> ParsedPage:
-    sha = hashlib.sha256(body.encode()).hexdigest()
-    art = Article(url, url, title, published, "en", "demo-news", body, sha)
-    return ParsedPage(url, sha, art, tuple(figs))
+    return page(url, body, figs, title=title, published=published, source="demo-news")
 
 
 PAGE_A = _page(

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from builders import figure
 from jjj_etl import pipeline, staging
 from jjj_etl.records import Article, Figure, ParsedPage
 from jjj_etl.runner import default_sql_dir
@@ -25,25 +26,7 @@ BODY = (
 
 
 def _figure(surface: str, value: float, unit: str, kind: str, subject: str, region: str) -> Figure:
-    start = BODY.index(surface)
-    sentence_end = BODY.index("\n") if start < BODY.index("\n") else len(BODY)
-    sentence_start = 0 if start < BODY.index("\n") else BODY.index("\n") + 1
-    return Figure(
-        surface,
-        start,
-        start + len(surface),
-        value,
-        unit,
-        "=",
-        kind,
-        "2024",
-        subject,
-        None,
-        region,
-        None,
-        sentence_start,
-        sentence_end,
-    )
+    return figure(BODY, surface, value, unit, kind=kind, subject=subject, region=region)
 
 
 FIGURES = (

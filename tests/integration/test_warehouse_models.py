@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from builders import figure, page
 from jjj_etl import staging, versions
 from jjj_etl.errors import BuildError, DataTestError
 from jjj_etl.export import export_version
-from jjj_etl.records import Article, Figure, ParsedPage
+from jjj_etl.records import Figure, ParsedPage
 from jjj_etl.runner import build, check, default_sql_dir, discover, mart_names
 
 SQL = default_sql_dir()
@@ -25,39 +26,11 @@ BODY = (
 
 
 def _page(url: str, body: str, figures: list[Figure], published: str = "2025-03-28") -> ParsedPage:
-    art = Article(
-        url, url, "T", published, "en", "demo", body, hashlib.sha256(body.encode()).hexdigest()
-    )
-    return ParsedPage(url, art.content_sha256, art, tuple(figures))
+    return page(url, body, figures, published=published)
 
 
-def _fig(
-    body: str,
-    surface: str,
-    value: float,
-    unit: str,
-    kind: str = "level",
-    alt_of: int | None = None,
-    period: str | None = "2024",
-    subject: str = "technology contracts from Beijing to Tianjin and Hebei",
-) -> Figure:
-    start = body.index(surface)
-    return Figure(
-        surface,
-        start,
-        start + len(surface),
-        value,
-        unit,
-        "=",
-        kind,
-        period,
-        subject,
-        alt_of,
-        "CN-BJ>CN-TJ+CN-HE",
-        None,
-        0,
-        body.index(".\n") + 1,
-    )
+def _fig(body: str, surface: str, value: float, unit: str, **kw: Any) -> Figure:
+    return figure(body, surface, value, unit, **kw)
 
 
 def _figures(body: str = BODY, value: float = 84_370_000_000) -> list[Figure]:
