@@ -43,24 +43,32 @@ def figures_jsonl(lines: Iterable[str], sink: IO[str], lang: str | None) -> int:
 
     A bad line yields ``{"id": …, "error": …}`` and processing goes on.
     """
-    from jjj_etl.parse import extract_figures
-
     n = 0
     for lineno, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            doc = json.loads(line)
-            if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
-                raise ValueError("expected an object with a string 'text'")
-            figs = extract_figures(doc["text"], doc.get("lang") or lang, doc.get("published"))
-            result: dict[str, Any] = {"id": doc.get("id"), "figures": [f.to_dict() for f in figs]}
-        except ValueError as exc:
-            result = {"id": None, "line": lineno, "error": str(exc)}
-        sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+        sink.write(json.dumps(_figures_line(line, lineno, lang), ensure_ascii=False) + "\n")
         n += 1
     sink.flush()
     return n
+
+
+def _figures_line(line: str, lineno: int, lang: str | None) -> dict[str, Any]:
+    from jjj_etl.parse import extract_figures
+
+    try:
+        doc = json.loads(line)
+    except ValueError as exc:
+        return {"id": None, "line": lineno, "error": f"not JSON: {exc}"}
+    doc_id = doc.get("id") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
+        return {"id": doc_id, "line": lineno, "error": "expected an object with a string 'text'"}
+    doc_lang = doc.get("lang") or lang
+    if doc_lang not in (None, "auto", "en", "zh"):
+        return {"id": doc_id, "line": lineno, "error": f"lang must be en or zh, not {doc_lang!r}"}
+    published = doc.get("published") if isinstance(doc.get("published"), str) else None
+    figs = extract_figures(doc["text"], None if doc_lang == "auto" else doc_lang, published)
+    return {"id": doc_id, "figures": [f.to_dict() for f in figs]}
 
 
 def list_versions(warehouse: str | None) -> list[dict[str, Any]]:
