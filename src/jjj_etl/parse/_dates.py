@@ -6,7 +6,7 @@ import json
 import re
 from datetime import datetime
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 from dateutil import parser as dateparser
 
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title"})
@@ -61,14 +61,29 @@ def _normalise(value: str) -> str | None:
     return dt.isoformat() if has_time else dt.date().isoformat()
 
 
-def _from_meta(soup: BeautifulSoup) -> str | None:
+def meta_index(soup: BeautifulSoup) -> dict[str, str]:
+    """Every ``<meta>`` content by its lowercased property / name / itemprop / http-equiv.
+
+    One pass over the document (the first tag wins for a repeated key).
+    """
+    index: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        content = str(tag.get("content") or "").strip()
+        if not content:
+            continue
+        for attr in ("property", "name", "itemprop", "http-equiv"):
+            key = str(tag.get(attr) or "").strip().lower()
+            if key:
+                index.setdefault(key, content)
+    return index
+
+
+def _from_meta(meta: dict[str, str]) -> str | None:
     for name in _META_NAMES:
-        for attr in ("property", "name", "itemprop"):
-            tag = soup.find("meta", attrs={attr: name})
-            if isinstance(tag, Tag) and tag.get("content"):
-                iso = _normalise(str(tag["content"]))
-                if iso:
-                    return iso
+        value = meta.get(name.lower())
+        iso = _normalise(value) if value else None
+        if iso:
+            return iso
     return None
 
 
@@ -113,7 +128,7 @@ def _from_text(text: str) -> str | None:
     return best[1] if best else None
 
 
-def find_published(soup: BeautifulSoup) -> str | None:
+def find_published(soup: BeautifulSoup, meta: dict[str, str] | None = None) -> str | None:
     """ISO publication date or datetime of a page, or None when nothing says.
 
     Looks at, in order: meta tags, JSON-LD, ``<time>``, then the page's visible text.
@@ -122,7 +137,8 @@ def find_published(soup: BeautifulSoup) -> str | None:
     >>> find_published(BeautifulSoup("<p>Source: Xinhua | March 28, 2025</p>", "lxml"))
     '2025-03-28'
     """
-    found = _from_meta(soup) or _from_json_ld(soup) or _from_time_tag(soup)
+    index = meta if meta is not None else meta_index(soup)
+    found = _from_meta(index) or _from_json_ld(soup) or _from_time_tag(soup)
     if found:
         return found
     body = soup.body or soup

@@ -14,16 +14,18 @@ import re
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
+from bs4.element import NavigableString
 
 from jjj_etl.fetch import decode_html
-from jjj_etl.parse._dates import find_published
+from jjj_etl.parse._dates import find_published, meta_index
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
 
 MIN_BODY_CHARS = 120
+_BLOCKS = ("div", "article", "section", "td", "main")
 _DROP_TAGS = (
     "script",
     "style",
@@ -88,9 +90,10 @@ def parse_article(
     html = soup.find("html")
     if not isinstance(html, Tag) or soup.body is None:
         return ParsedPage(url, sha, None, skipped="malformed: no <body>")
-    article_lang, title = _lang_of(html, soup, lang), _title_of(soup)
-    published = find_published(soup)  # before _body_of strips the date line away
-    canonical = _canonical_of(soup, url)
+    meta = meta_index(soup)
+    article_lang, title = _lang_of(html, meta, lang), _title_of(soup, meta)
+    published = find_published(soup, meta)  # before _body_of strips the date line away
+    canonical = _canonical_of(soup, meta, url)
     body = _body_of(soup)
     if len(body) < MIN_BODY_CHARS:
         return ParsedPage(url, sha, None, skipped="not-article: no article body found")
@@ -120,13 +123,10 @@ def _is_relevant(text: str, keywords: tuple[str, ...]) -> bool:
     return any(k.casefold() in folded for k in keywords)
 
 
-def _lang_of(html: Tag, soup: BeautifulSoup, forced: str | None) -> str:
+def _lang_of(html: Tag, meta: dict[str, str], forced: str | None) -> str:
     if forced:
         return forced
-    declared = str(html.get("lang") or "").lower()
-    if not declared:
-        meta = soup.find("meta", attrs={"http-equiv": re.compile("content-language", re.I)})
-        declared = str(meta.get("content") or "").lower() if isinstance(meta, Tag) else ""
+    declared = (str(html.get("lang") or "") or meta.get("content-language", "")).lower()
     if declared.startswith("zh"):
         return "zh"
     if declared.startswith("en"):
@@ -140,20 +140,11 @@ def _guess_lang(text: str) -> str:
     return "zh" if cjk > 0.2 * max(1, len(sample.replace(" ", ""))) else "en"
 
 
-def _meta(soup: BeautifulSoup, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            tag = soup.find("meta", attrs={attr: name})
-            if isinstance(tag, Tag) and str(tag.get("content") or "").strip():
-                return str(tag["content"]).strip()
-    return None
-
-
-def _title_of(soup: BeautifulSoup) -> str:
+def _title_of(soup: BeautifulSoup, meta: dict[str, str]) -> str:
     h1 = soup.find("h1")
     if isinstance(h1, Tag) and h1.get_text(strip=True):
         return _squash(h1.get_text(" ", strip=True))
-    og = _meta(soup, "og:title", "twitter:title", "headline")
+    og = meta.get("og:title") or meta.get("twitter:title") or meta.get("headline")
     if og:
         return _squash(og)
     if soup.title and soup.title.string:
@@ -161,11 +152,11 @@ def _title_of(soup: BeautifulSoup) -> str:
     return ""
 
 
-def _canonical_of(soup: BeautifulSoup, url: str) -> str:
+def _canonical_of(soup: BeautifulSoup, meta: dict[str, str], url: str) -> str:
     link = soup.find("link", rel="canonical")
     href = str(link.get("href") or "").strip() if isinstance(link, Tag) else ""
     if not href:
-        href = _meta(soup, "og:url") or ""
+        href = meta.get("og:url", "")
     return urljoin(url, href) if href else url
 
 
@@ -173,19 +164,39 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _score(block: Tag) -> float:
+def _own_text_len(tag: Tag) -> int:
+    return sum(len(c.strip()) for c in tag.children if type(c) is NavigableString)
+
+
+def _measure(body: Tag) -> dict[int, tuple[int, int]]:
+    """(text length, link text length) of every tag under ``body``, in one bottom-up pass.
+
+    Iterative (document order reversed visits children before parents), so hostile
+    nesting depth cannot exhaust the stack.
+    """
+    sizes: dict[int, tuple[int, int]] = {}
+    for tag in [body, *body.find_all(True)][::-1]:
+        text, link = _own_text_len(tag), 0
+        for child in tag.children:
+            if isinstance(child, Tag):
+                t, lk = sizes.get(id(child), (0, 0))
+                text, link = text + t, link + lk
+        sizes[id(tag)] = (text, text if tag.name == "a" else link)
+    return sizes
+
+
+def _score(block: Tag, sizes: dict[int, tuple[int, int]]) -> float:
     """Text held by a block's own paragraphs, boosted by body hints, cut by chrome hints."""
-    paras = block.find_all(["p", "br"], recursive=False)
-    text_len = sum(len(p.get_text(strip=True)) for p in paras if p.name == "p")
-    if not paras:
-        own = "".join(s for s in block.find_all(string=True, recursive=False))
-        text_len = len(own.strip())
+    paras = [c for c in block.children if isinstance(c, Tag) and c.name in ("p", "br")]
+    if paras:
+        text_len = sum(sizes.get(id(p), (0, 0))[0] for p in paras if p.name == "p")
+    else:
+        text_len = _own_text_len(block)
     if text_len == 0:
         return 0.0
     marker = " ".join([str(block.get("id") or ""), *[str(c) for c in block.get("class") or []]])
-    link_len = sum(len(a.get_text(strip=True)) for a in block.find_all("a"))
-    total = max(1, len(block.get_text(strip=True)))
-    score = float(text_len) * (1 - min(0.9, link_len / total))
+    total, link_len = sizes.get(id(block), (1, 0))
+    score = float(text_len) * (1 - min(0.9, link_len / max(1, total)))
     if _BODY_HINT.search(marker):
         score *= 1.5
     if _CHROME_HINT.search(marker):
@@ -193,20 +204,32 @@ def _score(block: Tag) -> float:
     return score
 
 
+def _is_chrome(tag: Tag) -> bool:
+    if tag.name in _DROP_TAGS:
+        return True
+    if tag.name in ("p", "body", "html"):
+        return False
+    classes = " ".join(str(c) for c in tag.get("class") or [])
+    return bool(classes) and bool(_CHROME_HINT.search(classes)) and not _BODY_HINT.search(classes)
+
+
 def _body_of(soup: BeautifulSoup) -> str:
     body = soup.body
     assert body is not None  # noqa: S101 - checked by the caller
-    for tag in body.find_all(_DROP_TAGS):
+    inside: set[int] = set()  # ids of tags in a dropped subtree (parents come first)
+    roots: list[Tag] = []
+    for tag in body.find_all(True):
+        if id(tag.parent) in inside:
+            inside.add(id(tag))
+        elif _is_chrome(tag):
+            inside.add(id(tag))
+            roots.append(tag)
+    for tag in roots:
         tag.decompose()
-    for tag in body.find_all(True, attrs={"class": _CHROME_HINT}):
-        if tag.decomposed or tag.name in ("p", "body", "html"):
-            continue
-        classes = " ".join(tag.get("class") or [])
-        if not _BODY_HINT.search(classes):
-            tag.decompose()
-    candidates = [t for t in body.find_all(["div", "article", "section", "td", "main"]) if t]
+    sizes = _measure(body)
+    candidates = list(body.find_all(_BLOCKS))
     candidates.append(body)
-    best = max(candidates, key=_score)
+    best = max(candidates, key=lambda t: _score(t, sizes))
     return _paragraphs(best)
 
 
