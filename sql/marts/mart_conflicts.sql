@@ -1,41 +1,49 @@
--- one row per pair of observations of the same series whose values disagree (> 1 %)
+-- one row per observation that disagrees (> 1 %) with the value chosen for its fact,
+-- side by side with the chosen one: linear in observations, however many sources agree
 with
+
+series as (
+    select * from mart_indicator_series
+    where has_conflict
+),
 
 observations as (
     select * from fct_observations
 ),
 
-pairs as (
+chosen as (
+    select * from fct_observations
+),
+
+disagreeing as (
     select
-        a.indicator_id,
-        a.region_id,
-        a.period,
-        a.observation_id as observation_id_a,
-        b.observation_id as observation_id_b,
-        a.value as value_a,
-        b.value as value_b,
-        a.unit,
-        a.url as url_a,
-        b.url as url_b,
-        a.sentence as sentence_a,
-        b.sentence as sentence_b
-    from observations as a
-    inner join observations as b
-        on
-            a.indicator_id = b.indicator_id
-            and a.region_id = b.region_id
-            and a.period is not distinct from b.period
-            and a.observation_id < b.observation_id
+        series.indicator as indicator_id,
+        series.region as region_id,
+        series.period,
+        chosen.observation_id as observation_id_a,
+        observations.observation_id as observation_id_b,
+        chosen.value as value_a,
+        observations.value as value_b,
+        series.unit,
+        chosen.url as url_a,
+        observations.url as url_b,
+        chosen.sentence as sentence_a,
+        observations.sentence as sentence_b
+    from series
+    inner join chosen
+        on series.chosen_observation_id = chosen.observation_id
+    inner join observations
+        on series.fact_id = observations.fact_id
     where
-        abs(a.value - b.value)
-        > 0.01 * greatest(abs(a.value), abs(b.value), 1e-9)
+        abs(observations.value - chosen.value)
+        > 0.01 * greatest(abs(observations.value), abs(chosen.value), 1e-9)
 ),
 
 final as (
     select
         md5(concat_ws('|', observation_id_a, observation_id_b)) as conflict_id,
         *
-    from pairs
+    from disagreeing
 )
 
 select * from final

@@ -140,7 +140,7 @@ def plan_parse(
     jobs: list[ParseJob] = []
     for page in pages:
         sha = page.content_sha256
-        if page.is_listing or page.error or page.skipped or not sha or sha in seen:
+        if not sha or sha in seen or not _wants_parse(page, sha, known):
             continue
         seen.add(sha)
         if (sha, PARSER_VERSION) in known.staged:
@@ -153,6 +153,16 @@ def plan_parse(
         )
     # crawl order varies with concurrency; batches (and their cache keys) must not
     return sorted(jobs, key=lambda j: (j.content_sha256, j.url))
+
+
+def _wants_parse(page: FetchedPage, sha: str, known: KnownState) -> bool:
+    """Article pages with a body; a 304 only when its staged parse is from an older parser."""
+    if page.is_listing or page.error:
+        return False
+    if page.skipped == "not-modified":
+        staged_before = any(s == sha for s, _ in known.staged)
+        return staged_before and (sha, PARSER_VERSION) not in known.staged
+    return not page.skipped
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +268,8 @@ def _outcomes(
         sha = page.content_sha256 or ""
         if page.error:
             rows.append((page, "failed", page.error, None))
+        elif page.skipped == "not-modified" and sha in by_sha:  # re-parsed: newer parser
+            rows.append(_article_outcome(page, by_sha[sha], taken))
         elif page.skipped == "not-modified":
             rows.append((page, "not-modified", None, None))
         elif page.skipped.startswith("duplicate") if page.skipped else False:

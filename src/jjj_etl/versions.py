@@ -43,17 +43,18 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-def input_fingerprint(con: duckdb.DuckDBPyConnection, sql_dir: Path, parser_version: str) -> str:
-    """What a version is made of: staged article contents, the SQL, the seeds, the parser."""
+def input_fingerprint(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> str:
+    """What a version is made of: staged article contents and the parser that read each, the
+    SQL, the seeds and the tests (a rerun that re-parses nothing cannot change it)."""
     digest = hashlib.sha256()
-    for aid, sha in con.execute(
-        "select article_id, content_sha256 from staging.articles order by article_id"
+    for aid, sha, parser in con.execute(
+        "select article_id, content_sha256, parser_version from staging.articles "
+        "order by article_id"
     ).fetchall():
-        digest.update(f"{aid}:{sha}\n".encode())
+        digest.update(f"{aid}:{sha}:{parser}\n".encode())
     digest.update(sql_checksum(sql_dir, "**/*.sql").encode())
     digest.update(sql_checksum(sql_dir, "**/*.csv").encode())
     digest.update(sql_checksum(sql_dir, "**/*.yml").encode())
-    digest.update(parser_version.encode())
     return digest.hexdigest()
 
 
@@ -118,7 +119,7 @@ def commit_version(
     model_timings: dict[str, float] | None = None,
 ) -> Committed:
     """Record a new version (history rows, meta.versions) unless the inputs are unchanged."""
-    fingerprint = input_fingerprint(con, sql_dir, parser_version)
+    fingerprint = input_fingerprint(con, sql_dir)
     marts = mart_names(sql_dir)
     counts = {
         m: int(r[0]) if (r := con.execute(f"select count(*) from main.{m}").fetchone()) else 0

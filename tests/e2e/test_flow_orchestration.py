@@ -97,3 +97,27 @@ def test_serve_uses_the_configured_cron(tmp_path: Path) -> None:
     cfg_path.write_text(text, encoding="utf-8")
     (schedule,) = deployment_for(load_config(cfg_path)).schedules
     assert (schedule.schedule.cron, schedule.schedule.timezone) == ("30 6 * * 1-5", "Europe/Berlin")
+
+
+def test_parser_upgrade_reparses_unchanged_pages_once(
+    prefect_harness: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.pipeline import jjj_pipeline
+
+    from jjj_etl import pipeline
+
+    wh = str(tmp_path / "wh")
+    first = jjj_pipeline(warehouse=wh)
+    same = jjj_pipeline(warehouse=wh)
+    assert same["version"] is None
+    assert set(same["pages"]) == {"not-modified"}  # 304s cost no parse
+
+    monkeypatch.setattr(pipeline, "PARSER_VERSION", "next-parser")
+    upgraded = jjj_pipeline(warehouse=wh)
+    # every page still answers 304, but its staged parse is from the old parser: parse again
+    assert upgraded["pages"].get("article") == first["pages"]["article"]
+    assert upgraded["version"] == 2
+    assert upgraded["new_observations"] == upgraded["retired_observations"] == 0
+    again = jjj_pipeline(warehouse=wh)
+    assert again["version"] is None
+    assert set(again["pages"]) == {"not-modified"}
