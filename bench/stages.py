@@ -1,0 +1,288 @@
+"""Benchmark workers, each run by ``bench/run.py`` in a fresh subprocess (its own peak RSS).
+
+    python bench/stages.py plain --config CFG --warehouse DIR      # the pipeline without Prefect
+    python bench/stages.py replay --config CFG --warehouse DIR     # archive → parse, no network
+    python bench/stages.py scale --warehouse DIR --factor 10       # synthetic rows → build/export
+    python bench/stages.py prefect --tasks 200                     # Prefect's per-task overhead
+
+Each prints one JSON object on its last stdout line: seconds per stage and counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+Timings = dict[str, float]
+
+
+@contextmanager
+def _timed(timings: Timings, name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+
+
+def plain(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
+    """One run of the plain pipeline functions (what each Prefect task calls), timed."""
+    from jjj_etl import pipeline
+    from jjj_etl.config import load_config
+    from jjj_etl.warehouse import paths, writer_lock
+
+    t: Timings = {}
+    with _timed(t, "total"):
+        cfg = load_config(config)
+        wh = str(paths(warehouse).root)
+        run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
+        with _timed(t, "known_state"):
+            known = pipeline.known_state(wh)
+        with _timed(t, "crawl"):
+            fetched = [p for s in cfg.sources for p in pipeline.extract(s, wh, known)]
+        with _timed(t, "plan_parse"):
+            jobs = pipeline.plan_parse(fetched, cfg.sources, known)
+        with _timed(t, "parse"):
+            parsed = _parse_all(pipeline, jobs, wh, batch)
+        with writer_lock(paths(wh), 60.0):
+            with _timed(t, "begin"):
+                work = pipeline.begin(wh)
+            with _timed(t, "load"):
+                loaded = pipeline.load(work, run_id, fetched, parsed, known)
+            with _timed(t, "build"):
+                model_timings = pipeline.build_models(work)
+            with _timed(t, "test"):
+                warnings = pipeline.run_data_tests(work)
+            with _timed(t, "commit"):
+                summary = {"loaded": loaded, "model_timings": model_timings}
+                version = pipeline.commit(work, run_id, started_at, warnings, summary)
+            with _timed(t, "publish"):
+                pipeline.publish(wh, work)
+        with _timed(t, "export"):
+            if version is not None:
+                pipeline.export(wh, version)
+        with _timed(t, "summarize"):
+            pipeline.summarize(run_id, fetched, parsed, wh, version, None, warnings, known)
+    return {
+        "timings": t,
+        "pages": len(fetched),
+        "jobs": len(jobs),
+        **_counts(parsed),
+        "loaded": loaded,
+        "version": version,
+    }
+
+
+def _parse_all(pipeline: Any, jobs: list[Any], wh: str, batch: int) -> list[Any]:
+    """What the flow's parse tasks return, in order: one result per batch of ``batch`` jobs.
+
+    Works with both shapes ``pipeline.parse_batch`` has had: a list of ParsedPage per batch
+    (flattened here, as the flow did) or one ParsedBatch per batch (kept as is).
+    """
+    out: list[Any] = []
+    for i in range(0, len(jobs), batch):
+        result = pipeline.parse_batch(jobs[i : i + batch], wh)
+        if hasattr(result, "pages"):
+            out.append(result)
+        else:
+            out.extend(result)
+    return out
+
+
+def _counts(parsed: list[Any]) -> dict[str, int]:
+    pages = (
+        [p for b in parsed for p in b.pages] if parsed and hasattr(parsed[0], "pages") else parsed
+    )
+    articles = sum(
+        (getattr(p, "article", None) is not None) or bool(getattr(p, "article_id", None))
+        for p in pages
+    )
+    figures = sum(
+        len(p.figures) if hasattr(p, "figures") else int(getattr(p, "n_figures", 0)) for p in pages
+    )
+    return {"articles": articles, "figures": figures}
+
+
+def replay(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
+    """Re-parse from the raw archive with no network: ``fetch.replay`` + parse, timed."""
+    from jjj_etl import pipeline
+    from jjj_etl.archive import RawArchive
+    from jjj_etl.config import load_config
+    from jjj_etl.fetch import replay as replay_archive
+    from jjj_etl.warehouse import paths
+
+    t: Timings = {}
+    cfg = load_config(config)
+    wh = str(paths(warehouse).root)
+    archive = RawArchive(paths(wh).raw)
+    with _timed(t, "replay"):
+        fetched = [p for s in cfg.sources for p in replay_archive(s, archive)]
+    jobs = pipeline.plan_parse(fetched, cfg.sources, pipeline.KnownState())
+    with _timed(t, "parse"):
+        parsed = _parse_all(pipeline, jobs, wh, batch)
+    return {"timings": t, "pages": len(fetched), "jobs": len(jobs), **_counts(parsed)}
+
+
+_SHIFT = "cast(cast(left(x, 4) as integer) - _k as varchar) || substr(x, 5)"
+
+
+def _shift(col: str) -> str:
+    """SQL shifting every year in an ISO period/date string back by ``_k`` years."""
+    return (
+        f"case when {col} is null or not regexp_matches({col}, '^\\d{{4}}') then {col} "
+        f"else array_to_string(list_transform(string_split({col}, '/'), x -> {_SHIFT}), '/') end"
+    )
+
+
+def grow(warehouse: str, factor: int) -> dict[str, int]:
+    """Multiply staged articles and figures by ``factor`` with synthetic copies.
+
+    Copy ``k`` of an article is the same text published ``k`` years earlier (new article id
+    and URL; published date and every figure period shifted by ``k`` years), so series grow
+    the way a longer history grows them and no series gets ``factor`` times as many sources.
+    """
+    import duckdb
+
+    from jjj_etl.warehouse import paths
+
+    db = str(paths(warehouse).db)
+    with duckdb.connect(db) as con:
+        con.execute("begin")
+        con.execute("create temp table _copies as select range as _k from range(1, ?)", [factor])
+        con.execute(
+            f"""insert into staging.articles by name
+            select left(md5(a.article_id || ':' || _k), 16) as article_id,
+                   a.url || '?copy=' || _k as url,
+                   a.canonical_url || '?copy=' || _k as canonical_url,
+                   a.title, {_shift("a.published")} as published, a.lang, a.source, a.body,
+                   a.content_sha256, a.parser_version, a.staged_run_id, a.staged_at
+            from staging.articles a, _copies
+            order by a.article_id, _k"""
+        )
+        con.execute(
+            f"""insert into staging.figures by name
+            select f.* replace (
+                       left(md5(f.article_id || ':' || _k), 16) as article_id,
+                       {_shift("f.period")} as period)
+            from staging.figures f, _copies
+            order by f.article_id, _k, f.figure_index"""
+        )
+        con.execute("commit")
+        counts = {
+            t: int(con.execute(f"select count(*) from staging.{t}").fetchone()[0])  # type: ignore[index]
+            for t in ("articles", "figures", "pages")
+        }
+        con.execute("checkpoint")
+    return counts
+
+
+def scale(warehouse: str, factor: int) -> dict[str, Any]:
+    """Synthetic rows × ``factor``, then build → test → commit → publish → export, timed."""
+    from jjj_etl import pipeline
+    from jjj_etl.warehouse import paths, writer_lock
+
+    t: Timings = {}
+    with _timed(t, "grow (untimed setup)"):
+        counts = grow(warehouse, factor) if factor > 1 else {}
+    wp = paths(warehouse)
+    run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
+    with writer_lock(wp, 60.0):
+        with _timed(t, "begin"):
+            work = pipeline.begin(wp.root)
+        with _timed(t, "build"):
+            model_timings = pipeline.build_models(work)
+        with _timed(t, "test"):
+            warnings = pipeline.run_data_tests(work)
+        with _timed(t, "commit"):
+            summary = {"kind": "bench-scale", "model_timings": model_timings}
+            version = pipeline.commit(work, run_id, started_at, warnings, summary)
+        with _timed(t, "publish"):
+            pipeline.publish(wp.root, work)
+    with _timed(t, "export"):
+        folder = pipeline.export(wp.root, version) if version is not None else None
+    rows = {}
+    if folder:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+        rows = {k: v.get("rows", 0) for k, v in manifest["tables"].items()}
+    slowest = sorted(model_timings.items(), key=lambda kv: -kv[1])[:4]
+    return {
+        "timings": t,
+        "staged": counts,
+        "version": version,
+        "mart_rows": rows,
+        "slowest_models": slowest,
+        "db_bytes": wp.db.stat().st_size,
+    }
+
+
+def prefect_overhead(n: int) -> dict[str, Any]:
+    """Per-task cost of Prefect 3: a flow with ``n`` trivial task runs, called and mapped."""
+    from prefect import flow, task
+
+    @task
+    def noop(x: int) -> int:
+        return x
+
+    @flow
+    def empty() -> int:
+        return 0
+
+    @flow
+    def called(k: int) -> int:
+        return sum(noop(i) for i in range(k))
+
+    @flow
+    def mapped(k: int) -> int:
+        return sum(noop.map(range(k)).result())
+
+    def clock(fn: Callable[[], object]) -> float:
+        started = time.perf_counter()
+        fn()
+        return time.perf_counter() - started
+
+    first = clock(empty)  # starts the temporary server
+    base = min(clock(empty) for _ in range(3))
+    call = sorted(clock(lambda: called(n)) for _ in range(3))[1]
+    mapd = sorted(clock(lambda: mapped(n)) for _ in range(3))[1]
+    return {
+        "tasks": n,
+        "first_flow_s": first,
+        "empty_flow_s": base,
+        "per_task_called_ms": 1000 * (call - base) / n,
+        "per_task_mapped_ms": 1000 * (mapd - base) / n,
+    }
+
+
+def main() -> None:
+    """Command line (see the module docstring)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("plain", "replay"):
+        p = sub.add_parser(name)
+        p.add_argument("--config", required=True)
+        p.add_argument("--warehouse", required=True)
+    p = sub.add_parser("scale")
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--factor", type=int, default=1)
+    p = sub.add_parser("prefect")
+    p.add_argument("--tasks", type=int, default=200)
+    args = ap.parse_args()
+    if args.cmd == "plain":
+        out = plain(args.config, args.warehouse)
+    elif args.cmd == "replay":
+        out = replay(args.config, args.warehouse)
+    elif args.cmd == "scale":
+        out = scale(args.warehouse, args.factor)
+    else:
+        out = prefect_overhead(args.tasks)
+    print(json.dumps(out, default=str))
+
+
+if __name__ == "__main__":
+    main()
