@@ -43,35 +43,58 @@ figures_in_context as (
         on figures.article_id = articles.article_id
 ),
 
-candidates as (
+-- the catalog's patterns are data (a column), so DuckDB compiles them per row: match each
+-- distinct subject x unit x kind once, then join the verdicts back to the figures
+subjects as (
+    select distinct
+        subject_folded,
+        unit,
+        kind
+    from figures_in_context
+),
+
+subject_rules as (
     select
-        figures_in_context.*,
+        subjects.subject_folded,
+        subjects.unit,
+        subjects.kind,
         indicators.indicator_id,
         indicators.priority,
         indicators.default_region_id,
         row_number() over (
-            partition by figures_in_context.article_id, figures_in_context.figure_index
+            partition by subjects.subject_folded, subjects.unit, subjects.kind
             order by indicators.priority, indicators.indicator_id
         ) as rule_rank
-    from figures_in_context
+    from subjects
     inner join indicators
         on
-            figures_in_context.unit = indicators.unit
-            and figures_in_context.kind = indicators.kind
+            subjects.unit = indicators.unit
+            and subjects.kind = indicators.kind
             and (
                 (
                     indicators.pattern_en is not null
-                    and regexp_matches(
-                        figures_in_context.subject_folded, indicators.pattern_en
-                    )
+                    and regexp_matches(subjects.subject_folded, indicators.pattern_en)
                 )
                 or (
                     indicators.pattern_zh is not null
-                    and regexp_matches(
-                        figures_in_context.subject_folded, indicators.pattern_zh
-                    )
+                    and regexp_matches(subjects.subject_folded, indicators.pattern_zh)
                 )
             )
+),
+
+candidates as (
+    select
+        figures_in_context.*,
+        subject_rules.indicator_id,
+        subject_rules.priority,
+        subject_rules.default_region_id,
+        subject_rules.rule_rank
+    from figures_in_context
+    inner join subject_rules
+        on
+            figures_in_context.subject_folded = subject_rules.subject_folded
+            and figures_in_context.unit = subject_rules.unit
+            and figures_in_context.kind = subject_rules.kind
 ),
 
 final as (

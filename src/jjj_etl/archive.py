@@ -153,7 +153,10 @@ class RawArchive:
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".gz", dir=target.parent)
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            with (
+                os.fdopen(fd, "wb") as raw,
+                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=5) as gz,
+            ):
                 gz.write(data)
             tmp.replace(target)
         except BaseException:

@@ -48,6 +48,7 @@ __all__ = [
     "extract",
     "known_state",
     "load",
+    "needs_build",
     "new_run_id",
     "parse_batch",
     "parsed_output_exists",
@@ -322,6 +323,20 @@ def load(
         )
         staging.record_fetch_state(con, pages)
     return {"pages": counts.pages, "articles": counts.articles, "figures": counts.figures}
+
+
+def needs_build(work: str, sql_dir: str | None = None) -> bool:
+    """False when the staged inputs, SQL and seeds are exactly the current version's.
+
+    Then rebuilding and re-testing could only reproduce the current version: a rerun where
+    every page answered 304 skips straight to recording a no-change run.
+    """
+    sdir = Path(sql_dir) if sql_dir else default_sql_dir()
+    with duckdb.connect(work) as con:
+        last = con.execute(
+            "select input_fingerprint from meta.versions order by version_id desc limit 1"
+        ).fetchone()
+        return last is None or last[0] != versions.input_fingerprint(con, sdir)
 
 
 def build_models(work: str, sql_dir: str | None = None) -> dict[str, float]:
