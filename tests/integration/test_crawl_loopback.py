@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
 from jjj_etl.fetch import RetryPolicy, Validators, crawl, decode_html
 from jjj_etl.records import FetchedPage
+from loopback import SiteHandler
 
 ZH = "京津冀技术合同成交额同比增长12.7%，中关村论坛在北京举行。"
 FAST_RETRY = RetryPolicy(max_retries=3, backoff_base=0.05, max_backoff=0.2, max_total_wait=5.0)
@@ -58,28 +59,10 @@ def _write_site(root: Path) -> None:
     (root / "robots.txt").write_text("User-agent: *\nDisallow: /news/99.html\n")
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(SiteHandler):
     """Static files with ETag/304, plus faults keyed by path."""
 
-    server: ThreadingHTTPServer
-
-    @property
-    def site(self) -> Site:
-        site: Site = self.server.site  # type: ignore[attr-defined]
-        return site
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes = b"", **headers: str) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib handler's name
         path = self.path.split("?", 1)[0]
         with self.site.lock:
             self.site.hits[path] += 1

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from jjj_etl.archive import RawArchive, payload_digest
 from jjj_etl.config import load_config
 from jjj_etl.errors import RunError
 from jjj_etl.fetch import replay
+from loopback import SiteHandler
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "jjj_etl" / "samples" / "site"
 F = "/faults/2025-05/01/content_9000000{:02d}.html"
@@ -110,33 +111,18 @@ class Site:
         return f"http://127.0.0.1:{self.port}{path}"
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(SiteHandler):
     """The sample site with ETag/Last-Modified/304, and a fault on each FAULT_LINKS path."""
 
     protocol_version = "HTTP/1.1"  # keep-alive: connection reuse is observable
     timeout = 5  # an idle keep-alive connection does not hold a thread past teardown
-    server: ThreadingHTTPServer
-
-    @property
-    def site(self) -> Site:
-        site: Site = self.server.site  # type: ignore[attr-defined]
-        return site
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def _send(self, status: int, body: bytes = b"", **headers: str) -> None:
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        if "Content_Length" not in headers:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        super()._send(status, body, **headers)
         with self.site.lock:
             self.site.statuses[(self.path.split("?", 1)[0], status)] += 1
 
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib handler's name
         path = self.path.split("?", 1)[0]
         with self.site.lock:
             self.site.hits[path] += 1
