@@ -124,3 +124,22 @@ def test_bad_input_is_a_skip_not_a_crash(raw: bytes) -> None:
     page = parse_article(raw, "http://example.org/x.html", "t", keywords=KEYWORDS)
     assert page.article is None
     assert page.skipped
+
+
+def test_paragraphs_wrapped_one_per_div_are_one_body() -> None:
+    paras = [
+        "The Beijing-Tianjin-Hebei region signed 1,200 cooperation projects last year.",
+        "Officials said the projects cover logistics, chips and health care in all three places.",
+        "A further 300 projects are planned for the first half of this year, they added.",
+        "Companies from Zhongguancun led most of them, according to the municipal commission.",
+    ]
+    wrapped = "".join(f'<div class="para"><p>{p}</p></div>' for p in paras)
+    html = (
+        "<html lang='en'><body><nav><a href='/'>Home</a> <a href='/b'>Business</a></nav>"
+        f"<h1>Projects</h1><div class='story'>{wrapped}</div>"
+        "<div class='related'><p><a href='/x'>Another story about Hebei</a></p></div>"
+        "</body></html>"
+    ).encode()
+    page = parse_article(html, "http://example.org/a.html", "t", keywords=KEYWORDS)
+    assert page.article is not None
+    assert page.article.body.split("\n") == paras

@@ -21,7 +21,7 @@ from jjj_etl.parse._dates import find_published, meta_index
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
 
 MIN_BODY_CHARS = 120
@@ -185,13 +185,21 @@ def _measure(body: Tag) -> dict[int, tuple[int, int]]:
     return sizes
 
 
+def _para_len(block: Tag, sizes: dict[int, tuple[int, int]]) -> int:
+    return sum(
+        sizes.get(id(c), (0, 0))[0] for c in block.children if isinstance(c, Tag) and c.name == "p"
+    )
+
+
 def _score(block: Tag, sizes: dict[int, tuple[int, int]]) -> float:
-    """Text held by a block's own paragraphs, boosted by body hints, cut by chrome hints."""
-    paras = [c for c in block.children if isinstance(c, Tag) and c.name in ("p", "br")]
-    if paras:
-        text_len = sum(sizes.get(id(p), (0, 0))[0] for p in paras if p.name == "p")
+    """Text held by a block's own paragraphs (plus half of its child blocks', for portals that
+    wrap every paragraph in a div), boosted by body hints, cut by link density and chrome."""
+    children = [c for c in block.children if isinstance(c, Tag)]
+    if any(c.name in ("p", "br") for c in children):
+        text_len = float(_para_len(block, sizes))
     else:
-        text_len = _own_text_len(block)
+        text_len = float(_own_text_len(block))
+    text_len += 0.5 * sum(_para_len(c, sizes) for c in children if c.name in _BLOCKS)
     if text_len == 0:
         return 0.0
     marker = " ".join([str(block.get("id") or ""), *[str(c) for c in block.get("class") or []]])
