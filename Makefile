@@ -29,7 +29,8 @@ eval: $(SYNCED)  ## figure extraction: precision / recall / F1 per category on t
 test: $(SYNCED)  ## the whole test suite
 	$(VENV)/bin/pytest --cov --cov-report=term
 
-lint: $(SYNCED)  ## ruff, formatting, mypy strict, sqlfluff
+lint: $(SYNCED)  ## the lock file matches pyproject, ruff, formatting, mypy strict, sqlfluff
+	$(UV) lock --check
 	$(VENV)/bin/ruff check src flows tests bench
 	$(VENV)/bin/ruff format --check src flows tests bench
 	$(VENV)/bin/mypy

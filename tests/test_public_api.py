@@ -56,3 +56,15 @@ def test_cli_help_starts_without_prefect() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_parsing_is_pure_no_network_or_database() -> None:
+    code = (
+        "import sys\n"
+        "import jjj_etl.parse, jjj_etl.charset, jjj_etl.records\n"
+        "print(sorted(m for m in ('httpx', 'duckdb', 'prefect') if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from jjj_etl.fetch import decode_html
+from jjj_etl.charset import decode_html
 from jjj_etl.parse import parse_article
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"

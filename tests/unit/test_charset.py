@@ -8,8 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from jjj_etl.fetch import decode_html
-from jjj_etl.fetch._charset import media_type, normalize_charset
+from jjj_etl.charset import decode_html, media_type, normalize_charset
 
 ZH = "京津冀协同发展：2024年北京流向津冀技术合同成交额843.7亿元，同比增长12.7%。"
 

@@ -629,7 +629,7 @@ def test_all_is_sorted_and_honest() -> None:
     [
         "jjj_etl.archive",
         "jjj_etl.fetch",
-        "jjj_etl.fetch._charset",
+        "jjj_etl.charset",
         "jjj_etl.fetch._files",
         "jjj_etl.fetch._frontier",
         "jjj_etl.fetch._polite",

@@ -22,6 +22,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from jjj_etl.archive import RawArchive, payload_digest
+from jjj_etl.charset import decode_html
 from jjj_etl.config import Source, load_config
 from jjj_etl.fetch import (
     PoliteTransport,
@@ -31,7 +32,6 @@ from jjj_etl.fetch import (
     crawl,
     replay,
 )
-from jjj_etl.fetch._charset import decode_html
 from jjj_etl.fetch._dedupe import canonical_link
 from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage

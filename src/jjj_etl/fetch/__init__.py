@@ -38,8 +38,8 @@ from typing import Any, TypeVar
 import httpx
 
 from jjj_etl.archive import RawArchive
+from jjj_etl.charset import decode_html
 from jjj_etl.config import Source
-from jjj_etl.fetch._charset import decode_html
 from jjj_etl.fetch._crawl import (
     Progress,
     Validators,

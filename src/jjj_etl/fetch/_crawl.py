@@ -16,9 +16,9 @@ from urllib.request import url2pathname
 import httpx
 
 from jjj_etl.archive import RawArchive
+from jjj_etl.charset import media_type
 from jjj_etl.config import Source
 from jjj_etl.errors import FetchError
-from jjj_etl.fetch._charset import media_type
 from jjj_etl.fetch._dedupe import Claims, canonical_link, mark_canonical_duplicates
 from jjj_etl.fetch._files import request_url, sample_to_file_url
 from jjj_etl.fetch._frontier import LinkPolicy, canonicalize_url, page_kind, page_links

@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsp
 import lxml.etree
 import lxml.html
 
+from jjj_etl.charset import decode_html
 from jjj_etl.config import Source
-from jjj_etl.fetch._charset import decode_html
 
 __all__ = [
     "LinkPolicy",

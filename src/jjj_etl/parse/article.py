@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString
 
-from jjj_etl.fetch import decode_html
+from jjj_etl.charset import decode_html
 from jjj_etl.parse._dates import find_published, meta_index
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage
