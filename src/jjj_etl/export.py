@@ -50,14 +50,25 @@ def history_sql(version: int) -> str:
 def _copy(
     con: duckdb.DuckDBPyConnection, sql: str, target: Path, partition_by: str | None = None
 ) -> dict[str, Any]:
-    rel = con.sql(sql)
+    """COPY one query to Parquet; rows are counted from the files' footers, not by re-running."""
+    rel = con.sql(sql)  # binds only: the schema without executing the query
     schema = [{"name": n, "type": str(t)} for n, t in zip(rel.columns, rel.types, strict=True)]
-    row = con.sql(f"select count(*) from ({sql})").fetchone()
-    rows = int(row[0]) if row else 0
     options = "format parquet, compression zstd"
     if partition_by:
         con.execute(f"copy ({sql}) to '{target}' ({options}, partition_by ({partition_by}))")
-        files = sorted(target.rglob("*.parquet"))
+    else:
+        con.execute(f"copy ({sql}) to '{target}' ({options})")
+    files = sorted(target.rglob("*.parquet")) if partition_by else [target]
+    row = (
+        con.execute(
+            "select coalesce(sum(num_rows), 0) from parquet_file_metadata(?)",
+            [[str(f) for f in files]],
+        ).fetchone()
+        if files
+        else None
+    )
+    rows = int(row[0]) if row else 0
+    if partition_by:
         digests = {str(p.relative_to(target.parent)): _sha256(p) for p in files}
         return {
             "path": target.name,
@@ -66,7 +77,6 @@ def _copy(
             "files": digests,
             "schema": schema,
         }
-    con.execute(f"copy ({sql}) to '{target}' ({options})")
     return {"file": target.name, "rows": rows, "sha256": _sha256(target), "schema": schema}
 
 

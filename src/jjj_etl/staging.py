@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -85,37 +86,20 @@ def stage(
     parsed: Sequence[ParsedPage],
     parser_version: str,
 ) -> StageCounts:
-    """Append this run's page log and upsert its articles and their figures.
+    """Append a page log and upsert parsed articles and their figures, in memory form.
 
-    An article (by canonical URL) replaces its earlier staged version and figures.
+    The same path the pipeline takes (:func:`write_parsed` then :func:`stage_parsed`), for
+    callers holding records rather than parse batches.  An article (by canonical URL)
+    replaces its earlier staged version and figures; the first page per article wins.
     """
-    now = datetime.now(UTC)
-    articles: list[dict[str, Any]] = []
-    figures: list[dict[str, Any]] = []
+    keep: dict[str, str] = {}
     for page in parsed:
-        if page.article is None:
-            continue
-        aid = article_id(page.article.canonical_url)
-        art = page.article.to_dict()
-        art.update(
-            article_id=aid, parser_version=parser_version, staged_run_id=run_id, staged_at=now
-        )
-        articles.append(art)
-        for i, fig in enumerate(page.figures):
-            row = fig.to_dict()
-            row["start_offset"], row["end_offset"] = row.pop("start"), row.pop("end")
-            row.update(article_id=aid, figure_index=i)
-            figures.append(row)
-    ids = sorted({a["article_id"] for a in articles})
-    if ids:
-        con.execute("delete from staging.figures where article_id in (select unnest(?))", [ids])
-        con.execute("delete from staging.articles where article_id in (select unnest(?))", [ids])
-    n_pages = _insert(con, "staging.pages", page_records)
-    return StageCounts(
-        n_pages,
-        _insert(con, "staging.articles", articles),
-        _insert(con, "staging.figures", figures),
-    )
+        if page.article is not None:
+            keep.setdefault(article_id(page.article.canonical_url), page.content_sha256)
+    with tempfile.TemporaryDirectory(prefix="jjj-stage-") as tmp:
+        folder = Path(tmp) / "batch"
+        write_parsed(folder, parsed, parser_version)
+        return stage_parsed(con, run_id, page_records, [str(folder)], sorted(keep.items()))
 
 
 def record_fetch_state(con: duckdb.DuckDBPyConnection, pages: Sequence[FetchedPage]) -> None:

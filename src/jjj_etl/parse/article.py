@@ -113,11 +113,6 @@ def parse_article(
     return ParsedPage(url, sha, article, figures)
 
 
-def parse_page(raw: bytes, url: str, source: str = "adhoc", **kw: object) -> ParsedPage:
-    """Alias of :func:`parse_article` kept for callers that think in pages."""
-    return parse_article(raw, url, source, **kw)  # type: ignore[arg-type]
-
-
 def _is_relevant(text: str, keywords: tuple[str, ...]) -> bool:
     folded = text.casefold()
     return any(k.casefold() in folded for k in keywords)
