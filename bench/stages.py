@@ -49,7 +49,9 @@ def plain(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
         with _timed(t, "plan_parse"):
             jobs = pipeline.plan_parse(fetched, cfg.sources, known)
         with _timed(t, "parse"):
-            parsed = _parse_all(pipeline, jobs, wh, batch)
+            parsed = _parse_all(
+                pipeline, jobs, wh, batch, pipeline.parse_workers(cfg.parse.workers)
+            )
         with writer_lock(paths(wh), 60.0):
             with _timed(t, "begin"):
                 work = pipeline.begin(wh)
@@ -79,34 +81,30 @@ def plain(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
     }
 
 
-def _parse_all(pipeline: Any, jobs: list[Any], wh: str, batch: int) -> list[Any]:
-    """What the flow's parse tasks return, in order: one result per batch of ``batch`` jobs.
+def _parse_all(pipeline: Any, jobs: list[Any], wh: str, batch: int, workers: int) -> list[Any]:
+    """What the flow's parse tasks return, in order: one ParsedBatch per batch of ``batch``
+    jobs, four batches in flight on threads (as the flow's task runner), each in the pool
+    of ``workers`` processes."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    Works with both shapes ``pipeline.parse_batch`` has had: a list of ParsedPage per batch
-    (flattened here, as the flow did) or one ParsedBatch per batch (kept as is).
-    """
-    out: list[Any] = []
-    for i in range(0, len(jobs), batch):
-        result = pipeline.parse_batch(jobs[i : i + batch], wh)
-        if hasattr(result, "pages"):
-            out.append(result)
-        else:
-            out.extend(result)
-    return out
+    from jjj_etl.workers import close_pool
+
+    batches = [jobs[i : i + batch] for i in range(0, len(jobs), batch)]
+    try:
+        with ThreadPoolExecutor(4) as threads:
+            return list(
+                threads.map(lambda b: pipeline.parse_batch(b, wh, workers=workers), batches)
+            )
+    finally:
+        close_pool()
 
 
 def _counts(parsed: list[Any]) -> dict[str, int]:
-    pages = (
-        [p for b in parsed for p in b.pages] if parsed and hasattr(parsed[0], "pages") else parsed
-    )
-    articles = sum(
-        (getattr(p, "article", None) is not None) or bool(getattr(p, "article_id", None))
-        for p in pages
-    )
-    figures = sum(
-        len(p.figures) if hasattr(p, "figures") else int(getattr(p, "n_figures", 0)) for p in pages
-    )
-    return {"articles": articles, "figures": figures}
+    pages = [p for b in parsed for p in b.pages]
+    return {
+        "articles": sum(p.article_id is not None for p in pages),
+        "figures": sum(p.n_figures for p in pages),
+    }
 
 
 def replay(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
@@ -125,7 +123,7 @@ def replay(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
         fetched = [p for s in cfg.sources for p in replay_archive(s, archive)]
     jobs = pipeline.plan_parse(fetched, cfg.sources, pipeline.KnownState())
     with _timed(t, "parse"):
-        parsed = _parse_all(pipeline, jobs, wh, batch)
+        parsed = _parse_all(pipeline, jobs, wh, batch, pipeline.parse_workers(cfg.parse.workers))
     return {"timings": t, "pages": len(fetched), "jobs": len(jobs), **_counts(parsed)}
 
 

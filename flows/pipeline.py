@@ -15,14 +15,15 @@ from jjj_etl.config import load_config
 from jjj_etl.errors import RunError
 from jjj_etl.records import FetchedPage
 from jjj_etl.warehouse import paths, writer_lock
+from jjj_etl.workers import close_pool
 
 PARSE_BATCH_SIZE = 50
 """Pages per parse task: Prefect costs ~5 ms per task run against ~4 ms of parsing per page
 (BENCHMARKS.md), so 50 pages keep orchestration near 2 % of the parse stage."""
 
 
-# Parsing is pure Python: more threads than cores only contend for the GIL and hold more
-# batches in memory at once.  Four keeps the crawl of a few sources concurrent.
+# Parse tasks only wait on worker processes (jjj_etl.workers), so their threads cost little;
+# four keep the crawl of a few sources concurrent and every parse worker fed.
 MAX_TASK_THREADS = 4
 
 
@@ -60,13 +61,17 @@ def jjj_pipeline(
         raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
     jobs = pipeline.plan_parse(fetched, chosen, known)
     batches = [jobs[i : i + PARSE_BATCH_SIZE] for i in range(0, len(jobs), PARSE_BATCH_SIZE)]
-    parsed = list(tasks.parse_batch.map(batches, wh).result())
-    # a cached batch is only as good as its Parquet output: parse again where that is gone
-    # (same batch key, so the same folder the cached result points at is written again)
-    redo = [jobs for jobs in batches if not pipeline.parsed_output_exists(wh, jobs)]
-    if redo:
-        logger.warning("%d cached parse batch(es) lost their output; parsing again", len(redo))
-        tasks.parse_batch.with_options(refresh_cache=True).map(redo, wh).result()
+    workers = pipeline.parse_workers(config.parse.workers)
+    try:
+        parsed = list(tasks.parse_batch.map(batches, wh, workers).result())
+        # a cached batch is only as good as its Parquet output: parse again where that is
+        # gone (same batch key, so the same folder the cached result points at is written)
+        redo = [jobs for jobs in batches if not pipeline.parsed_output_exists(wh, jobs)]
+        if redo:
+            logger.warning("%d cached parse batch(es) lost their output; parsing again", len(redo))
+            tasks.parse_batch.with_options(refresh_cache=True).map(redo, wh, workers).result()
+    finally:
+        close_pool()  # the worker processes hold ~100 MB each: not kept between runs
 
     version, warnings = _write_window(
         wh, run_id, started_at, fetched, parsed, known, lock_timeout, logger.warning

@@ -37,9 +37,11 @@ def extract(
 
 
 @task(name="parse-batch", cache_key_fn=parse_cache_key, persist_result=True)
-def parse_batch(jobs: list[pipeline.ParseJob], warehouse: str) -> pipeline.ParsedBatch:
-    """Parse one batch of archived pages."""
-    return pipeline.parse_batch(jobs, warehouse)
+def parse_batch(
+    jobs: list[pipeline.ParseJob], warehouse: str, workers: int = 1
+) -> pipeline.ParsedBatch:
+    """Parse one batch of archived pages (in a worker process when ``workers`` > 1)."""
+    return pipeline.parse_batch(jobs, warehouse, workers=workers)
 
 
 @task(name="begin", timeout_seconds=1800)

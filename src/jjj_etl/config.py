@@ -133,10 +133,17 @@ class Source(_Strict):
         return v
 
 
+class Parse(_Strict):
+    """How the parse stage runs."""
+
+    workers: int = Field(default=0, ge=0, le=64)  # worker processes; 0 = one per usable core
+
+
 class Config(_Strict):
     """The whole ``sources.toml``."""
 
     schedule: Schedule = Schedule()
+    parse: Parse = Parse()
     sources: tuple[Source, ...] = Field(min_length=1)
     path: str = ""
 

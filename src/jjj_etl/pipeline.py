@@ -32,6 +32,8 @@ from jjj_etl.records import FetchedPage, ParsedPage
 from jjj_etl.runner import build, check, default_sql_dir, mart_names
 from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
+from jjj_etl.workers import WorkerDiedError, can_start_workers, usable_cores
+from jjj_etl.workers import call as call_in_worker
 
 __all__ = [
     "KnownState",
@@ -51,6 +53,7 @@ __all__ = [
     "needs_build",
     "new_run_id",
     "parse_batch",
+    "parse_workers",
     "parsed_output_exists",
     "plan_parse",
     "publish",
@@ -225,15 +228,49 @@ def parsed_output_exists(warehouse: str | Path | None, jobs: Sequence[ParseJob])
     return (folder / "articles.parquet").exists() and (folder / "figures.parquet").exists()
 
 
-def parse_batch(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> ParsedBatch:
+def parse_batch(
+    jobs: Sequence[ParseJob], warehouse: str | Path | None, *, workers: int = 1
+) -> ParsedBatch:
     """Parse a batch of archived pages into ``<warehouse>/parsed/<batch key>/`` Parquet files.
 
-    A bad page becomes a skip with its reason, never an error.
+    ``workers`` > 1 runs the batch in the shared pool of that many worker processes
+    (:mod:`jjj_etl.workers`); 1, or a caller that is itself a daemonic worker (Dask), parses
+    here.  A bad page becomes a skip with its reason,
+    never an error.  If a worker process dies the batch is tried once more, then page by
+    page, so a page that kills its worker is skipped (``parse-crashed``) and the rest kept.
     """
+    if workers <= 1 or not can_start_workers():
+        return _parse_batch_here(list(jobs), warehouse)
+    for _attempt in range(2):
+        try:
+            return call_in_worker(workers, _parse_batch_here, list(jobs), warehouse)
+        except WorkerDiedError:
+            continue
+    parsed = [_parse_alone(workers, job, warehouse) for job in jobs]
+    return _write_batch(list(jobs), warehouse, parsed)
+
+
+def _parse_alone(workers: int, job: ParseJob, warehouse: str | Path | None) -> ParsedPage:
+    try:
+        return call_in_worker(workers, _parse_pages, [job], warehouse)[0]
+    except WorkerDiedError as exc:
+        return ParsedPage(job.url, job.content_sha256, None, skipped=f"parse-crashed: {exc}")
+
+
+def _parse_pages(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> list[ParsedPage]:
     archive = RawArchive(paths(warehouse).raw)
+    return [_parse_one(archive, job) for job in jobs]
+
+
+def _parse_batch_here(jobs: list[ParseJob], warehouse: str | Path | None) -> ParsedBatch:
+    return _write_batch(jobs, warehouse, _parse_pages(jobs, warehouse))
+
+
+def _write_batch(
+    jobs: list[ParseJob], warehouse: str | Path | None, parsed: list[ParsedPage]
+) -> ParsedBatch:
     key = batch_key(jobs)
     folder = paths(warehouse).root / "parsed" / key
-    parsed = [_parse_one(archive, job) for job in jobs]
     staging.write_parsed(folder, parsed, PARSER_VERSION)
     results = tuple(
         PageResult(
@@ -247,6 +284,11 @@ def parse_batch(jobs: Sequence[ParseJob], warehouse: str | Path | None) -> Parse
         for p in parsed
     )
     return ParsedBatch(key, str(folder), results)
+
+
+def parse_workers(configured: int) -> int:
+    """Worker processes for parsing: ``configured``, or one per usable core when it is 0."""
+    return configured or usable_cores()
 
 
 def begin(warehouse: str | Path | None) -> str:

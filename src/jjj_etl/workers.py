@@ -1,0 +1,115 @@
+"""A pool of worker processes for CPU-bound steps (parsing).
+
+Parsing is pure Python: threads only take turns on one core (the GIL), so the parse stage
+runs in processes.  Workers are started with ``spawn`` (never ``fork``: the parent runs
+Prefect's and httpx's threads) on first use, shared by every caller in the process, and
+stopped by :func:`close_pool` (also at interpreter exit).  A worker that dies (out of
+memory, a crash inside a C extension) breaks the pool: :func:`call` replaces it and raises
+:class:`WorkerDiedError`, so the caller can decide what to retry.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+__all__ = [
+    "WorkerDiedError",
+    "call",
+    "can_start_workers",
+    "close_pool",
+    "usable_cores",
+    "worker_pids",
+]
+
+T = TypeVar("T")
+
+
+class WorkerDiedError(RuntimeError):
+    """A worker process exited while running a call (its pool has been replaced)."""
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def can_start_workers() -> bool:
+    """False inside a daemonic process (a Dask or multiprocessing worker): it may not have
+    children, and it is already one of many parallel workers."""
+    return not multiprocessing.current_process().daemon
+
+
+class _Shared:
+    """The one pool of this process, replaced when it breaks or is asked for another size."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.executor: ProcessPoolExecutor | None = None
+        self.size = 0
+
+    def get(self, workers: int) -> ProcessPoolExecutor:
+        with self.lock:
+            if self.executor is None or self.size != workers:
+                if self.executor is not None:
+                    self.executor.shutdown(wait=True)
+                self.executor = ProcessPoolExecutor(
+                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                )
+                self.size = workers
+            return self.executor
+
+    def take(self, only: ProcessPoolExecutor | None = None) -> ProcessPoolExecutor | None:
+        """Forget the pool (only if it is ``only``, when given) and hand it to the caller."""
+        with self.lock:
+            pool = self.executor
+            if pool is not None and (only is None or pool is only):
+                self.executor = None
+                return pool
+            return None
+
+
+_shared = _Shared()
+
+
+def call(workers: int, fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` in the shared pool of ``workers`` processes and wait for it.
+
+    ``fn`` and its arguments must be picklable (module-level functions, plain records).
+    Raises :class:`WorkerDiedError` if the worker running it exits; exceptions raised by
+    ``fn`` itself are re-raised as they are.
+    """
+    pool = _shared.get(workers)
+    try:
+        return pool.submit(fn, *args).result()
+    except BrokenProcessPool as exc:
+        broken = _shared.take(only=pool)
+        if broken is not None:
+            broken.shutdown(wait=True, cancel_futures=True)
+        raise WorkerDiedError(f"a worker process died: {exc}") from exc
+
+
+def worker_pids() -> list[int]:
+    """PIDs of the running worker processes (empty when no pool is running)."""
+    with _shared.lock:
+        procs = getattr(_shared.executor, "_processes", None) or {}
+        return sorted(int(p) for p in procs)
+
+
+def close_pool() -> None:
+    """Stop the worker processes (each by its own PID, via the executor) and wait for them."""
+    pool = _shared.take()
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(close_pool)

@@ -1,0 +1,126 @@
+"""Parsing in worker processes: same output as in-process parsing, and a worker that dies
+(killed by its PID here) costs a retry or, at worst, the pages it was holding, never the run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jjj_etl import pipeline, workers
+from jjj_etl.config import load_config
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[pipeline.ParseJob]]:
+    """The sample site crawled into a warehouse's raw archive, and its parse jobs."""
+    wh = str(tmp_path_factory.mktemp("wh"))
+    cfg = load_config()
+    known = pipeline.KnownState()
+    fetched = [p for s in cfg.sources for p in pipeline.extract(s, wh, known)]
+    jobs = pipeline.plan_parse(fetched, cfg.sources, known)
+    assert len(jobs) >= 15
+    return wh, jobs
+
+
+@pytest.fixture(autouse=True)
+def _stop_workers() -> object:
+    yield
+    workers.close_pool()
+    assert workers.worker_pids() == []
+
+
+def _rows(folder: str, table: str) -> list[tuple[object, ...]]:
+    with duckdb.connect() as con:
+        return con.execute(
+            "select * from read_parquet(?) order by all", [str(Path(folder) / f"{table}.parquet")]
+        ).fetchall()
+
+
+def test_workers_write_what_in_process_parsing_writes(
+    archived: tuple[str, list[pipeline.ParseJob]],
+) -> None:
+    wh, jobs = archived
+    here = pipeline.parse_batch(jobs, wh, workers=1)
+    articles_here, figures_here = _rows(here.folder, "articles"), _rows(here.folder, "figures")
+    assert workers.worker_pids() == []  # workers=1 starts no process
+
+    pooled = pipeline.parse_batch(jobs, wh, workers=2)
+
+    assert workers.worker_pids()  # ran in a worker process (started on demand)
+    assert pooled.key == here.key
+    assert pooled.pages == here.pages
+    assert _rows(pooled.folder, "articles") == articles_here
+    assert _rows(pooled.folder, "figures") == figures_here
+    assert sum(p.n_figures for p in pooled.pages) == len(figures_here) > 50
+
+
+def test_a_killed_worker_costs_a_retry_not_the_batch(
+    archived: tuple[str, list[pipeline.ParseJob]],
+) -> None:
+    wh, jobs = archived
+    expected = pipeline.parse_batch(jobs, wh, workers=1).pages
+    killed: list[int] = []
+
+    def kill_first_worker() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not killed:
+            for pid in workers.worker_pids():
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_first_worker)
+    killer.start()
+    try:
+        result = pipeline.parse_batch(jobs, wh, workers=2)
+    finally:
+        killer.join()
+    assert killed, "the worker was never seen"
+    assert killed[0] not in workers.worker_pids()  # the broken pool was replaced
+    assert result.pages == expected
+
+
+def test_workers_that_keep_dying_skip_their_pages_and_lose_nothing(
+    archived: tuple[str, list[pipeline.ParseJob]],
+) -> None:
+    wh, jobs = archived
+    jobs = jobs[:6]
+    stop = threading.Event()
+    kills = 0
+
+    def kill_every_worker() -> None:
+        nonlocal kills
+        deadline = time.monotonic() + 60  # bounded even if the parse below hangs
+        while not stop.is_set() and time.monotonic() < deadline:
+            for pid in workers.worker_pids():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    kills += 1
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.002)
+
+    killer = threading.Thread(target=kill_every_worker)
+    killer.start()
+    try:
+        result = pipeline.parse_batch(jobs, wh, workers=2)
+    finally:
+        stop.set()
+        killer.join()
+
+    assert kills >= 3  # two whole-batch attempts, then at least one page alone
+    assert [p.content_sha256 for p in result.pages] == [j.content_sha256 for j in jobs]
+    crashed = [p for p in result.pages if p.skipped and p.skipped.startswith("parse-crashed")]
+    assert crashed, "every page was parsed although every worker was killed"
+    assert all(p.article_id is None for p in crashed)
+    assert Path(result.folder, "articles.parquet").exists()
+    # the pool recovers once the killing stops
+    again = pipeline.parse_batch(jobs, wh, workers=2)
+    assert all(not (p.skipped or "").startswith("parse-crashed") for p in again.pages)
