@@ -50,6 +50,7 @@ def jjj_pipeline(
     chosen = [s for s in config.sources if not sources or s.name in sources]
     if not chosen:
         raise RunError(f"no configured source matches {sources}")
+    workers = pipeline.parse_workers(config.parse.workers)  # a bad value stops the run here
     wh = str(paths(warehouse).root)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
     known = pipeline.known_state(wh, full=full or from_archive)
@@ -61,7 +62,6 @@ def jjj_pipeline(
         raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
     jobs = pipeline.plan_parse(fetched, chosen, known)
     batches = [jobs[i : i + PARSE_BATCH_SIZE] for i in range(0, len(jobs), PARSE_BATCH_SIZE)]
-    workers = pipeline.parse_workers(config.parse.workers)
     try:
         parsed = list(tasks.parse_batch.map(batches, wh, workers).result())
         # a cached batch is only as good as its Parquet output: parse again where that is

@@ -82,8 +82,10 @@ def run(
     Example: jjj-etl run --config config/sources.toml --warehouse warehouse
     """
     from jjj_etl.config import load_config
+    from jjj_etl.pipeline import parse_workers
 
-    load_config(config)  # validate before anything starts or is written
+    # validate before anything starts or is written
+    parse_workers(load_config(config).parse.workers)
     _prefect_env(warehouse)
     from flows.pipeline import run_pipeline
 

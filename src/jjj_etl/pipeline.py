@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ import duckdb
 from jjj_etl import staging, versions
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
-from jjj_etl.errors import RunError
+from jjj_etl.errors import ConfigError, RunError
 from jjj_etl.export import export_version
 from jjj_etl.fetch import Validators, crawl, replay
 from jjj_etl.parse import PARSER_VERSION, parse_article
@@ -286,8 +287,20 @@ def _write_batch(
     return ParsedBatch(key, str(folder), results)
 
 
+PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"
+
+
 def parse_workers(configured: int) -> int:
-    """Worker processes for parsing: ``configured``, or one per usable core when it is 0."""
+    """Worker processes for parsing: ``$JJJ_ETL_PARSE_WORKERS`` when set, else
+    ``configured`` (``[parse] workers``); 0 means one per usable core, 1 parses in-process.
+
+    Raises ConfigError (exit 2) if the environment variable is not a whole number >= 0.
+    """
+    raw = os.environ.get(PARSE_WORKERS_ENV, "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) > 64:
+            raise ConfigError("(environment)", PARSE_WORKERS_ENV, f"expected 0-64, got {raw!r}")
+        configured = int(raw)
     return configured or usable_cores()
 
 

@@ -148,6 +148,17 @@ def test_broken_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     assert not wh.exists() or not any(wh.iterdir())
 
 
+def test_a_bad_parse_worker_count_exits_2_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JJJ_ETL_PARSE_WORKERS", "lots")
+    wh = tmp_path / "warehouse"
+    done = cli("run", "--warehouse", str(wh))
+    assert done.returncode == 2
+    assert "JJJ_ETL_PARSE_WORKERS" in done.stderr
+    assert not wh.exists()
+
+
 def test_missing_config_exits_2(tmp_path: Path) -> None:
     done = cli("run", "--config", str(tmp_path / "nope.toml"), "--warehouse", str(tmp_path / "w"))
     assert done.returncode == 2

@@ -107,6 +107,8 @@ def test_parser_upgrade_reparses_unchanged_pages_once(
     from jjj_etl import pipeline
 
     wh = str(tmp_path / "wh")
+    # the patched parser version below exists in this process only: parse here
+    monkeypatch.setenv(pipeline.PARSE_WORKERS_ENV, "1")
     first = jjj_pipeline(warehouse=wh)
     same = jjj_pipeline(warehouse=wh)
     assert same["version"] is None

@@ -14,6 +14,7 @@ import pytest
 
 from jjj_etl import pipeline, workers
 from jjj_etl.config import load_config
+from jjj_etl.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +125,25 @@ def test_workers_that_keep_dying_skip_their_pages_and_lose_nothing(
     # the pool recovers once the killing stops
     again = pipeline.parse_batch(jobs, wh, workers=2)
     assert all(not (p.skipped or "").startswith("parse-crashed") for p in again.pages)
+
+
+def test_worker_count_comes_from_config_then_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(pipeline.PARSE_WORKERS_ENV, raising=False)
+    assert pipeline.parse_workers(0) == workers.usable_cores()
+    assert pipeline.parse_workers(3) == 3
+    monkeypatch.setenv(pipeline.PARSE_WORKERS_ENV, "1")
+    assert pipeline.parse_workers(3) == 1
+    for bad in ("two", "-1", "65", "1.5"):
+        monkeypatch.setenv(pipeline.PARSE_WORKERS_ENV, bad)
+        with pytest.raises(ConfigError, match=pipeline.PARSE_WORKERS_ENV):
+            pipeline.parse_workers(0)
+
+    cfg = tmp_path / "sources.toml"
+    source = '[[sources]]\nname = "a"\nstart_urls = ["http://a.test/"]\n'
+    cfg.write_text(source + "[parse]\nworkers = 2\n")
+    assert load_config(cfg).parse.workers == 2
+    cfg.write_text(source + "[parse]\nworkers = -1\n")
+    with pytest.raises(ConfigError, match=r"parse\.workers"):
+        load_config(cfg)

@@ -1,4 +1,5 @@
-"""RawArchive: content-addressed, gzip-compressed, atomic and idempotent."""
+"""RawArchive: content-addressed, gzip-compressed, atomic and idempotent; crawled bodies
+live once, inside their WARC records, found by a pointer per hash."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import gzip
 import hashlib
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from warcio.archiveiterator import ArchiveIterator
 
-from jjj_etl.archive import RawArchive
+from jjj_etl.archive import RawArchive, payload_digest
 
 
 @pytest.fixture
@@ -75,3 +78,108 @@ def test_failed_write_leaves_nothing_behind(
 def test_round_trip(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     archive = RawArchive(tmp_path_factory.mktemp("rt"))
     assert archive.get(archive.put(data)) == data
+
+
+def _exchange(
+    url: str = "https://news.example.test/2025-03/28/content_1.html",
+) -> tuple[httpx.Request, httpx.Response]:
+    request = httpx.Request("GET", url)
+    return request, httpx.Response(200, request=request, headers={"content-type": "text/html"})
+
+
+@pytest.mark.parametrize("url", ["https://news.example.test/a.html", "file:///srv/site/a.html"])
+def test_a_crawled_body_is_stored_once_inside_its_warc_record(
+    archive: RawArchive, url: str
+) -> None:
+    body = "<p>京津冀 technology contracts 84.37 billion yuan</p>".encode() * 50
+    sha = archive.store_exchange(*_exchange(url), body)
+
+    assert sha == hashlib.sha256(body).hexdigest()
+    assert not archive.path_for(sha).exists()  # no second copy in objects/
+    assert sha in archive
+    assert archive.get(sha) == body
+    assert archive.size(sha) == len(body)
+    # the WARC holds it: a standard reader finds the response with our payload digest
+    (warc,) = archive.warc_files()
+    with warc.open("rb") as fh:
+        records = [
+            (r.rec_type, r.rec_headers.get_header("WARC-Payload-Digest"))
+            for r in ArchiveIterator(fh)
+        ]
+    assert [t for t, _ in records] == ["warcinfo", "response", "request"]
+    assert records[1][1] == payload_digest(sha)
+    # and its index line points at the response record
+    (line,) = warc.with_name(warc.name.replace(".warc.gz", ".idx")).read_text().splitlines()
+    assert line.split()[0] == sha
+    assert line.split()[3] == str(len(body))
+
+
+def test_another_process_finds_bodies_archived_after_it_first_looked(tmp_path: Path) -> None:
+    writer, reader = RawArchive(tmp_path / "raw"), RawArchive(tmp_path / "raw")
+    first = writer.store_exchange(*_exchange(), b"<html>one</html>")
+    assert reader.get(first) == b"<html>one</html>"
+    later = writer.store_exchange(*_exchange(), b"<html>two</html>")
+    assert reader.get(later) == b"<html>two</html>"  # the index is read again on a miss
+    assert "0" * 64 not in reader
+
+
+def test_a_torn_index_line_is_skipped_until_complete(archive: RawArchive) -> None:
+    sha = archive.store_exchange(*_exchange(), b"<html>kept</html>")
+    (warc,) = archive.warc_files()
+    idx = warc.with_name(warc.name.replace(".warc.gz", ".idx"))
+    with idx.open("a") as fh:
+        fh.write("f" * 64 + " 12")  # a crash in the middle of a line
+    other = RawArchive(archive.root)
+    assert other.get(sha) == b"<html>kept</html>"
+    assert "f" * 64 not in other
+
+
+def test_the_same_body_fetched_again_is_found_and_both_exchanges_kept(
+    archive: RawArchive,
+) -> None:
+    body = b"<html>unchanged page</html>"
+    sha = archive.store_exchange(*_exchange(), body)
+    assert archive.store_exchange(*_exchange(), body) == sha
+    assert archive.get(sha) == body
+    with archive.warc_files()[0].open("rb") as fh:
+        assert sum(r.rec_type == "response" for r in ArchiveIterator(fh)) == 2
+
+
+def test_a_damaged_warc_reads_as_missing_never_as_wrong_bytes(tmp_path: Path) -> None:
+    archive = RawArchive(tmp_path / "raw")
+    body = b"<html>" + b"figures 12.7% " * 200 + b"</html>"
+    sha = archive.store_exchange(*_exchange(), body)
+    (warc,) = archive.warc_files()
+    idx = warc.with_name(warc.name.replace(".warc.gz", ".idx"))
+    _, offset, length, _ = idx.read_text().split()
+    raw = bytearray(warc.read_bytes())
+    # flip bytes inside the deflate stream: either gzip fails or the hash check does
+    for i in range(int(offset) + 30, int(offset) + int(length) - 10, 7):
+        raw[i] ^= 0x5A
+    warc.write_bytes(bytes(raw))
+    with pytest.raises(KeyError, match=sha):
+        archive.get(sha)
+
+    warc.unlink()
+    with pytest.raises(KeyError, match=sha):
+        archive.get(sha)
+    assert archive.size(sha) == len(body)  # the index itself is intact
+
+
+def test_gzip_objects_from_older_archives_still_read(archive: RawArchive) -> None:
+    body = b"<html>stored before WARC indexes existed</html>"
+    sha = hashlib.sha256(body).hexdigest()
+    legacy = archive.root / "objects" / sha[:2] / f"{sha}.gz"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(gzip.compress(body))
+    assert sha in archive
+    assert archive.get(sha) == body
+    assert archive.size(sha) == len(body)
+
+
+def test_with_warc_disabled_a_body_is_kept_as_an_object(tmp_path: Path) -> None:
+    archive = RawArchive(tmp_path / "raw", warc=False)
+    sha = archive.store_exchange(*_exchange(), b"<html>x</html>")
+    assert archive.path_for(sha).exists()
+    assert archive.get(sha) == b"<html>x</html>"
+    assert archive.warc_files() == []

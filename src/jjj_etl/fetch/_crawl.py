@@ -231,14 +231,8 @@ class _Crawl:
             detail = f"no response within {self.source.timeout_seconds} s"
         return f"{type(exc).__name__}: {detail or 'no details'}"
 
-    def _record(
-        self,
-        response: httpx.Response,
-        body: bytes,
-        sha: str | None = None,
-        truncated: str | None = None,
-    ) -> None:
-        self.archive.record_exchange(response.request, response, body, sha, truncated=truncated)
+    def _record(self, response: httpx.Response, body: bytes, truncated: str | None = None) -> None:
+        self.archive.record_exchange(response.request, response, body, truncated=truncated)
 
     async def _small_body(self, response: httpx.Response) -> bytes:
         """The body of a redirect or error response, for the WARC (empty when unreadable)."""
@@ -268,8 +262,9 @@ class _Crawl:
         except BodyTooLargeError as exc:
             self._record(response, b"", truncated="length")
             return self._page(url, final, status, skipped=self._too_large(exc), **meta)
-        sha = self.archive.put(body)
-        self._record(response, body, sha)
+        # archived on the event loop: measured against a writer thread (asyncio.to_thread),
+        # inline is faster here; the GIL hand-offs cost more than zlib's released sections
+        sha = self.archive.store_exchange(response.request, response, body)
         return self._page(
             url,
             final,
