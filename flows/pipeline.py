@@ -54,15 +54,19 @@ def jjj_pipeline(
     wh = str(paths(warehouse).root)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
     known = pipeline.known_state(wh, full=full or from_archive)
-
-    fetched = [
-        p for pages in tasks.extract.map(chosen, wh, known, from_archive).result() for p in pages
-    ]
-    if fetched and all(p.error for p in fetched):
-        raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
-    jobs = pipeline.plan_parse(fetched, chosen, known)
-    batches = [jobs[i : i + PARSE_BATCH_SIZE] for i in range(0, len(jobs), PARSE_BATCH_SIZE)]
+    if not known.validators:  # a first or full run parses everything: spawn and import
+        pipeline.warm_parse_workers(workers)  # the workers while the crawl runs
     try:
+        fetched = [
+            p
+            for pages in tasks.extract.map(chosen, wh, known, from_archive).result()
+            for p in pages
+        ]
+        if fetched and all(p.error for p in fetched):
+            raise RunError(f"every page failed to fetch ({len(fetched)}); nothing committed")
+        jobs = pipeline.plan_parse(fetched, chosen, known)
+        size = PARSE_BATCH_SIZE
+        batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
         parsed = list(tasks.parse_batch.map(batches, wh, workers).result())
         # a cached batch is only as good as its Parquet output: parse again where that is
         # gone (same batch key, so the same folder the cached result points at is written)
