@@ -54,8 +54,6 @@ def jjj_pipeline(
     wh = str(paths(warehouse).root)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
     known = pipeline.known_state(wh, full=full or from_archive)
-    if not known.validators:  # a first or full run parses everything: spawn and import
-        pipeline.warm_parse_workers(workers)  # the workers while the crawl runs
     try:
         fetched = [
             p

@@ -55,6 +55,7 @@ import re
 import struct
 import tempfile
 import threading
+import time
 import uuid
 import zlib
 from datetime import UTC, datetime
@@ -112,21 +113,34 @@ def _index_path(warc: Path) -> Path:
 class _Index:
     """Every ``*.idx`` line under one ``warc/`` folder: sha256 → (file, offset, length, size).
 
-    Shared by all RawArchive objects of a process; reads only what was appended since the
-    last look, and looks again when a hash is not found.
+    Shared by all RawArchive objects of a process: what this process archives is added as
+    it is written; what other processes append is read on a miss (at most once a second
+    for membership tests, always for :meth:`RawArchive.get`), and then only the new bytes.
     """
+
+    REFRESH_EVERY = 1.0
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.lock = threading.Lock()
         self.entries: dict[str, tuple[str, int, int, int]] = {}
         self.read_to: dict[Path, int] = {}
+        self.last_refresh = -1e9
 
-    def find(self, sha256: str) -> tuple[str, int, int, int] | None:
+    def add(self, sha256: str, entry: tuple[str, int, int, int]) -> None:
+        with self.lock:
+            self.entries.setdefault(sha256, entry)
+
+    def find(self, sha256: str, *, must: bool = True) -> tuple[str, int, int, int] | None:
+        """The entry for ``sha256``; on a miss, read what was appended since the last look
+        (``must``: always; otherwise at most every ``REFRESH_EVERY`` seconds)."""
         with self.lock:
             hit = self.entries.get(sha256)
-            if hit is None and self._refresh():
-                hit = self.entries.get(sha256)
+            now = time.monotonic()
+            if hit is None and (must or now - self.last_refresh >= self.REFRESH_EVERY):
+                self.last_refresh = now
+                if self._refresh():
+                    hit = self.entries.get(sha256)
             return hit
 
     def _refresh(self) -> bool:
@@ -134,8 +148,13 @@ class _Index:
         if not self.folder.is_dir():
             return False
         grew = False
-        for idx in sorted(self.folder.glob("*.idx")):
+        for entry in os.scandir(self.folder):
+            if not entry.name.endswith(".idx"):
+                continue
+            idx = Path(entry.path)
             done = self.read_to.get(idx, 0)
+            if entry.stat().st_size <= done:
+                continue
             with idx.open("rb") as fh:
                 fh.seek(done)
                 chunk = fh.read()
@@ -146,8 +165,8 @@ class _Index:
             for line in chunk[:end].decode("ascii", "replace").splitlines():
                 parts = line.split()
                 if len(parts) == 4 and _SHA256.match(parts[0]) and parts[1].isdigit():
-                    entry = (warc, int(parts[1]), int(parts[2]), int(parts[3]))
-                    self.entries.setdefault(parts[0], entry)
+                    got = (warc, int(parts[1]), int(parts[2]), int(parts[3]))
+                    self.entries.setdefault(parts[0], got)
             self.read_to[idx] = done + end
             grew = True
         return grew
@@ -261,7 +280,7 @@ class RawArchive:
         True
         """
         sha = hashlib.sha256(data).hexdigest()
-        if not self.path_for(sha).exists():
+        if sha not in self:  # e.g. a replay of our own WARC files: already there
             self._write_atomic(self.path_for(sha), _gzip_member_fixed(data))
         return sha
 
@@ -331,7 +350,8 @@ class RawArchive:
             path = self.path_for(sha256)
         except KeyError:
             return False
-        return _index_of(self.warc_dir).find(sha256) is not None or path.is_file()
+        found = _index_of(self.warc_dir).find(sha256, must=False)
+        return found is not None or path.is_file()
 
     # --- WARC -------------------------------------------------------------------------------
 
@@ -419,6 +439,7 @@ class RawArchive:
                 line = f"{kept[0]} {offset} {kept[1]} {kept[2]}\n"
                 with _index_path(path).open("a", encoding="ascii") as idx:
                     idx.write(line)
+                _index_of(self.warc_dir).add(kept[0], (path.name, offset, kept[1], kept[2]))
             return path, offset
 
     def _open_next(self) -> Path:

@@ -33,7 +33,7 @@ from jjj_etl.records import FetchedPage, ParsedPage
 from jjj_etl.runner import build, check, default_sql_dir, mart_names
 from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
-from jjj_etl.workers import WorkerDiedError, can_start_workers, usable_cores, warm
+from jjj_etl.workers import WorkerDiedError, can_start_workers, usable_cores
 from jjj_etl.workers import call as call_in_worker
 
 __all__ = [
@@ -61,7 +61,6 @@ __all__ = [
     "rebuild",
     "run_data_tests",
     "summarize",
-    "warm_parse_workers",
 ]
 
 
@@ -286,19 +285,6 @@ def _write_batch(
         for p in parsed
     )
     return ParsedBatch(key, str(folder), results)
-
-
-def warm_parse_workers(workers: int) -> None:
-    """Start the parse worker processes in the background (they import the parser and
-    pyarrow while the crawl runs); nothing to do for in-process parsing."""
-    if workers > 1 and can_start_workers():
-        warm(workers, _import_parse_stack)
-
-
-def _import_parse_stack() -> None:
-    import pyarrow.parquet  # noqa: F401 - the point is to import it now
-
-    parse_article(b"<html><body><p>warm-up 1.5%</p></body></html>", "http://warm.up/", "warm")
 
 
 PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"

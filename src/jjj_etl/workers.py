@@ -98,14 +98,6 @@ def call(workers: int, fn: Callable[..., T], *args: Any) -> T:
         raise WorkerDiedError(f"a worker process died: {exc}") from exc
 
 
-def warm(workers: int, fn: Callable[[], object]) -> None:
-    """Start the ``workers`` processes now, each running ``fn`` (say, its imports), without
-    waiting: spawning and importing then overlap with whatever the caller does next."""
-    pool = _shared.get(workers)
-    for _ in range(workers):
-        pool.submit(fn)
-
-
 def worker_pids() -> list[int]:
     """PIDs of the running worker processes (empty when no pool is running)."""
     with _shared.lock:

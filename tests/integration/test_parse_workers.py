@@ -147,19 +147,3 @@ def test_worker_count_comes_from_config_then_environment(
     cfg.write_text(source + "[parse]\nworkers = -1\n")
     with pytest.raises(ConfigError, match=r"parse\.workers"):
         load_config(cfg)
-
-
-def test_warming_starts_every_worker_before_the_first_batch(
-    archived: tuple[str, list[pipeline.ParseJob]],
-) -> None:
-    wh, jobs = archived
-    pipeline.warm_parse_workers(2)
-    deadline = time.monotonic() + 60
-    while len(workers.worker_pids()) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    warmed = workers.worker_pids()
-    assert len(warmed) == 2
-    assert pipeline.parse_batch(jobs, wh, workers=2).pages
-    assert workers.worker_pids() == warmed  # the batch ran in the warmed processes
-    pipeline.warm_parse_workers(1)  # in-process parsing: nothing to start
-    assert workers.worker_pids() == warmed

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -115,11 +117,28 @@ def test_a_crawled_body_is_stored_once_inside_its_warc_record(
 
 
 def test_another_process_finds_bodies_archived_after_it_first_looked(tmp_path: Path) -> None:
-    writer, reader = RawArchive(tmp_path / "raw"), RawArchive(tmp_path / "raw")
-    first = writer.store_exchange(*_exchange(), b"<html>one</html>")
-    assert reader.get(first) == b"<html>one</html>"
-    later = writer.store_exchange(*_exchange(), b"<html>two</html>")
-    assert reader.get(later) == b"<html>two</html>"  # the index is read again on a miss
+    reader = RawArchive(tmp_path / "raw")
+    write = (
+        "import httpx, sys; from pathlib import Path; from jjj_etl.archive import RawArchive; "
+        "req = httpx.Request('GET', 'http://a.test/' + sys.argv[2]); "
+        "print(RawArchive(Path(sys.argv[1])).store_exchange("
+        "req, httpx.Response(200, request=req), sys.argv[2].encode()))"
+    )
+
+    def archive_in_another_process(body: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", write, str(tmp_path / "raw"), body],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    first = archive_in_another_process("one")
+    assert reader.get(first) == b"one"
+    later = archive_in_another_process("two")  # after the reader loaded the index
+    assert reader.get(later) == b"two"  # a miss reads what was appended since
     assert "0" * 64 not in reader
 
 

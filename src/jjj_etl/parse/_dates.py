@@ -9,6 +9,8 @@ from datetime import datetime
 from bs4 import BeautifulSoup
 from dateutil import parser as dateparser
 
+from jjj_etl.parse._tags import TagIndex, strings_under, tag_index
+
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "title"})
 _META_NAMES = (
     "article:published_time",
@@ -61,13 +63,14 @@ def _normalise(value: str) -> str | None:
     return dt.isoformat() if has_time else dt.date().isoformat()
 
 
-def meta_index(soup: BeautifulSoup) -> dict[str, str]:
+def meta_index(soup: BeautifulSoup, tags: TagIndex | None = None) -> dict[str, str]:
     """Every ``<meta>`` content by its lowercased property / name / itemprop / http-equiv.
 
-    One pass over the document (the first tag wins for a repeated key).
+    One pass over the document (the first tag wins for a repeated key); ``tags`` is the
+    page's :func:`tag_index` when the caller has it.
     """
     index: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
+    for tag in (tags if tags is not None else tag_index(soup)).get("meta", []):
         content = str(tag.get("content") or "").strip()
         if not content:
             continue
@@ -87,8 +90,10 @@ def _from_meta(meta: dict[str, str]) -> str | None:
     return None
 
 
-def _from_json_ld(soup: BeautifulSoup) -> str | None:
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+def _from_json_ld(tags: TagIndex) -> str | None:
+    for script in tags.get("script", []):
+        if str(script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
         try:
             data = json.loads(script.get_text() or "null")
         except ValueError:
@@ -102,8 +107,8 @@ def _from_json_ld(soup: BeautifulSoup) -> str | None:
     return None
 
 
-def _from_time_tag(soup: BeautifulSoup) -> str | None:
-    for tag in soup.find_all("time"):
+def _from_time_tag(tags: TagIndex) -> str | None:
+    for tag in tags.get("time", []):
         value = str(tag.get("datetime") or tag.get_text(strip=True))
         iso = _normalise(value) if value else None
         if iso:
@@ -128,7 +133,9 @@ def _from_text(text: str) -> str | None:
     return best[1] if best else None
 
 
-def find_published(soup: BeautifulSoup, meta: dict[str, str] | None = None) -> str | None:
+def find_published(
+    soup: BeautifulSoup, meta: dict[str, str] | None = None, tags: TagIndex | None = None
+) -> str | None:
     """ISO publication date or datetime of a page, or None when nothing says.
 
     Looks at, in order: meta tags, JSON-LD, ``<time>``, then the page's visible text.
@@ -137,14 +144,15 @@ def find_published(soup: BeautifulSoup, meta: dict[str, str] | None = None) -> s
     >>> find_published(BeautifulSoup("<p>Source: Xinhua | March 28, 2025</p>", "lxml"))
     '2025-03-28'
     """
-    index = meta if meta is not None else meta_index(soup)
-    found = _from_meta(index) or _from_json_ld(soup) or _from_time_tag(soup)
+    tags = tags if tags is not None else tag_index(soup)
+    index = meta if meta is not None else meta_index(soup, tags)
+    found = _from_meta(index) or _from_json_ld(tags) or _from_time_tag(tags)
     if found:
         return found
     body = soup.body or soup
     visible = " ".join(
         s.strip()
-        for s in body.find_all(string=True)
+        for s in strings_under(body)
         if s.parent is not None and s.parent.name not in _INVISIBLE and s.strip()
     )
     return _from_text(visible)

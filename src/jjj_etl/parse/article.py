@@ -18,6 +18,7 @@ from bs4.element import NavigableString
 
 from jjj_etl.charset import decode_html
 from jjj_etl.parse._dates import find_published, meta_index
+from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage
 
@@ -87,13 +88,14 @@ def parse_article(
     except Exception as exc:
         return ParsedPage(url, sha, None, skipped=f"malformed: cannot decode ({exc})")
     soup = BeautifulSoup(text, "lxml")
-    html = soup.find("html")
-    if not isinstance(html, Tag) or soup.body is None:
+    tags = tag_index(soup)  # one walk serves every lookup below (see _tags.py)
+    html = next(iter(tags.get("html", [])), None)
+    if html is None or soup.body is None:
         return ParsedPage(url, sha, None, skipped="malformed: no <body>")
-    meta = meta_index(soup)
-    article_lang, title = _lang_of(html, meta, lang), _title_of(soup, meta)
-    published = find_published(soup, meta)  # before _body_of strips the date line away
-    canonical = _canonical_of(soup, meta, url)
+    meta = meta_index(soup, tags)
+    article_lang, title = _lang_of(html, meta, lang), _title_of(soup, meta, tags)
+    published = find_published(soup, meta, tags)  # before _body_of strips the date line away
+    canonical = _canonical_of(meta, url, tags)
     body = _body_of(soup)
     if len(body) < MIN_BODY_CHARS:
         return ParsedPage(url, sha, None, skipped="not-article: no article body found")
@@ -135,9 +137,9 @@ def _guess_lang(text: str) -> str:
     return "zh" if cjk > 0.2 * max(1, len(sample.replace(" ", ""))) else "en"
 
 
-def _title_of(soup: BeautifulSoup, meta: dict[str, str]) -> str:
-    h1 = soup.find("h1")
-    if isinstance(h1, Tag) and h1.get_text(strip=True):
+def _title_of(soup: BeautifulSoup, meta: dict[str, str], tags: TagIndex) -> str:
+    h1 = next(iter(tags.get("h1", [])), None)
+    if h1 is not None and h1.get_text(strip=True):
         return _squash(h1.get_text(" ", strip=True))
     og = meta.get("og:title") or meta.get("twitter:title") or meta.get("headline")
     if og:
@@ -147,12 +149,18 @@ def _title_of(soup: BeautifulSoup, meta: dict[str, str]) -> str:
     return ""
 
 
-def _canonical_of(soup: BeautifulSoup, meta: dict[str, str], url: str) -> str:
-    link = soup.find("link", rel="canonical")
-    href = str(link.get("href") or "").strip() if isinstance(link, Tag) else ""
+def _canonical_of(meta: dict[str, str], url: str, tags: TagIndex) -> str:
+    link = next((t for t in tags.get("link", []) if _is_canonical(t)), None)
+    href = str(link.get("href") or "").strip() if link is not None else ""
     if not href:
         href = meta.get("og:url", "")
     return urljoin(url, href) if href else url
+
+
+def _is_canonical(link: Tag) -> bool:
+    rel: object = link.get("rel") or []
+    values = rel.split() if isinstance(rel, str) else rel if isinstance(rel, list) else []
+    return any(str(v).lower() == "canonical" for v in values)
 
 
 def _squash(text: str) -> str:
@@ -163,14 +171,15 @@ def _own_text_len(tag: Tag) -> int:
     return sum(len(c.strip()) for c in tag.children if type(c) is NavigableString)
 
 
-def _measure(body: Tag) -> dict[int, tuple[int, int]]:
-    """(text length, link text length) of every tag under ``body``, in one bottom-up pass.
+def _measure(body: Tag, under: list[Tag]) -> dict[int, tuple[int, int]]:
+    """(text length, link text length) of ``body`` and every tag ``under`` it (in document
+    order), in one bottom-up pass.
 
     Iterative (document order reversed visits children before parents), so hostile
     nesting depth cannot exhaust the stack.
     """
     sizes: dict[int, tuple[int, int]] = {}
-    for tag in [body, *body.find_all(True)][::-1]:
+    for tag in [body, *under][::-1]:
         text, link = _own_text_len(tag), 0
         for child in tag.children:
             if isinstance(child, Tag):
@@ -221,7 +230,7 @@ def _body_of(soup: BeautifulSoup) -> str:
     assert body is not None  # noqa: S101 - checked by the caller
     inside: set[int] = set()  # ids of tags in a dropped subtree (parents come first)
     roots: list[Tag] = []
-    for tag in body.find_all(True):
+    for tag in tags_under(body):
         if id(tag.parent) in inside:
             inside.add(id(tag))
         elif _is_chrome(tag):
@@ -229,8 +238,9 @@ def _body_of(soup: BeautifulSoup) -> str:
             roots.append(tag)
     for tag in roots:
         tag.decompose()
-    sizes = _measure(body)
-    candidates = list(body.find_all(_BLOCKS))
+    under = tags_under(body)
+    sizes = _measure(body, under)
+    candidates = [t for t in under if t.name in _BLOCKS]
     candidates.append(body)
     best = max(candidates, key=lambda t: _score(t, sizes))
     return _paragraphs(best)
@@ -238,7 +248,7 @@ def _body_of(soup: BeautifulSoup) -> str:
 
 def _paragraphs(block: Tag) -> str:
     lines: list[str] = []
-    pieces = block.find_all("p") or [block]
+    pieces = [t for t in tags_under(block) if t.name == "p"] or [block]
     for piece in pieces:
         for chunk in piece.get_text("\n").split("\n"):
             line = _squash(chunk.replace("\u3000", " "))

@@ -93,16 +93,27 @@ def _default_period(
     return max(kept, key=lambda m: (m.last_year, "/" not in m.period)).period
 
 
-def _sentences(t: str, tokens: list[Token], lang: str | None, pub: int | None) -> list[_Sentence]:
-    spans = split_sentences(t)
+def _sentences(
+    t: str,
+    tokens: list[Token],
+    lang: str | None,
+    pub: int | None,
+    spans: list[tuple[int, int]],
+    plain: list[list[Mention]],
+) -> list[_Sentence]:
+    """Each sentence with its period mentions; ``plain`` holds each sentence's mentions found
+    with no figure excluded (see :func:`_mentions_by_sentence`)."""
     out: list[_Sentence] = []
     inherited: str | None = None
     prev_hi = 0
-    for lo, hi in spans:
+    for (lo, hi), first_look in zip(spans, plain, strict=True):
         if "\n" in t[prev_hi:lo]:
             inherited = None
         figs = tuple((x.start, x.end) for x in tokens if lo <= x.start < hi)
-        found = find_mentions(t, lo, hi, pub, figs)
+        # a figure can never be a period: look again, without the figures, only if one of
+        # the mentions found sits on a figure (otherwise excluding them changes nothing)
+        clash = any(s < m.end and m.start < e for m in first_look for s, e in figs)
+        found = find_mentions(t, lo, hi, pub, figs) if clash else first_look
         context = int(inherited[:4]) if inherited and inherited[:4].isdigit() else None
         mentions = tuple(close_since(found, t[lo:hi], pub, context))
         default = _default_period(t, mentions, figs) or inherited
@@ -113,12 +124,16 @@ def _sentences(t: str, tokens: list[Token], lang: str | None, pub: int | None) -
     return out
 
 
-def _masked_periods(t: str, pub: int | None) -> tuple[tuple[int, int], ...]:
+_BARE_YEAR = re.compile(r"(?:19|20)\d\d(?:\s*年度?)?")
+
+
+def _masked_periods(t: str, plain: list[list[Mention]]) -> tuple[tuple[int, int], ...]:
     """Spans of period phrases ("1-10月", "the first half of 2025") that hold no figures."""
     return tuple(
         (m.start, m.end)
-        for m in find_mentions(t, 0, len(t), pub)
-        if not re.fullmatch(r"(?:19|20)\d\d(?:\s*年度?)?", t[m.start : m.end])
+        for found in plain
+        for m in found
+        if not _BARE_YEAR.fullmatch(t[m.start : m.end])
     )
 
 
@@ -229,9 +244,13 @@ def extract_figures(
     """
     t = body.translate(FOLD)
     pub = _pub_year(published)
-    tokens = scan(t, _masked_periods(t, pub))
+    spans = split_sentences(t)
+    # period mentions sentence by sentence, once: they mask the scan (a period is not a
+    # figure) and, unless one sits on a figure, are the sentence's periods as they are
+    plain = [find_mentions(t, lo, hi, pub) for lo, hi in spans]
+    tokens = scan(t, _masked_periods(t, plain))
     alts = _alt_links(t, tokens)
-    sentences = _sentences(t, tokens, lang, pub)
+    sentences = _sentences(t, tokens, lang, pub, spans, plain)
     figs: dict[int, Figure] = {}
     for s in sentences:
         inside = [(i, x) for i, x in enumerate(tokens) if s.lo <= x.start < s.hi]
