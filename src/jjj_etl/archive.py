@@ -240,6 +240,7 @@ class RawArchive:
         self._current: Path | None = None
         self._size = 0  # bytes in the current WARC file
         self._made: set[Path] = set()  # object folders known to exist
+        self._index = _index_of(self.warc_dir)
 
     @property
     def warc_dir(self) -> Path:
@@ -296,7 +297,7 @@ class RawArchive:
         b'body'
         """
         path = self.path_for(sha256)
-        entry = _index_of(self.warc_dir).find(sha256)
+        entry = self._index.find(sha256)
         try:
             if entry is not None:
                 data = self._read_record(*entry)
@@ -332,7 +333,7 @@ class RawArchive:
         Raises KeyError if there is no such body.  Exact below 4 GiB (gzip's ISIZE).
         """
         path = self.path_for(sha256)
-        entry = _index_of(self.warc_dir).find(sha256)
+        entry = self._index.find(sha256)
         if entry is not None:
             return entry[3]
         try:
@@ -350,7 +351,7 @@ class RawArchive:
             path = self.path_for(sha256)
         except KeyError:
             return False
-        found = _index_of(self.warc_dir).find(sha256, must=False)
+        found = self._index.find(sha256, must=False)
         return found is not None or path.is_file()
 
     # --- WARC -------------------------------------------------------------------------------
@@ -439,7 +440,7 @@ class RawArchive:
                 line = f"{kept[0]} {offset} {kept[1]} {kept[2]}\n"
                 with _index_path(path).open("a", encoding="ascii") as idx:
                     idx.write(line)
-                _index_of(self.warc_dir).add(kept[0], (path.name, offset, kept[1], kept[2]))
+                self._index.add(kept[0], (path.name, offset, kept[1], kept[2]))
             return path, offset
 
     def _open_next(self) -> Path:

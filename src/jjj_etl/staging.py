@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -42,7 +43,18 @@ class StageCounts:
     figures: int
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str, Any]]) -> int:
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[dict[str, Any]],
+    *,
+    replace_on: str | None = None,
+) -> int:
+    """Bulk insert ``rows`` (through one Arrow table) into ``table`` by column name.
+
+    ``replace_on`` names a key column: existing rows with the same keys are deleted first,
+    in the same statement batch (no per-row work, no Python list bound as a parameter).
+    """
     if not rows:
         return 0
     import pyarrow as pa
@@ -59,6 +71,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str,
     arrow = pa.Table.from_pylist([{k: v for k, v in r.items() if k in cols} for r in rows])
     con.register("_jjj_rows", arrow)
     try:
+        if replace_on is not None:
+            con.execute(
+                f"delete from {table} where {replace_on} in (select {replace_on} from _jjj_rows)"
+            )
         con.execute(f"insert into {table} by name select * from _jjj_rows")
     finally:
         con.unregister("_jjj_rows")
@@ -71,12 +87,18 @@ def page_rows(
     """Rows for ``staging.pages``: each fetch with its outcome, reason and article id."""
     rows = []
     for page, outcome, reason, art_id in outcomes:
-        row = page.to_dict()
-        row.pop("etag"), row.pop("last_modified"), row.pop("skipped")
+        row = {f: getattr(page, f) for f in _PAGE_FIELDS}  # dataclasses.asdict deep-copies
         row.update(run_id=run_id, outcome=outcome, reason=reason, article_id=art_id)
         row["fetched_at"] = datetime.fromisoformat(page.fetched_at)
         rows.append(row)
     return rows
+
+
+_PAGE_FIELDS = tuple(
+    f.name
+    for f in dataclasses.fields(FetchedPage)
+    if f.name not in ("etag", "last_modified", "skipped", "links")
+)
 
 
 def stage(
@@ -116,11 +138,7 @@ def record_fetch_state(con: duckdb.DuckDBPyConnection, pages: Sequence[FetchedPa
         for p in pages
         if p.status in (200, 304) and p.content_sha256
     ]
-    if not rows:
-        return
-    urls = [r["url"] for r in rows]
-    con.execute("delete from meta.fetch_state where url in (select unnest(?))", [urls])
-    _insert(con, "meta.fetch_state", rows)
+    _insert(con, "meta.fetch_state", rows, replace_on="url")
 
 
 def _article_schema() -> Any:
@@ -233,26 +251,17 @@ def stage_parsed(
         con.execute(
             "delete from staging.articles where article_id in (select article_id from _jjj_keep)"
         )
-        con.execute(
+        n_art = con.execute(
             "insert into staging.articles by name select a.*, ? as staged_run_id, "
             "now() as staged_at from read_parquet(?) as a semi join _jjj_keep as k "
             "using (article_id, content_sha256)",
             [run_id, arts],
-        )
-        con.execute(
+        ).fetchone()  # an INSERT answers with the number of rows it inserted
+        n_fig = con.execute(
             "insert into staging.figures by name select f.* exclude (content_sha256) "
             "from read_parquet(?) as f semi join _jjj_keep as k "
             "using (article_id, content_sha256)",
             [figs],
-        )
-        n_art = con.execute(
-            "select count(*) from staging.articles where staged_run_id = ? "
-            "and article_id in (select article_id from _jjj_keep)",
-            [run_id],
-        ).fetchone()
-        n_fig = con.execute(
-            "select count(*) from staging.figures where article_id in "
-            "(select article_id from _jjj_keep)"
         ).fetchone()
     finally:
         con.unregister("_jjj_keep")
