@@ -187,7 +187,7 @@ def crawl(
     URLs to the validators of an earlier crawl for conditional GETs; ``progress`` is
     called with each page as it completes (see :mod:`jjj_etl.progress`); ``retry``
     overrides the retry policy of the source's config.  Every exchange is written to the
-    archive's WARC files and every 200 body to its objects store.  Failed pages are
+    archive's WARC files, every 200 body findable by its hash.  Failed pages are
     recorded, never raised.  Example (see the module docstring)::
 
         pages = crawl(load_config().sources[0], RawArchive(Path("warehouse/raw")))
