@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
 from jjj_etl import pipeline
@@ -26,9 +27,13 @@ def parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
     return f"jjj-parse-{where}-{pipeline.batch_key(params['jobs'])}"
 
 
+# Only parsing is cached.  Every other task says NO_CACHE: Prefect's default policy hashes
+# a task's inputs to make a cache key, and `extract`/`load` take every page of the run (and
+# the known validators of every URL): hashing them costs about a second each per 10 000
+# pages, for a cache nothing reads.
 # mapped tasks run in worker threads where Prefect cannot enforce timeouts; the crawler
 # bounds every request and page itself, and parsing is pure CPU on bounded bodies
-@task(name="extract", retries=2, retry_delay_seconds=[5, 30])
+@task(name="extract", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
 def extract(
     source: Source, warehouse: str, known: pipeline.KnownState, from_archive: bool = False
 ) -> list[FetchedPage]:
@@ -44,13 +49,13 @@ def parse_batch(
     return pipeline.parse_batch(jobs, warehouse, workers=workers)
 
 
-@task(name="begin", timeout_seconds=1800)
+@task(name="begin", cache_policy=NO_CACHE, timeout_seconds=1800)
 def begin(warehouse: str) -> str:
     """Open the write window: a private working copy."""
     return pipeline.begin(warehouse)
 
 
-@task(name="load", timeout_seconds=3600)
+@task(name="load", cache_policy=NO_CACHE, timeout_seconds=3600)
 def load(
     work: str,
     run_id: str,
@@ -62,19 +67,19 @@ def load(
     return pipeline.load(work, run_id, pages, batches, known)
 
 
-@task(name="build", timeout_seconds=3600)
+@task(name="build", cache_policy=NO_CACHE, timeout_seconds=3600)
 def build(work: str) -> dict[str, float]:
     """Build the SQL models."""
     return pipeline.build_models(work)
 
 
-@task(name="test", timeout_seconds=3600)
+@task(name="test", cache_policy=NO_CACHE, timeout_seconds=3600)
 def test(work: str) -> list[dict[str, Any]]:
     """Run the data tests (blocking failures raise)."""
     return pipeline.run_data_tests(work)
 
 
-@task(name="commit", timeout_seconds=3600)
+@task(name="commit", cache_policy=NO_CACHE, timeout_seconds=3600)
 def commit(
     work: str,
     run_id: str,
@@ -86,19 +91,19 @@ def commit(
     return pipeline.commit(work, run_id, started_at, warnings, summary)
 
 
-@task(name="publish", timeout_seconds=1800)
+@task(name="publish", cache_policy=NO_CACHE, timeout_seconds=1800)
 def publish(warehouse: str, work: str) -> None:
     """Atomically publish the working copy."""
     pipeline.publish(warehouse, work)
 
 
-@task(name="export", retries=1, retry_delay_seconds=2, timeout_seconds=3600)
+@task(name="export", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=3600)
 def export(warehouse: str, version: int) -> str:
     """Parquet export of the new version."""
     return pipeline.export(warehouse, version)
 
 
-@task(name="publish-artifacts")
+@task(name="publish-artifacts", cache_policy=NO_CACHE)
 def publish_artifacts(summary: RunSummary) -> None:
     """The run summary (markdown) and the changed observations (table) as Prefect artifacts."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact

@@ -69,6 +69,20 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
     ]
 
 
+_HASHED = "h:"  # row hashes written since 0.1.x: DuckDB's 64-bit hash() of the columns
+
+
+def _row_hash(alias: str, cols: list[tuple[str, str]]) -> str:
+    """SQL for a row's change-detection hash over the mart's current columns, in order.
+
+    ``hash()`` over the column values (not ``md5`` of the row cast to text, which at 2.5 M
+    rows cost as much as the build).  64 bits: a missed change needs two different rows of
+    one mart to collide, about n / 2**64 per changed row.
+    """
+    args = ", ".join(f'{alias}."{c}"' for c, _ in cols)
+    return f"'{_HASHED}' || hash({args})::varchar"
+
+
 def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> None:
     cols = _columns(con, "main", mart)
     con.execute(
@@ -80,8 +94,14 @@ def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> 
     for name, dtype in cols:
         if name not in known:
             con.execute(f'alter table history.{mart} add column "{name}" {dtype}')
+    # current rows hashed by an older release (md5 of the row as text): re-hash them the
+    # same way as the new rows below, so an upgrade alone retires nothing
     con.execute(
-        f"create or replace temp table _cur as select *, md5(cast(m as varchar)) as _row_hash "
+        f"update history.{mart} as h set _row_hash = {_row_hash('h', cols)} "
+        f"where _valid_to is null and not starts_with(_row_hash, '{_HASHED}')"
+    )
+    con.execute(
+        f"create or replace temp table _cur as select *, {_row_hash('m', cols)} as _row_hash "
         f"from main.{mart} as m"
     )
     con.execute(

@@ -108,6 +108,33 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
     assert "widget_makers" in {r[0] for r in rows}
 
 
+def test_history_written_by_an_older_release_upgrades_without_churn(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    # 0.1.0 hashed each history row as md5 of the row cast to text
+    with write_session(paths(warehouse)) as con:
+        con.execute(
+            "update history.fct_observations as h set _row_hash = md5(cast(("
+            "select m from main.fct_observations as m "
+            "where m.observation_id = h.observation_id) as varchar))"
+        )
+        legacy = con.execute("select count(*) from history.fct_observations").fetchone()
+    assert legacy == (2,)
+
+    pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+
+    d = diff_versions(str(warehouse), 1, 2, "fct_observations")
+    assert [r["indicator_id"] for r in d["added"]] == ["widget_makers"]
+    assert d["removed"] == []
+    assert d["changed"] == []
+    _, rows = run_query(
+        str(warehouse),
+        "select _valid_from, _valid_to, starts_with(_row_hash, 'h:') "
+        "from history.fct_observations order by all",
+    )
+    assert rows == [(1, None, True), (1, None, True), (2, None, True)]  # nothing retired
+
+
 def test_version_records_checksums_hashes_timings(warehouse: Path) -> None:
     _, rows = run_query(
         str(warehouse),
