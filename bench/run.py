@@ -776,6 +776,11 @@ def _scale_lines(scale: list[Any]) -> list[str]:
     return lines
 
 
+def _oneshot(r: SizeResult) -> str:
+    one = r.rerun.get("oneshot")
+    return f"{_f(one['wall'])} s, {_f(one['tree_peak_mb'], 0)} MB" if one else "-"
+
+
 def render(meta: dict[str, str], sizes: list[SizeResult], scale: list[Any], overhead: Any) -> str:
     """The markdown section appended to BENCHMARKS.md."""
     lines = [
@@ -787,12 +792,14 @@ def render(meta: dict[str, str], sizes: list[SizeResult], scale: list[Any], over
         "Command: `.venv/bin/python bench/run.py "
         f"--pages {','.join(str(s.pages) for s in sizes)}`.\n",
         "Corpus: `bench/corpus.py` (seed 7), served by `bench/server.py` on 127.0.0.1 "
-        f"(ETag/Last-Modified/304); crawl concurrency {CONCURRENCY}, 1000 requests/s allowed.\n",
+        f"(ETag/Last-Modified/304); crawl concurrency {CONCURRENCY}, 1000 requests/s allowed.  "
+        "Every `jjj-etl run` below talks to one long-lived `prefect server` (`PREFECT_API_URL`), "
+        "as scheduled runs do; the one-shot rerun starts Prefect's temporary server itself.\n",
         "\n### Runs\n",
         "| pages | corpus | `jjj-etl run` wall | peak RSS (tree / largest process) "
-        "| 304 rerun wall | rerun peak RSS | articles / figures / observations "
-        "| 1-min load avg after run / rerun |",
-        "|---|---|---|---|---|---|---|---|",
+        "| 304 rerun wall | rerun peak RSS | 304 rerun, one-shot (temporary server) "
+        "| articles / figures / observations | 1-min load avg after run / rerun |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in sizes:
         s = r.summary
@@ -802,16 +809,18 @@ def render(meta: dict[str, str], sizes: list[SizeResult], scale: list[Any], over
             f"{r.corpus['off_topic']} off-topic | {_f(r.e2e['wall'])} s "
             f"| {_f(r.e2e['tree_peak_mb'], 0)} / {_f(r.e2e['maxrss_mb'], 0)} MB "
             f"| {_f(r.rerun['wall'])} s | {_f(r.rerun['tree_peak_mb'], 0)} / "
-            f"{_f(r.rerun['maxrss_mb'], 0)} MB | {s.get('articles')} / {s.get('figures')} / "
+            f"{_f(r.rerun['maxrss_mb'], 0)} MB | {_oneshot(r)} "
+            f"| {s.get('articles')} / {s.get('figures')} / "
             f"{s.get('observations')} | {r.e2e.get('loadavg_after', float('nan')):.1f} / "
             f"{r.rerun.get('loadavg_after', float('nan')):.1f} |"
         )
     lines.append(
         "\nPeak RSS: *tree* = the highest sum of RSS over `jjj-etl` and its children "
-        "(sampled every 0.1 s; includes Prefect's temporary API server), *largest process* = "
-        "`ru_maxrss` from `wait4`.  The end-to-end runs are single runs (median of 1); the floors "
-        "are medians of 3 runs unless marked.  A load average above 2 (the core count) means "
-        "something else was running on the machine during the measurement.\n"
+        "(sampled every 0.1 s; the parse workers and, for a one-shot run, Prefect's temporary "
+        "server), *largest process* = `ru_maxrss` from `wait4` (the largest of `jjj-etl` and "
+        "the children it waited for).  The end-to-end runs are single runs (median of 1); "
+        "the floors are medians of 3 runs unless marked.  A load average above 2 (the core "
+        "count) means something else was running on the machine during the measurement.\n"
     )
     if len(sizes) > 1:
         small, big = sizes[0], sizes[-1]
@@ -846,7 +855,7 @@ def render(meta: dict[str, str], sizes: list[SizeResult], scale: list[Any], over
         lines.append(
             f"\nStage spans from the flow's task runs: {detail}.  Outside any task: "
             f"{_f(out['prefect_s'])} s, of which {_f(out['before_flow_s'])} s before the flow "
-            "started (interpreter, imports, temporary Prefect server).  "
+            "started (interpreter, imports, the flow run's API calls).  "
             f"bs4 floor runs: {r.floors['bs4']['runs']}; httpx floor runs: "
             f"{r.floors['httpx']['runs']}.  HTTP statuses served, full run: {r.e2e['http']}; "
             f"rerun: {r.rerun['http']}.\n"
