@@ -15,7 +15,7 @@ from jjj_etl import pipeline
 from jjj_etl.config import load_config
 from jjj_etl.errors import RunError
 from jjj_etl.records import FetchedPage
-from jjj_etl.warehouse import paths, writer_lock
+from jjj_etl.warehouse import memory_limit, paths, writer_lock
 from jjj_etl.workers import close_pool
 
 T = TypeVar("T")
@@ -54,6 +54,7 @@ def jjj_pipeline(
     if not chosen:
         raise RunError(f"no configured source matches {sources}")
     workers = pipeline.parse_workers(config.parse.workers)  # a bad value stops the run here
+    memory_limit()  # so does a bad $JJJ_ETL_DUCKDB_MEMORY_LIMIT
     wh = str(paths(warehouse).root)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
     known = pipeline.known_state(wh, full=full or from_archive)

@@ -83,9 +83,11 @@ def run(
     """
     from jjj_etl.config import load_config
     from jjj_etl.pipeline import parse_workers
+    from jjj_etl.warehouse import memory_limit
 
     # validate before anything starts or is written
     parse_workers(load_config(config).parse.workers)
+    memory_limit()
     _prefect_env(warehouse)
     from flows.pipeline import run_pipeline
 

@@ -32,7 +32,7 @@ from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage, ParsedPage
 from jjj_etl.runner import build, check, default_sql_dir, mart_names
 from jjj_etl.summary import RunSummary, build_summary
-from jjj_etl.warehouse import WarehousePaths, paths
+from jjj_etl.warehouse import WarehousePaths, connect_work, paths
 from jjj_etl.workers import WorkerDiedError, can_start_workers, usable_cores
 from jjj_etl.workers import call as call_in_worker
 
@@ -371,7 +371,7 @@ def load(
     keep = sorted(
         {(aid, p.content_sha256 or "") for p, o, _, aid in outcomes if o == "article" and aid}
     )
-    with duckdb.connect(work) as con:
+    with connect_work(work) as con:
         staging.ensure_schema(con)
         counts = staging.stage_parsed(
             con, run_id, staging.page_rows(run_id, outcomes), [b.folder for b in batches], keep
@@ -387,7 +387,7 @@ def needs_build(work: str, sql_dir: str | None = None) -> bool:
     every page answered 304 skips straight to recording a no-change run.
     """
     sdir = Path(sql_dir) if sql_dir else default_sql_dir()
-    with duckdb.connect(work) as con:
+    with connect_work(work) as con:
         last = con.execute(
             "select input_fingerprint from meta.versions order by version_id desc limit 1"
         ).fetchone()
@@ -396,7 +396,7 @@ def needs_build(work: str, sql_dir: str | None = None) -> bool:
 
 def build_models(work: str, sql_dir: str | None = None) -> dict[str, float]:
     """Build every SQL model in the working copy; returns seconds per model."""
-    with duckdb.connect(work) as con:
+    with connect_work(work) as con:
         staging.ensure_schema(con)
         result = build(con, Path(sql_dir) if sql_dir else default_sql_dir())
     return dict(result.timings)
@@ -404,7 +404,7 @@ def build_models(work: str, sql_dir: str | None = None) -> dict[str, float]:
 
 def run_data_tests(work: str, sql_dir: str | None = None) -> list[dict[str, Any]]:
     """Run the data tests; raise DataTestError on blocking failures; return the warnings."""
-    with duckdb.connect(work) as con:
+    with connect_work(work) as con:
         results = check(con, Path(sql_dir) if sql_dir else default_sql_dir())
     return [
         {"test": r.name, "failing_rows": r.n_failing, "sample": list(r.rows[:3])}
@@ -423,7 +423,7 @@ def commit(
 ) -> int | None:
     """Commit a new version in the working copy (None when nothing changed) and log the run."""
     sdir = Path(sql_dir) if sql_dir else default_sql_dir()
-    with duckdb.connect(work) as con:
+    with connect_work(work) as con:
         con.execute("begin transaction")
         done = versions.commit_version(
             con,

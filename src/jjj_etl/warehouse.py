@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from jjj_etl.errors import RunError, UsageError, WarehouseLockedError
+from jjj_etl.errors import ConfigError, RunError, UsageError, WarehouseLockedError
 
 DB_NAME = "jjj.duckdb"
 LOCK_NAME = ".jjj.lock"
@@ -112,6 +112,32 @@ def _remove_stale_work_files(wp: WarehousePaths) -> None:
         stale.unlink(missing_ok=True)
 
 
+MEMORY_LIMIT_ENV = "JJJ_ETL_DUCKDB_MEMORY_LIMIT"
+
+
+def memory_limit() -> str | None:
+    """``$JJJ_ETL_DUCKDB_MEMORY_LIMIT`` (e.g. ``2GB``), checked; None when unset.
+
+    Caps DuckDB's memory in the write window (load, build, tests, commit), where it grows
+    with the warehouse's rows; past it DuckDB spills to disk.  DuckDB's own default is 80 %
+    of the machine's RAM.  Raises ConfigError (exit 2) for a value DuckDB rejects.
+    """
+    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        duckdb.connect(config={"memory_limit": value}).close()
+    except duckdb.Error as exc:
+        raise ConfigError("(environment)", MEMORY_LIMIT_ENV, f"{value!r}: {exc}") from exc
+    return value
+
+
+def connect_work(work: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a working file, under the configured memory limit."""
+    limit = memory_limit()
+    return duckdb.connect(str(work), config={"memory_limit": limit} if limit else {})
+
+
 def begin_work(wp: WarehousePaths) -> Path:
     """Copy the published file to a private working file (hold the writer lock first)."""
     _remove_stale_work_files(wp)
@@ -121,7 +147,7 @@ def begin_work(wp: WarehousePaths) -> Path:
     else:
         work.unlink(missing_ok=True)
     try:
-        duckdb.connect(str(work)).close()
+        connect_work(work).close()
     except duckdb.Error as exc:
         discard_work(work)
         raise RunError(f"cannot open a working copy of {wp.db}: {exc}") from exc
@@ -130,7 +156,7 @@ def begin_work(wp: WarehousePaths) -> Path:
 
 def publish_work(wp: WarehousePaths, work: Path) -> None:
     """Checkpoint the working file and rename it over the published one, atomically."""
-    with duckdb.connect(str(work)) as con:
+    with connect_work(work) as con:
         con.execute("checkpoint")
     _fsync(work)
     work.replace(wp.db)
@@ -153,7 +179,7 @@ def write_session(
     """
     with writer_lock(wp, lock_timeout):
         work = begin_work(wp)
-        con = duckdb.connect(str(work))
+        con = connect_work(work)
         try:
             yield con
         except BaseException:

@@ -159,6 +159,17 @@ def test_a_bad_parse_worker_count_exits_2_before_anything_is_written(
     assert not wh.exists()
 
 
+def test_a_bad_duckdb_memory_limit_exits_2_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JJJ_ETL_DUCKDB_MEMORY_LIMIT", "plenty")
+    wh = tmp_path / "warehouse"
+    done = cli("run", "--warehouse", str(wh))
+    assert done.returncode == 2
+    assert "JJJ_ETL_DUCKDB_MEMORY_LIMIT" in done.stderr
+    assert not wh.exists()
+
+
 def test_missing_config_exits_2(tmp_path: Path) -> None:
     done = cli("run", "--config", str(tmp_path / "nope.toml"), "--warehouse", str(tmp_path / "w"))
     assert done.returncode == 2

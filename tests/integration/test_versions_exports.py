@@ -14,10 +14,11 @@ import pytest
 
 from builders import figure
 from jjj_etl import pipeline, staging
+from jjj_etl.errors import ConfigError
 from jjj_etl.records import Article, Figure, ParsedPage
 from jjj_etl.runner import default_sql_dir
 from jjj_etl.tools import diff_versions, export_to, run_query
-from jjj_etl.warehouse import paths, write_session
+from jjj_etl.warehouse import MEMORY_LIMIT_ENV, memory_limit, paths, write_session
 
 BODY = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
@@ -133,6 +134,21 @@ def test_history_written_by_an_older_release_upgrades_without_churn(
         "from history.fct_observations order by all",
     )
     assert rows == [(1, None, True), (1, None, True), (2, None, True)]  # nothing retired
+
+
+def test_a_memory_limit_caps_duckdb_in_the_write_window(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "300MB")
+    with write_session(paths(warehouse)) as con:
+        limit = con.execute("select current_setting('memory_limit')").fetchone()
+    assert limit == ("286.1 MiB",)  # 300 MB as DuckDB reports it
+    result = pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+    assert result["version"] == 2  # a full build and commit within the cap
+
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "a lot")
+    with pytest.raises(ConfigError, match=MEMORY_LIMIT_ENV):
+        memory_limit()
 
 
 def test_version_records_checksums_hashes_timings(warehouse: Path) -> None:
