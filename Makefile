@@ -5,11 +5,13 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 VENV := .venv
 SYNCED := $(VENV)/.synced-$(UV_VERSION)
+# pylock.toml (PEP 751): the same pins as uv.lock, exact versions and hashes, for any installer
+PYLOCK := $(UV) export --frozen --format pylock.toml --all-groups --all-extras --no-emit-project --no-header --quiet
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export UV_LINK_MODE := copy
 
-.PHONY: run test lint typecheck fmt bench eval clean
+.PHONY: run test lint typecheck fmt bench eval clean lock
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -29,12 +31,17 @@ eval: $(SYNCED)  ## figure extraction: precision / recall / F1 per category on t
 test: $(SYNCED)  ## the whole test suite
 	$(VENV)/bin/pytest --cov --cov-report=term
 
-lint: $(SYNCED)  ## the lock file matches pyproject, ruff, formatting, mypy strict, sqlfluff
+lint: $(SYNCED)  ## the lock files match pyproject, ruff, formatting, mypy strict, sqlfluff
 	$(UV) lock --check
+	$(PYLOCK) | diff -u pylock.toml - || (echo "pylock.toml is stale: run make lock" && exit 1)
 	$(VENV)/bin/ruff check src flows tests bench
 	$(VENV)/bin/ruff format --check src flows tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/sqlfluff lint sql
+
+lock: | $(UV)  ## re-resolve uv.lock from pyproject.toml and export pylock.toml
+	$(UV) lock
+	$(PYLOCK) > pylock.toml
 
 typecheck: $(SYNCED)
 	$(VENV)/bin/mypy
