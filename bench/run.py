@@ -39,6 +39,8 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
+from flows.server import local_server  # noqa: E402  (a long-lived prefect server)
+
 from corpus import KEYWORDS, generate  # noqa: E402
 from server import BenchServer  # noqa: E402
 
@@ -155,58 +157,6 @@ def worker(args: list[str], env: dict[str, str], timeout: float, log: Path) -> t
 
 
 # --------------------------------------------------------------------------- prefect
-
-
-class PrefectServer:
-    """A long-lived ``prefect server start`` on 127.0.0.1, as scheduled runs have one.
-
-    ``jjj-etl run`` without ``PREFECT_API_URL`` starts Prefect's temporary server in every
-    process (about 15-25 s here); a scheduled deployment talks to a server that is already
-    up.  Started with a bounded wait for its health check, stopped by its own PID.
-    """
-
-    def __init__(self, env: dict[str, str], log: Path, lifetime: float) -> None:
-        self.env, self.log, self.lifetime = env, log, lifetime
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.api = ""
-
-    def __enter__(self) -> PrefectServer:
-        import socket
-
-        import httpx
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        cmd = [str(VENV_BIN / "prefect"), "server", "start", "--host", "127.0.0.1"]
-        with self.log.open("w") as out:
-            self.proc = subprocess.Popen(
-                [*cmd, "--port", str(port)], env=self.env, stdout=out, stderr=out, cwd=REPO
-            )
-        self.api = f"http://127.0.0.1:{port}/api"
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"prefect server exited {self.proc.returncode}: {self.log}")
-            try:
-                if httpx.get(f"{self.api}/health", timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        self.__exit__()
-        raise RuntimeError("prefect server did not answer its health check within 180 s")
-
-    def __exit__(self, *_exc: object) -> None:
-        if self.proc is None:
-            return
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.proc = None
 
 
 def flow_stage_times(prefect_home: Path) -> dict[str, Any]:
@@ -442,9 +392,9 @@ def bench_size(  # noqa: PLR0915 - one measured sequence, top to bottom
     lifetime = 4 * timeout + 1200
     with (
         BenchServer(info.root, lifetime=lifetime) as srv,
-        PrefectServer(env, work / f"prefect-server-{n}.log", lifetime) as api,
+        local_server(work / f"prefect-server-{n}.log", env) as api,
     ):
-        served = {**env, "PREFECT_API_URL": api.api}  # as a scheduled deployment runs
+        served = {**env, "PREFECT_API_URL": api}  # as a scheduled deployment runs
         cfg = write_config(work / f"sources-{n}.toml", srv.base, n)
         srv.stats(reset=True)
         e2e = cli_run(cfg, wh, served, timeout, work / f"e2e-{n}")

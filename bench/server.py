@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -195,15 +194,11 @@ class BenchServer:
 
     def stop(self) -> None:
         """SIGTERM by PID, then SIGKILL after 10 s."""
+        from jjj_etl.workers import stop_process
+
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        if proc is not None:
+            stop_process(proc, grace=10)
 
     def __enter__(self) -> BenchServer:
         return self.start()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import signal
+import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +26,7 @@ __all__ = [
     "call",
     "can_start_workers",
     "close_pool",
+    "stop_process",
     "usable_cores",
     "worker_pids",
 ]
@@ -110,6 +113,19 @@ def close_pool() -> None:
     pool = _shared.take()
     if pool is not None:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def stop_process(proc: subprocess.Popen[Any], grace: float = 20.0) -> None:
+    """Stop a child process we started, by its own PID: SIGTERM, then SIGKILL after
+    ``grace`` seconds; always reaped."""
+    if proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 atexit.register(close_pool)

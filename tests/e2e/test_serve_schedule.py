@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 import httpx
+
+from jjj_etl.workers import stop_process
 
 BIN = Path(sys.executable).parent / "jjj-etl"
 SAMPLE_SITE = Path(__file__).resolve().parents[2] / "src" / "jjj_etl" / "samples" / "site"
@@ -77,13 +78,7 @@ def test_serve_runs_on_its_cron_with_its_own_server_and_stops_it(tmp_path: Path)
         assert httpx.get(f"{api}/health", timeout=5).status_code == 200
         assert server_pids
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_process(proc, grace=60)  # SIGTERM first: serve must stop its server
     for pid in server_pids:  # the server serve started is gone with it
         assert (
             not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
