@@ -165,12 +165,16 @@ class _Index:
             warc = idx.name.removesuffix(".idx") + ".warc.gz"
             for line in chunk[:end].decode("ascii", "replace").splitlines():
                 parts = line.split()
-                if len(parts) == 4 and _SHA256.match(parts[0]) and parts[1].isdigit():
+                if len(parts) == 4 and _SHA256.match(parts[0]) and _all_digits(parts[1:]):
                     got = (warc, int(parts[1]), int(parts[2]), int(parts[3]))
                     self.entries.setdefault(parts[0], got)
             self.read_to[idx] = done + end
             grew = True
         return grew
+
+
+def _all_digits(fields: list[str]) -> bool:
+    return all(f.isascii() and f.isdigit() for f in fields)
 
 
 _INDEXES: dict[Path, _Index] = {}

@@ -122,7 +122,7 @@ def memory_limit() -> str | None:
     with the warehouse's rows; past it DuckDB spills to disk.  DuckDB's own default is 80 %
     of the machine's RAM.  Raises ConfigError (exit 2) for a value DuckDB rejects.
     """
-    value = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+    value = _memory_limit_setting()
     if not value:
         return None
     try:
@@ -132,9 +132,14 @@ def memory_limit() -> str | None:
     return value
 
 
+def _memory_limit_setting() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+
+
 def connect_work(work: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a working file, under the configured memory limit."""
-    limit = memory_limit()
+    """A read-write connection to a working file, under the configured memory limit (checked
+    by :func:`memory_limit` when the run starts; DuckDB itself rejects a bad one here)."""
+    limit = _memory_limit_setting()
     return duckdb.connect(str(work), config={"memory_limit": limit} if limit else {})
 
 

@@ -147,10 +147,12 @@ def test_a_torn_index_line_is_skipped_until_complete(archive: RawArchive) -> Non
     (warc,) = archive.warc_files()
     idx = warc.with_name(warc.name.replace(".warc.gz", ".idx"))
     with idx.open("a") as fh:
+        fh.write("e" * 64 + " 12 twelve 5\n")  # a damaged line: skipped, not a crash
         fh.write("f" * 64 + " 12")  # a crash in the middle of a line
     other = RawArchive(archive.root)
     assert other.get(sha) == b"<html>kept</html>"
     assert "f" * 64 not in other
+    assert "e" * 64 not in other
 
 
 def test_the_same_body_fetched_again_is_found_and_both_exchanges_kept(
