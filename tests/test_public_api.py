@@ -29,6 +29,14 @@ def test_all_is_sorted_and_importable(name: str) -> None:
         assert hasattr(mod, attr), f"{name}.__all__ names missing {attr}"
 
 
+def _run_python(code: str) -> str:
+    """What ``code`` prints, run in a fresh interpreter (so earlier imports do not count)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return done.stdout.strip()
+
+
 def test_library_does_not_import_prefect() -> None:
     code = (
         "import importlib, pkgutil, sys, jjj_etl\n"
@@ -37,10 +45,7 @@ def test_library_does_not_import_prefect() -> None:
         "        importlib.import_module(m.name)\n"
         "print('prefect' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert done.stdout.strip() == "False"
+    assert _run_python(code) == "False"
 
 
 def test_cli_help_starts_without_prefect() -> None:
@@ -52,10 +57,7 @@ def test_cli_help_starts_without_prefect() -> None:
         "assert r.exit_code == 0, r.output\n"
         "print('prefect' in sys.modules)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert done.stdout.strip() == "False"
+    assert _run_python(code) == "False"
 
 
 def test_parsing_is_pure_no_network_or_database() -> None:
@@ -64,7 +66,4 @@ def test_parsing_is_pure_no_network_or_database() -> None:
         "import jjj_etl.parse, jjj_etl.charset, jjj_etl.records\n"
         "print(sorted(m for m in ('httpx', 'duckdb', 'prefect') if m in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    assert _run_python(code) == "[]"

@@ -148,25 +148,18 @@ def test_broken_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     assert not wh.exists() or not any(wh.iterdir())
 
 
-def test_a_bad_parse_worker_count_exits_2_before_anything_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("JJJ_ETL_PARSE_WORKERS", "lots"), ("JJJ_ETL_DUCKDB_MEMORY_LIMIT", "plenty")],
+)
+def test_a_bad_environment_setting_exits_2_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
 ) -> None:
-    monkeypatch.setenv("JJJ_ETL_PARSE_WORKERS", "lots")
+    monkeypatch.setenv(variable, value)
     wh = tmp_path / "warehouse"
     done = cli("run", "--warehouse", str(wh))
     assert done.returncode == 2
-    assert "JJJ_ETL_PARSE_WORKERS" in done.stderr
-    assert not wh.exists()
-
-
-def test_a_bad_duckdb_memory_limit_exits_2_before_anything_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("JJJ_ETL_DUCKDB_MEMORY_LIMIT", "plenty")
-    wh = tmp_path / "warehouse"
-    done = cli("run", "--warehouse", str(wh))
-    assert done.returncode == 2
-    assert "JJJ_ETL_DUCKDB_MEMORY_LIMIT" in done.stderr
+    assert variable in done.stderr
     assert not wh.exists()
 
 

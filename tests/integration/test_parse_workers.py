@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -43,6 +45,35 @@ def _rows(folder: str, table: str) -> list[tuple[object, ...]]:
         ).fetchall()
 
 
+@contextlib.contextmanager
+def _killing_workers(*, only_first: bool) -> Iterator[list[int]]:
+    """SIGKILL parse workers by PID from a thread while the block runs: the first one seen
+    (``only_first``), or every one, again and again.  Yields the PIDs killed."""
+    killed: list[int] = []
+    stop = threading.Event()
+
+    def kill() -> None:
+        deadline = time.monotonic() + 60  # bounded even if the block hangs
+        while not stop.is_set() and time.monotonic() < deadline:
+            if only_first and killed:
+                return
+            for pid in workers.worker_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                if only_first:
+                    break
+            time.sleep(0.002)
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    try:
+        yield killed
+    finally:
+        stop.set()
+        killer.join()
+
+
 def test_workers_write_what_in_process_parsing_writes(
     archived: tuple[str, list[pipeline.ParseJob]],
 ) -> None:
@@ -66,23 +97,8 @@ def test_a_killed_worker_costs_a_retry_not_the_batch(
 ) -> None:
     wh, jobs = archived
     expected = pipeline.parse_batch(jobs, wh, workers=1).pages
-    killed: list[int] = []
-
-    def kill_first_worker() -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not killed:
-            for pid in workers.worker_pids():
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.005)
-
-    killer = threading.Thread(target=kill_first_worker)
-    killer.start()
-    try:
+    with _killing_workers(only_first=True) as killed:
         result = pipeline.parse_batch(jobs, wh, workers=2)
-    finally:
-        killer.join()
     assert killed, "the worker was never seen"
     assert killed[0] not in workers.worker_pids()  # the broken pool was replaced
     assert result.pages == expected
@@ -93,30 +109,10 @@ def test_workers_that_keep_dying_skip_their_pages_and_lose_nothing(
 ) -> None:
     wh, jobs = archived
     jobs = jobs[:6]
-    stop = threading.Event()
-    kills = 0
-
-    def kill_every_worker() -> None:
-        nonlocal kills
-        deadline = time.monotonic() + 60  # bounded even if the parse below hangs
-        while not stop.is_set() and time.monotonic() < deadline:
-            for pid in workers.worker_pids():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    kills += 1
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.002)
-
-    killer = threading.Thread(target=kill_every_worker)
-    killer.start()
-    try:
+    with _killing_workers(only_first=False) as killed:
         result = pipeline.parse_batch(jobs, wh, workers=2)
-    finally:
-        stop.set()
-        killer.join()
 
-    assert kills >= 3  # two whole-batch attempts, then at least one page alone
+    assert len(killed) >= 3  # two whole-batch attempts, then at least one page alone
     assert [p.content_sha256 for p in result.pages] == [j.content_sha256 for j in jobs]
     crashed = [p for p in result.pages if p.skipped and p.skipped.startswith("parse-crashed")]
     assert crashed, "every page was parsed although every worker was killed"
