@@ -43,16 +43,6 @@ DATE_SPAN_DAYS = 3650  # articles report on ten different years
 CONFLICT_SHARE = 0.002  # a sentence misreports its figure (a real conflict)
 MTIME = datetime(2025, 4, 30, 12, 0, tzinfo=UTC).timestamp()
 
-KEYWORDS = (
-    "Beijing-Tianjin-Hebei",
-    "Jing-Jin-Ji",
-    "Zhongguancun",
-    "Xiong'an",
-    "京津冀",
-    "中关村",
-    "雄安",
-)
-
 
 @dataclass
 class CorpusInfo:

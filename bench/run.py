@@ -41,7 +41,8 @@ sys.path.insert(0, str(BENCH))
 
 from flows.server import local_server  # noqa: E402  (a long-lived prefect server)
 
-from corpus import KEYWORDS, generate  # noqa: E402
+from corpus import generate  # noqa: E402
+from jjj_etl.config import DEFAULT_KEYWORDS as KEYWORDS  # noqa: E402
 from server import BenchServer  # noqa: E402
 
 CONCURRENCY = 8

@@ -9,21 +9,13 @@ from typing import Any
 
 import pytest
 
+from jjj_etl.config import DEFAULT_KEYWORDS as KEYWORDS
 from jjj_etl.parse import parse_article
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = json.loads((REPO / "tests/fixtures/sample_expected.json").read_text(encoding="utf-8"))
 SITE = REPO / EXPECTED["site_root"]
 FIXTURES = REPO / EXPECTED["fixture_pages"]["dir"]
-KEYWORDS = (
-    "Beijing-Tianjin-Hebei",
-    "Jing-Jin-Ji",
-    "Zhongguancun",
-    "Xiong'an",
-    "京津冀",
-    "中关村",
-    "雄安",
-)
 ARTICLES = [a for a in EXPECTED["articles"] if a["expected_skip"] in (None, "duplicate")]
 SKIPPED = [a for a in EXPECTED["articles"] if a["expected_skip"] not in (None, "duplicate")]
 

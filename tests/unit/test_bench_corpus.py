@@ -11,6 +11,7 @@ from types import ModuleType
 import pytest
 
 from jjj_etl.charset import decode_html
+from jjj_etl.config import DEFAULT_KEYWORDS
 from jjj_etl.parse import parse_article
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -82,7 +83,7 @@ def test_articles_parse_with_figures_and_keywords(site: object) -> None:
     outcomes = []
     for path in info.articles[:10]:  # type: ignore[attr-defined]
         raw = (root / path.lstrip("/")).read_bytes()
-        page = parse_article(raw, f"http://127.0.0.1{path}", "bench", keywords=corpus.KEYWORDS)
+        page = parse_article(raw, f"http://127.0.0.1{path}", "bench", keywords=DEFAULT_KEYWORDS)
         outcomes.append(page)
     articles = [p for p in outcomes if p.article is not None]
     assert len(articles) >= 8
