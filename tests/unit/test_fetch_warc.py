@@ -8,6 +8,7 @@ encoding, chunked transfer, a revisit record, a sha1 digest).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import doctest
 import gzip
 import importlib
@@ -18,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+from warcio.checker import Checker
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -29,6 +31,7 @@ from jjj_etl.fetch import (
     RetryPolicy,
     Validators,
     WarcReplayTransport,
+    _replay,
     crawl,
     replay,
 )
@@ -113,6 +116,43 @@ def test_crawl_writes_request_and_response_records(tmp_path: Path) -> None:
     assert records[0][1].protocol == "WARC/1.1"
     requests = [h for k, h, _ in records if k == "request"]
     assert all(h.get_header("WARC-Concurrent-To") for h in requests)
+
+
+def test_warcio_checker_passes_every_digest_and_catches_a_changed_byte(tmp_path: Path) -> None:
+    """Records are written by our own code: warcio's own checker must accept every block
+    and payload digest (304s, redirects, non-ASCII header bytes included)."""
+    site = dict(SITE)
+    site["/a/1.html"] = httpx.Response(
+        200,
+        content="<p>京津冀 one</p>".encode(),
+        # a raw non-ASCII header value, as some servers send
+        headers=[
+            (b"Content-Type", b"text/html; charset=utf-8"),
+            (b"ETag", b'"e1"'),
+            (b"X-Note", "caf\u00e9".encode()),
+        ],
+    )
+    archive = RawArchive(tmp_path / "raw")
+    crawl(source(), archive, transport=routes(site), retry=FAST)
+    known = {f"{HOST}/a/1.html": Validators(etag='"e1"')}
+    not_modified = dict(site)
+    not_modified["/a/1.html"] = httpx.Response(304, headers={"ETag": '"e1"'})
+    crawl(source(), archive, transport=routes(not_modified), known=known, retry=FAST)
+    files = archive.warc_files()
+    with files[0].open("rb") as fh:
+        statuses = {r.http_headers.get_statuscode() for r in ArchiveIterator(fh) if r.http_headers}
+    assert {"200", "301", "304"} <= statuses
+    assert Checker(_CheckArgs([str(f) for f in files])).process_all() == 0
+    raw = gzip.decompress(files[0].read_bytes())
+    spot = raw.index("京津冀".encode())
+    damaged = tmp_path / "damaged.warc"
+    damaged.write_bytes(raw[:spot] + "北".encode() + raw[spot + 3 :])
+    assert Checker(_CheckArgs([str(damaged)])).process_all() == 1
+
+
+class _CheckArgs:
+    def __init__(self, inputs: list[str]) -> None:
+        self.inputs, self.verbose = inputs, False
 
 
 def test_warc_files_rotate_by_size_and_never_split_an_exchange(tmp_path: Path) -> None:
@@ -245,6 +285,32 @@ def test_a_foreign_warc_is_a_source(tmp_path: Path) -> None:
         source(), RawArchive(tmp_path / "c"), transport=WarcReplayTransport([fixture])
     )
     assert [p.status for p in via_crawl] == [200, 200, 200]
+
+
+def test_fast_warc_reading_matches_warcio(tmp_path: Path) -> None:
+    """Captures are indexed and read with zlib alone when each record is its own gzip
+    member; warcio reads the rest.  Both must see the same captures and serve the same
+    bodies, for our archive and for a web-archive export (chunked, gzip, revisit)."""
+    ours = RawArchive(tmp_path / "raw")
+    crawl(source(), ours, transport=routes(SITE), retry=FAST)
+    foreign = tmp_path / "export.warc.gz"
+    write_foreign_warc(foreign)
+    plain = tmp_path / "plain.warc"  # not gzipped at all: warcio only
+    plain.write_bytes(gzip.decompress(foreign.read_bytes()))
+    for warc in [*ours.warc_files(), foreign, plain]:
+        fast = dict(_replay._captures(warc))
+        slow = dict(_replay._captures_warcio(warc))
+        strip = {k: dataclasses.replace(c, length=0) for k, c in fast.items()}
+        assert fast, warc.name
+        assert strip == slow, warc.name
+        assert all(c.length > 0 for c in fast.values()) == (warc != plain)
+        for key, capture in fast.items():
+            status, headers, body = _replay._read_record(capture)
+            assert (status, body) == _replay._read_record(slow[key])[::2], key
+            if capture.length and not any(k.lower() == "content-encoding" for k, _ in headers):
+                assert _replay._read_plain(capture) is not None
+    with pytest.raises(ValueError, match="gzip member"):
+        list(_replay._members(plain))
 
 
 # --- crawl behaviour ----------------------------------------------------------------------
