@@ -15,6 +15,8 @@ holds one small tuple per URL; bodies stay on disk until requested.
 from __future__ import annotations
 
 import contextlib
+import mmap
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeadersParser
 
+from jjj_etl.archive import split_record, warc_fields
 from jjj_etl.fetch._frontier import canonicalize_url
 
 __all__ = ["WarcReplayTransport"]
@@ -41,6 +44,7 @@ class _Capture:
     status: int
     digest: str | None
     revisit: bool
+    length: int = 0  # of the record's gzip member when known (then read without warcio)
 
 
 def _target_key(url: str) -> str:
@@ -60,6 +64,74 @@ def _http_headers(record: Any) -> Any:
 
 
 def _captures(path: Path) -> Iterator[tuple[str, _Capture]]:
+    """Every response/revisit capture in ``path``: through zlib when each record is its
+    own gzip member (the usual ``.warc.gz``, ours included), else through warcio."""
+    try:
+        found = list(_captures_fast(path))
+    except (ValueError, zlib.error):
+        found = None
+    yield from found if found is not None else _captures_warcio(path)
+
+
+_HEAD_BYTES = 16_384  # WARC + HTTP headers of a record fit in this
+
+
+def _members(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, length, first decompressed bytes) of each gzip member of ``path``.
+
+    Raises ValueError (or zlib.error) when the file is not a series of gzip members.
+    """
+    with path.open("rb") as fh:
+        if fh.seek(0, 2) == 0:
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            pos, end = 0, len(data)
+            while pos < end:
+                if data[pos : pos + 2] != b"\x1f\x8b":
+                    raise ValueError(f"no gzip member at offset {pos}")
+                inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
+                head, at = b"", pos
+                while not inflater.eof:
+                    if at >= end:
+                        raise ValueError(f"gzip member at offset {pos} is cut short")
+                    chunk = data[at : at + 262_144]
+                    at += len(chunk)
+                    out = inflater.decompress(chunk)
+                    if len(head) < _HEAD_BYTES:
+                        head += out[: _HEAD_BYTES - len(head)]
+                length = at - pos - len(inflater.unused_data)
+                yield pos, length, head
+                pos += length
+
+
+def _captures_fast(path: Path) -> Iterator[tuple[str, _Capture]]:
+    for offset, length, head in _members(path):
+        warc_head, sep, http = head.partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError(f"record headers past {_HEAD_BYTES} bytes at offset {offset}")
+        fields = warc_fields(warc_head)
+        kind = fields.get("warc-type")
+        if kind not in ("response", "revisit"):
+            continue
+        if not fields.get("content-type", "").startswith("application/http"):
+            continue
+        status_line = http.split(b"\r\n", 1)[0].split()
+        if len(status_line) < 2 or not status_line[1].isdigit():
+            continue
+        uri = fields.get("warc-target-uri", "").strip("<>")
+        capture = _Capture(
+            path,
+            offset,
+            fields.get("warc-date", ""),
+            int(status_line[1]),
+            fields.get("warc-payload-digest"),
+            kind == "revisit",
+            length,
+        )
+        yield _target_key(uri), capture
+
+
+def _captures_warcio(path: Path) -> Iterator[tuple[str, _Capture]]:
     with path.open("rb") as fh:
         records = ArchiveIterator(fh)
         for record in records:
@@ -135,7 +207,8 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
         status, headers, body = self._load(capture)
         if status == 200 and _not_modified(request, headers):
             return httpx.Response(304, headers=_validators(headers), request=request)
-        return httpx.Response(status, headers=headers, content=body, request=request)
+        raw = [(_raw(k), _raw(v)) for k, v in headers]
+        return httpx.Response(status, headers=raw, content=body, request=request)
 
     def _load(self, capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes]:
         status, headers, body = _read_record(capture)
@@ -146,12 +219,48 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
 
 
 def _read_record(capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes]:
+    fast = _read_plain(capture) if capture.length else None
+    if fast is not None:
+        return fast
     with capture.path.open("rb") as fh:
         fh.seek(capture.offset)
         record: Any = next(iter(ArchiveIterator(fh)))
         _http_headers(record)
         body = record.content_stream().read(_READ_CAP)
         return capture.status, list(record.http_headers.headers), bytes(body)
+
+
+_ENCODED = ("transfer-encoding", "content-encoding")
+
+
+def _read_plain(capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """The record read with zlib alone; None when its body needs warcio's decoding
+    (chunked or content-encoded, as web archives often store it)."""
+    with capture.path.open("rb") as fh:
+        fh.seek(capture.offset)
+        member = fh.read(capture.length)
+    _fields, block = split_record(zlib.decompress(member, zlib.MAX_WBITS + 16))
+    head, sep, body = block.partition(b"\r\n\r\n")
+    if not sep:
+        return None
+    headers = []
+    for line in head.decode("iso-8859-1").split("\r\n")[1:]:
+        name, colon, value = line.partition(":")
+        if not colon:
+            return None  # a folded or broken header: leave it to warcio
+        name, value = name.strip(), value.strip()
+        if name.lower() in _ENCODED and value.lower() not in ("", "identity"):
+            return None
+        headers.append((name, value))
+    return capture.status, headers, body
+
+
+def _raw(text: str) -> bytes:
+    """A header name or value back to bytes (read as ISO-8859-1, or as UTF-8 by warcio)."""
+    try:
+        return text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
