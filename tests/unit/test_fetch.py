@@ -639,3 +639,37 @@ def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_pages_carry_cookies_the_site_set_and_the_configured_timeout(tmp_path: Path) -> None:
+    """A cookie set by one page reaches the next, and every page request carries the
+    source's timeouts for the connection pool to enforce."""
+    seen: list[tuple[str, str | None, Any]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers.get("cookie"), request.extensions))
+        if request.url.path == "/news/":
+            return httpx.Response(
+                200,
+                html='<a href="/2024-05/01/content_1.html">1</a>',
+                headers={"Set-Cookie": "session=abc; Path=/", "Content-Type": "text/html"},
+            )
+        if request.headers.get("cookie") != "session=abc":
+            return httpx.Response(403)
+        return httpx.Response(200, html="<p>京津冀 ok</p>", headers={"Content-Type": "text/html"})
+
+    source = make_source(timeout_seconds=7)
+    pages = {
+        p.url: p
+        for p in fetch.crawl(
+            source, RawArchive(tmp_path), transport=httpx.MockTransport(handler), retry=FAST
+        )
+    }
+    assert pages[f"{HOST}/2024-05/01/content_1.html"].status == 200
+    assert pages[f"{HOST}/news/"].status == 200
+    cookies = {path: cookie for path, cookie, _ in seen}
+    assert cookies["/news/"] is None
+    assert cookies["/2024-05/01/content_1.html"] == "session=abc"
+    timeouts = [ext.get("timeout") for path, _, ext in seen if path != "/robots.txt"]
+    assert timeouts
+    assert all(t == {"connect": 7, "read": 7, "write": 7, "pool": 7} for t in timeouts)
