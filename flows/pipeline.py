@@ -61,7 +61,8 @@ def jjj_pipeline(
     try:
         fetched = [
             p
-            for pages in tasks.extract.map(chosen, wh, _opaque(known), from_archive).result()
+            # not quote(known): the Dask runner's map takes the annotation for a tuple
+            for pages in tasks.extract.map(chosen, wh, known, from_archive).result()
             for p in pages
         ]
         if fetched and all(p.error for p in fetched):
