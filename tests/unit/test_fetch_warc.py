@@ -20,6 +20,7 @@ import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.checker import Checker
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -311,6 +312,14 @@ def test_fast_warc_reading_matches_warcio(tmp_path: Path) -> None:
                 assert _replay._read_plain(capture) is not None
     with pytest.raises(ValueError, match="gzip member"):
         list(_replay._members(plain))
+    # a whole file gzipped as one stream is not read as its first record alone: it goes
+    # to warcio, which refuses it with its own explanation
+    one_stream = tmp_path / "one-stream.warc.gz"
+    one_stream.write_bytes(gzip.compress(plain.read_bytes()))
+    with pytest.raises(ValueError, match="not exactly one record"):
+        list(_replay._captures_fast(one_stream))
+    with pytest.raises(ArchiveLoadFailed, match="single gzip"):
+        list(_replay._captures(one_stream))
 
 
 # --- crawl behaviour ----------------------------------------------------------------------

@@ -76,8 +76,9 @@ def _captures(path: Path) -> Iterator[tuple[str, _Capture]]:
 _HEAD_BYTES = 16_384  # WARC + HTTP headers of a record fit in this
 
 
-def _members(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """(offset, length, first decompressed bytes) of each gzip member of ``path``.
+def _members(path: Path) -> Iterator[tuple[int, int, bytes, int]]:
+    """(offset, length, first decompressed bytes, decompressed size) of each gzip member
+    of ``path``.
 
     Raises ValueError (or zlib.error) when the file is not a series of gzip members.
     """
@@ -90,26 +91,31 @@ def _members(path: Path) -> Iterator[tuple[int, int, bytes]]:
                 if data[pos : pos + 2] != b"\x1f\x8b":
                     raise ValueError(f"no gzip member at offset {pos}")
                 inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
-                head, at = b"", pos
+                head, at, size = b"", pos, 0
                 while not inflater.eof:
                     if at >= end:
                         raise ValueError(f"gzip member at offset {pos} is cut short")
                     chunk = data[at : at + 262_144]
                     at += len(chunk)
                     out = inflater.decompress(chunk)
+                    size += len(out)
                     if len(head) < _HEAD_BYTES:
                         head += out[: _HEAD_BYTES - len(head)]
                 length = at - pos - len(inflater.unused_data)
-                yield pos, length, head
+                yield pos, length, head, size
                 pos += length
 
 
 def _captures_fast(path: Path) -> Iterator[tuple[str, _Capture]]:
-    for offset, length, head in _members(path):
+    for offset, length, head, size in _members(path):
         warc_head, sep, http = head.partition(b"\r\n\r\n")
         if not sep:
             raise ValueError(f"record headers past {_HEAD_BYTES} bytes at offset {offset}")
         fields = warc_fields(warc_head)
+        declared = fields.get("content-length", "")
+        if not declared.isdigit() or size != len(warc_head) + 4 + int(declared) + 4:
+            # not one record per member (a whole file gzipped as one stream): warcio
+            raise ValueError(f"the gzip member at offset {offset} is not exactly one record")
         kind = fields.get("warc-type")
         if kind not in ("response", "revisit"):
             continue
