@@ -5,7 +5,8 @@
 ``fct_observations_by_indicator/indicator_id=…/`` (Hive partitions), and
 ``exports/v<N>/manifest.json`` (version, schema, row counts, sha256 of each file) are
 written to a temporary folder and renamed into place, so a reader never sees half an
-export.  ``exports/latest/`` is replaced the same way after each new version.
+export.  ``exports/latest`` is a symlink to the newest ``v<N>`` folder, swapped atomically
+after each new version (see :func:`_refresh_latest`).
 """
 
 from __future__ import annotations
@@ -139,12 +140,39 @@ def export_version(
 
 
 def _refresh_latest(exports_dir: Path, source: Path) -> None:
+    """Point ``latest`` at ``source`` (a ``v<N>`` folder beside it) in one atomic step.
+
+    ``latest`` is a relative symlink, replaced with ``os.replace``: a reader always finds it,
+    and one that opened a file through the old link keeps reading that immutable version.
+    (A folder cannot be renamed over a non-empty one, so the copy it used to be was swapped
+    in two renames, with a moment when ``latest`` was missing.)  A ``latest`` folder left by
+    an older version is replaced once.  Where symlinks are not allowed, ``latest`` stays a
+    copy, swapped in as before.
+    """
+    latest = exports_dir / "latest"
+    link = exports_dir / f".latest.link-{os.getpid()}"
+    link.unlink(missing_ok=True)
+    try:
+        link.symlink_to(source.name, target_is_directory=True)
+    except OSError:
+        _copy_latest(exports_dir, source)
+        return
+    if latest.is_dir() and not latest.is_symlink():  # a copy written by jjj-etl 0.1
+        old = exports_dir / f".latest.old-{os.getpid()}"
+        latest.replace(old)
+        shutil.rmtree(old, ignore_errors=True)
+    link.replace(latest)
+
+
+def _copy_latest(exports_dir: Path, source: Path) -> None:
     tmp = exports_dir / f".latest.tmp-{os.getpid()}"
     old = exports_dir / f".latest.old-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(source, tmp)
     latest = exports_dir / "latest"
-    if latest.exists():
+    if latest.is_symlink():
+        latest.unlink()
+    elif latest.exists():
         latest.replace(old)
     tmp.replace(latest)
     shutil.rmtree(old, ignore_errors=True)

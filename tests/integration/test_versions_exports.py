@@ -197,3 +197,95 @@ def test_export_of_unknown_version_is_refused(warehouse: Path, tmp_path: Path) -
     with pytest.raises(UsageError, match="no version 7"):
         export_to(str(warehouse), 7, tmp_path / "out")
     assert not (tmp_path / "out" / "v7").exists()
+
+
+def _fake_versions(exports: Path, n: int) -> None:
+    for v in range(1, n + 1):
+        (exports / f"v{v}").mkdir(parents=True)
+        (exports / f"v{v}" / "manifest.json").write_text(json.dumps({"version": v}))
+
+
+def test_latest_is_a_symlink_swapped_in_one_step(warehouse: Path, tmp_path: Path) -> None:
+    from jjj_etl.export import _refresh_latest
+
+    exports = tmp_path / "exports"
+    _fake_versions(exports, 2)
+    latest = exports / "latest"
+    shutil.copytree(exports / "v1", latest)  # what jjj-etl 0.1 left: a copy
+    _refresh_latest(exports, exports / "v2")
+    assert latest.is_symlink()
+    assert str(latest.readlink()) == "v2"  # relative: the exports folder can move
+    assert json.loads((latest / "manifest.json").read_text())["version"] == 2
+    _refresh_latest(exports, exports / "v1")
+    assert str(latest.readlink()) == "v1"
+    assert sorted(p.name for p in exports.iterdir()) == ["latest", "v1", "v2"]  # no leftovers
+    # the real export of the fixture's version
+    folder = export_to(str(warehouse), 1, tmp_path / "real")
+    assert (tmp_path / "real" / "latest").resolve() == folder.resolve()
+
+
+def test_latest_is_a_copy_where_symlinks_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jjj_etl.export import _refresh_latest
+
+    exports = tmp_path / "exports"
+    _fake_versions(exports, 2)
+    _refresh_latest(exports, exports / "v1")  # a symlink first
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise OSError("symlinks are not allowed here")
+
+    monkeypatch.setattr(Path, "symlink_to", refuse)
+    _refresh_latest(exports, exports / "v2")
+    latest = exports / "latest"
+    assert latest.is_dir()
+    assert not latest.is_symlink()
+    assert json.loads((latest / "manifest.json").read_text())["version"] == 2
+    assert sorted(p.name for p in exports.iterdir()) == ["latest", "v1", "v2"]
+
+
+READER = """
+import json, sys, time
+from pathlib import Path
+latest = Path(sys.argv[1]) / "latest" / "manifest.json"
+misses, reads, seen, stop = 0, 0, set(), time.monotonic() + 60
+while reads < 200_000 and time.monotonic() < stop:
+    try:
+        seen.add(json.loads(latest.read_text())["version"])
+    except (OSError, ValueError):
+        misses += 1
+    reads += 1
+    if Path(sys.argv[2]).exists():
+        break
+print(json.dumps({"misses": misses, "reads": reads, "seen": sorted(seen)}))
+"""
+
+
+def test_a_reader_in_another_process_always_finds_latest(tmp_path: Path) -> None:
+    """Swapping ``latest`` 300 times while a second process reads it in a loop: not one
+    read may fail (the old copy-and-two-renames swap left ``latest`` missing for a moment)."""
+    import subprocess
+    import sys
+
+    from jjj_etl.export import _refresh_latest
+
+    exports = tmp_path / "exports"
+    _fake_versions(exports, 2)
+    _refresh_latest(exports, exports / "v1")
+    done = tmp_path / "done"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(exports), str(done)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        for i in range(300):
+            _refresh_latest(exports, exports / f"v{1 + i % 2}")
+        done.touch()
+        out, _ = reader.communicate(timeout=90)
+    finally:
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
+    result = json.loads(out)
+    assert result["misses"] == 0, result
+    assert result["reads"] > 0
