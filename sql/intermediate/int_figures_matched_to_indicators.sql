@@ -7,8 +7,16 @@ figures as (
     where not is_conversion
 ),
 
+-- no body here: each figure's sentence is staged with it, so the build never holds the
+-- article texts in a join (under a DuckDB memory limit, that join could not finish)
 articles as (
-    select * from stg_articles
+    select
+        article_id,
+        lang,
+        published_on,
+        url,
+        source_name
+    from stg_articles
 ),
 
 indicators as (
@@ -22,21 +30,9 @@ figures_in_context as (
         articles.published_on,
         articles.url,
         articles.source_name,
-        substr(
-            articles.body,
-            figures.sentence_start + 1,
-            figures.sentence_end - figures.sentence_start
-        ) as sentence,
         -- an empty subject ("up 12.7% year on year" alone) falls back to the sentence text
         lower(
-            coalesce(
-                nullif(trim(figures.subject), ''),
-                substr(
-                    articles.body,
-                    figures.sentence_start + 1,
-                    figures.sentence_end - figures.sentence_start
-                )
-            )
+            coalesce(nullif(trim(figures.subject), ''), figures.sentence)
         ) as subject_folded
     from figures
     inner join articles

@@ -11,7 +11,10 @@ matched as (
 ),
 
 articles as (
-    select * from stg_articles
+    select
+        article_id,
+        url
+    from stg_articles
 ),
 
 final as (
@@ -26,11 +29,7 @@ final as (
         figures.region_id,
         figures.subject,
         articles.url,
-        substr(
-            articles.body,
-            figures.sentence_start + 1,
-            figures.sentence_end - figures.sentence_start
-        ) as sentence
+        figures.sentence
     from figures
     inner join articles
         on figures.article_id = articles.article_id

@@ -23,6 +23,7 @@ final as (
         alt_of,
         sentence_start,
         sentence_end,
+        sentence,
         alt_of is not null as is_conversion
     from source
 )

@@ -54,7 +54,8 @@ create table if not exists staging.figures (
     region varchar,
     alt_of integer,
     sentence_start integer,
-    sentence_end integer
+    sentence_end integer,
+    sentence varchar
 );
 
 create table if not exists meta.fetch_state (

@@ -20,9 +20,19 @@ from jjj_etl.records import FetchedPage, ParsedPage
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the staging, meta and history tables when missing."""
+    """Create the staging, meta and history tables when missing, and bring tables made by
+    an older release up to date (``staging.figures.sentence``, filled from the bodies)."""
     ddl = (resources.files("jjj_etl") / "_schema.sql").read_text(encoding="utf-8")
     con.execute(ddl)
+    con.execute("alter table staging.figures add column if not exists sentence varchar")
+    if con.execute("select 1 from staging.figures where sentence is null limit 1").fetchone():
+        con.execute(
+            "update staging.figures as f set sentence = substr("
+            "a.body, f.sentence_start + 1, f.sentence_end - f.sentence_start) "
+            "from (select article_id, body from staging.articles where article_id in "
+            "(select article_id from staging.figures where sentence is null)) as a "
+            "where f.sentence is null and a.article_id = f.article_id"
+        )
 
 
 def article_id(canonical_url: str) -> str:
@@ -182,6 +192,7 @@ def _figure_schema() -> Any:
             ("alt_of", pa.int32()),
             ("sentence_start", pa.int32()),
             ("sentence_end", pa.int32()),
+            ("sentence", pa.string()),
         ]
     )
 
@@ -212,6 +223,8 @@ def write_parsed(folder: Path, parsed: Sequence[ParsedPage], parser_version: str
                 figure_index=i,
                 start_offset=row["start"],
                 end_offset=row["end"],
+                # staged with the figure, so no SQL model has to join article bodies
+                sentence=page.article.body[fig.sentence_start : fig.sentence_end],
             )
             figures.append({k: row.get(k) for k in f_cols})
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
@@ -259,7 +272,7 @@ def stage_parsed(
         ).fetchone()  # an INSERT answers with the number of rows it inserted
         n_fig = con.execute(
             "insert into staging.figures by name select f.* exclude (content_sha256) "
-            "from read_parquet(?) as f semi join _jjj_keep as k "
+            "from read_parquet(?, union_by_name = true) as f semi join _jjj_keep as k "
             "using (article_id, content_sha256)",
             [figs],
         ).fetchone()

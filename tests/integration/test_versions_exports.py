@@ -136,6 +136,42 @@ def test_history_written_by_an_older_release_upgrades_without_churn(
     assert rows == [(1, None, True), (1, None, True), (2, None, True)]  # nothing retired
 
 
+def test_figures_staged_by_an_older_release_get_their_sentences(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """Each figure's sentence is staged with it (no model joins article bodies); figures
+    staged before that have it cut from the body on the next write, and nothing churns."""
+    _, staged = run_query(
+        str(warehouse), "select figure_index, sentence from staging.figures order by 1"
+    )
+    assert staged[0][1] == BODY.split("\n", maxsplit=1)[0]
+    assert staged[2][1] == BODY.split("\n")[1]
+    _, before = run_query(str(warehouse), "select * from fct_observations order by all")
+    with write_session(paths(warehouse)) as con:  # what 0.1 staged: no sentence column
+        con.execute("alter table staging.figures drop column sentence")
+    parsed = tmp_path / "old-batch"  # and a parse batch written by 0.1, loaded after
+    art = Article("http://x/2.html", "http://x/2.html", "T2", "2025-03-29", "en", "demo",
+                  BODY, hashlib.sha256(b"2").hexdigest())  # fmt: skip
+    staging.write_parsed(parsed, [ParsedPage(art.url, art.content_sha256, art, FIGURES)], "1")
+    old = pq.read_table(parsed / "figures.parquet").drop_columns(["sentence"])
+    pq.write_table(old, parsed / "figures.parquet")
+    with write_session(paths(warehouse)) as con:
+        staging.ensure_schema(con)
+        staging.stage_parsed(
+            con, "r2", [], [str(parsed)], [(staging.article_id(art.url), art.content_sha256)]
+        )
+        assert con.execute(
+            "select count(*) from staging.figures where sentence is null"
+        ).fetchone() == (3,)
+    assert pipeline.rebuild(str(warehouse))["version"] == 2
+    _, sentences = run_query(
+        str(warehouse), "select distinct sentence from staging.figures order by 1"
+    )
+    assert sentences == [(line,) for line in sorted(BODY.split("\n"))]
+    _, after = run_query(str(warehouse), "select * from fct_observations order by all", as_of=1)
+    assert after == before
+
+
 def test_a_memory_limit_caps_duckdb_in_the_write_window(
     warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
