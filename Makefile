@@ -7,6 +7,7 @@ VENV := .venv
 SYNCED := $(VENV)/.synced-$(UV_VERSION)
 # pylock.toml (PEP 751): the same pins as uv.lock, exact versions and hashes, for any installer
 PYLOCK := $(UV) export --frozen --format pylock.toml --all-groups --all-extras --no-emit-project --no-header --quiet
+REQLOCK := $(UV) export --frozen --format requirements-txt --all-groups --all-extras --no-emit-project --no-header --quiet
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export UV_LINK_MODE := copy
@@ -34,14 +35,16 @@ test: $(SYNCED)  ## the whole test suite
 lint: $(SYNCED)  ## the lock files match pyproject, ruff, formatting, mypy strict, sqlfluff
 	$(UV) lock --check
 	$(PYLOCK) | diff -u pylock.toml - || (echo "pylock.toml is stale: run make lock" && exit 1)
+	$(REQLOCK) | diff -u requirements.lock - || (echo "requirements.lock is stale: run make lock" && exit 1)
 	$(VENV)/bin/ruff check src flows tests bench
 	$(VENV)/bin/ruff format --check src flows tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/sqlfluff lint sql
 
-lock: | $(UV)  ## re-resolve uv.lock from pyproject.toml and export pylock.toml
+lock: | $(UV)  ## re-resolve uv.lock from pyproject.toml; export pylock.toml and requirements.lock
 	$(UV) lock
 	$(PYLOCK) > pylock.toml
+	$(REQLOCK) > requirements.lock
 
 typecheck: $(SYNCED)
 	$(VENV)/bin/mypy
