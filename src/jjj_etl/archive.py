@@ -66,7 +66,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from warcio.exceptions import ArchiveLoadFailed
 
 __all__ = ["RawArchive"]
 
@@ -377,7 +376,7 @@ class RawArchive:
                     data = gz.read()
         except FileNotFoundError as exc:
             raise KeyError(sha256) from exc
-        except (OSError, EOFError, ValueError, zlib.error, ArchiveLoadFailed) as exc:
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             raise KeyError(f"{sha256}: unreadable ({exc})") from exc
         if hashlib.sha256(data).hexdigest() != sha256:
             raise KeyError(f"{sha256}: stored bytes no longer match their hash")

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
+from jjj_etl import archive as archive_mod
 from jjj_etl.archive import RawArchive, payload_digest
 
 
@@ -185,6 +186,19 @@ def test_a_damaged_warc_reads_as_missing_never_as_wrong_bytes(tmp_path: Path) ->
     with pytest.raises(KeyError, match=sha):
         archive.get(sha)
     assert archive.size(sha) == len(body)  # the index itself is intact
+
+
+def test_an_index_line_pointing_at_the_wrong_record_reads_as_missing(tmp_path: Path) -> None:
+    archive = RawArchive(tmp_path / "raw")
+    sha = archive.store_exchange(*_exchange(), b"<p>body</p>")
+    (warc,) = archive.warc_files()
+    idx = warc.with_name(warc.name.replace(".warc.gz", ".idx"))
+    _, offset, length, size = idx.read_text().split()
+    request_at = int(offset) + int(length)  # the request record follows the response
+    idx.write_text(f"{sha} {request_at} {warc.stat().st_size - request_at} {size}\n")
+    archive_mod._INDEXES.clear()  # a new process's view: the index read from disk
+    with pytest.raises(KeyError, match="no response record"):
+        RawArchive(tmp_path / "raw").get(sha)
 
 
 def test_gzip_objects_from_older_archives_still_read(archive: RawArchive) -> None:
