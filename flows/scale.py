@@ -15,6 +15,11 @@ def pipeline_on_dask(address: str | None = None, **cluster_kwargs: Any) -> Any:
     ``cluster_kwargs`` (e.g. ``n_workers=2``).  The write window stays in the flow's process:
     one writer per warehouse, whatever the cluster size.
     """
+    # a local cluster starts its nannies from threads, and each may import this module
+    # first: that race raised KeyError('multiprocessing.resource_tracker') once in a full
+    # test run ("Nanny failed to start"); importing it here, once, removes the race
+    import multiprocessing.resource_tracker  # noqa: F401
+
     from prefect_dask.task_runners import DaskTaskRunner
 
     from flows.pipeline import jjj_pipeline
