@@ -188,6 +188,7 @@ def scale(warehouse: str, factor: int) -> dict[str, Any]:
     t: Timings = {}
     with _timed(t, "grow (untimed setup)"):
         counts = grow(warehouse, factor) if factor > 1 else {}
+    grown_mb = _reset_peak_rss()  # the peak below is begin → export alone, not the setup
     wp = paths(warehouse)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
     with writer_lock(wp, 60.0):
@@ -216,7 +217,30 @@ def scale(warehouse: str, factor: int) -> dict[str, Any]:
         "mart_rows": rows,
         "slowest_models": slowest,
         "db_bytes": wp.db.stat().st_size,
+        "peak_rss_mb": _peak_rss_mb(),
+        "grow_peak_rss_mb": grown_mb,
     }
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM) since start or the last reset, in MB."""
+    return _status_kb("VmHWM") / 1024
+
+
+def _reset_peak_rss() -> float:
+    """Reset the kernel's peak-RSS mark (``5`` to ``/proc/self/clear_refs``); returns the peak
+    before the reset."""
+    before = _peak_rss_mb()
+    with open("/proc/self/clear_refs", "w") as f:  # noqa: PTH123 - a proc control file
+        f.write("5")
+    return before
 
 
 def prefect_overhead(n: int) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def jjj_pipeline(
     if not chosen:
         raise RunError(f"no configured source matches {sources}")
     workers = pipeline.parse_workers(config.parse.workers)  # a bad value stops the run here
-    memory_limit()  # so does a bad $JJJ_ETL_DUCKDB_MEMORY_LIMIT
+    memory = memory_limit(config.warehouse.memory_limit)  # so does a bad environment value
     wh = str(paths(warehouse).root)
     run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
     known = pipeline.known_state(wh, full=full or from_archive)
@@ -81,9 +81,9 @@ def jjj_pipeline(
         close_pool()  # the worker processes hold ~100 MB each: not kept between runs
 
     version, warnings = _write_window(
-        wh, run_id, started_at, fetched, parsed, known, lock_timeout, logger.warning
+        wh, run_id, started_at, fetched, parsed, known, lock_timeout, memory, logger.warning
     )
-    exports = tasks.export(wh, version) if version is not None else None
+    exports = tasks.export(wh, version, memory) if version is not None else None
     summary = pipeline.summarize(run_id, fetched, parsed, wh, version, exports, warnings, known)
     tasks.publish_artifacts(_opaque(summary))
     logger.info("run %s: %s", run_id, summary.to_dict())
@@ -104,21 +104,24 @@ def _write_window(
     parsed: list[pipeline.ParsedBatch],
     known: pipeline.KnownState,
     lock_timeout: float,
+    memory: str,
     on_wait: Any,
 ) -> tuple[int | None, list[dict[str, Any]]]:
     with writer_lock(paths(wh), lock_timeout, on_wait=on_wait):
-        work = tasks.begin(wh)
+        work = tasks.begin(wh, memory)
         try:
             # quote(): Prefect would otherwise walk every page record looking for futures
             # (0.7 s per 10 000 pages, more than once per task run)
-            loaded = tasks.load(work, run_id, _opaque(fetched), _opaque(parsed), _opaque(known))
+            loaded = tasks.load(
+                work, run_id, _opaque(fetched), _opaque(parsed), _opaque(known), memory
+            )
             timings: dict[str, float] = {}
             warnings: list[dict[str, Any]] = []
-            if pipeline.needs_build(work):  # nothing new: the current version stands as is
-                timings = tasks.build(work)
-                warnings = tasks.test(work)
+            if pipeline.needs_build(work, memory=memory):  # nothing new: the version stands
+                timings = tasks.build(work, memory)
+                warnings = tasks.test(work, memory)
             summary = {"loaded": loaded, "model_timings": timings}
-            version = tasks.commit(work, run_id, started_at, warnings, summary)
+            version = tasks.commit(work, run_id, started_at, warnings, summary, memory)
             tasks.publish(wh, work)
         except BaseException:
             pipeline.discard(work)

@@ -50,9 +50,9 @@ def parse_batch(
 
 
 @task(name="begin", cache_policy=NO_CACHE, timeout_seconds=1800)
-def begin(warehouse: str) -> str:
+def begin(warehouse: str, memory: str) -> str:
     """Open the write window: a private working copy."""
-    return pipeline.begin(warehouse)
+    return pipeline.begin(warehouse, memory)
 
 
 @task(name="load", cache_policy=NO_CACHE, timeout_seconds=3600)
@@ -62,21 +62,22 @@ def load(
     pages: list[FetchedPage],
     batches: list[pipeline.ParsedBatch],
     known: pipeline.KnownState,
+    memory: str,
 ) -> dict[str, int]:
     """Bulk-load staging tables."""
-    return pipeline.load(work, run_id, pages, batches, known)
+    return pipeline.load(work, run_id, pages, batches, known, memory)
 
 
 @task(name="build", cache_policy=NO_CACHE, timeout_seconds=3600)
-def build(work: str) -> dict[str, float]:
+def build(work: str, memory: str) -> dict[str, float]:
     """Build the SQL models."""
-    return pipeline.build_models(work)
+    return pipeline.build_models(work, memory=memory)
 
 
 @task(name="test", cache_policy=NO_CACHE, timeout_seconds=3600)
-def test(work: str) -> list[dict[str, Any]]:
+def test(work: str, memory: str) -> list[dict[str, Any]]:
     """Run the data tests (blocking failures raise)."""
-    return pipeline.run_data_tests(work)
+    return pipeline.run_data_tests(work, memory=memory)
 
 
 @task(name="commit", cache_policy=NO_CACHE, timeout_seconds=3600)
@@ -86,9 +87,10 @@ def commit(
     started_at: str,
     warnings: list[dict[str, Any]],
     summary: dict[str, Any],
+    memory: str,
 ) -> int | None:
     """Commit one version (or record that nothing changed)."""
-    return pipeline.commit(work, run_id, started_at, warnings, summary)
+    return pipeline.commit(work, run_id, started_at, warnings, summary, memory=memory)
 
 
 @task(name="publish", cache_policy=NO_CACHE, timeout_seconds=1800)
@@ -98,9 +100,9 @@ def publish(warehouse: str, work: str) -> None:
 
 
 @task(name="export", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=3600)
-def export(warehouse: str, version: int) -> str:
+def export(warehouse: str, version: int, memory: str) -> str:
     """Parquet export of the new version."""
-    return pipeline.export(warehouse, version)
+    return pipeline.export(warehouse, version, memory=memory)
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)

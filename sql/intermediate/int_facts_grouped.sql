@@ -1,4 +1,6 @@
--- one row per fact: an indicator x region x period, however many articles reported it
+-- one row per fact: an indicator x region x period, however many articles reported it.
+-- Only aggregates DuckDB can spill to disk: no list of every observation id (a fact's
+-- observations are fct_observations rows with its fact_id), sources as a sorted distinct list
 with
 
 observations as (
@@ -17,8 +19,7 @@ grouped as (
         count(*) as n_observations,
         min(value) as min_value,
         max(value) as max_value,
-        list(distinct source_name order by source_name) as source_names,
-        list(observation_id order by observation_id) as observation_ids
+        list_sort(list(distinct source_name)) as source_names
     from observations
     group by indicator_id, resolved_region_id, period
 ),

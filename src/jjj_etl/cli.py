@@ -86,8 +86,9 @@ def run(
     from jjj_etl.warehouse import memory_limit
 
     # validate before anything starts or is written
-    parse_workers(load_config(config).parse.workers)
-    memory_limit()
+    cfg = load_config(config)
+    parse_workers(cfg.parse.workers)
+    memory_limit(cfg.warehouse.memory_limit)
     _prefect_env(warehouse)
     from flows.pipeline import run_pipeline
 

@@ -38,6 +38,7 @@ DEFAULT_KEYWORDS = (
     "中关村",
     "雄安",
 )
+DEFAULT_MEMORY_LIMIT = "256MB"  # [warehouse] memory_limit
 DEFAULT_USER_AGENT = "jjj-etl/0.1 (+https://github.com/jjj-etl/jjj-etl; data-team@jjj-etl.invalid)"
 
 SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -139,11 +140,27 @@ class Parse(_Strict):
     workers: int = Field(default=0, ge=0, le=64)  # worker processes; 0 = one per usable core
 
 
+class Warehouse(_Strict):
+    """How the warehouse is written."""
+
+    # DuckDB's memory cap while a run loads, builds, tests and commits; past it DuckDB spills
+    # to ``<warehouse>/*.duckdb.tmp``.  "none" lifts it (DuckDB then takes up to 80 % of RAM).
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _duckdb_accepts(cls, v: str) -> str:
+        from jjj_etl.warehouse import check_memory_limit  # duckdb: not at import time
+
+        return check_memory_limit(v)
+
+
 class Config(_Strict):
     """The whole ``sources.toml``."""
 
     schedule: Schedule = Schedule()
     parse: Parse = Parse()
+    warehouse: Warehouse = Warehouse()
     sources: tuple[Source, ...] = Field(min_length=1)
     path: str = ""
 

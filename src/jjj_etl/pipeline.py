@@ -307,14 +307,16 @@ def parse_workers(configured: int) -> int:
     return configured or usable_cores()
 
 
-def begin(warehouse: str | Path | None) -> str:
+def begin(warehouse: str | Path | None, memory: str | None = None) -> str:
     """Start the write window: a private working copy of the published warehouse.
 
-    Call it while holding :func:`jjj_etl.warehouse.writer_lock`.
+    Call it while holding :func:`jjj_etl.warehouse.writer_lock`.  ``memory`` here and in the
+    other write-window functions is DuckDB's memory cap, as resolved at the start of the run
+    by :func:`jjj_etl.warehouse.memory_limit` (None: resolve it from the environment now).
     """
     from jjj_etl.warehouse import begin_work
 
-    return str(begin_work(paths(warehouse)))
+    return str(begin_work(paths(warehouse), memory))
 
 
 def _outcomes(
@@ -364,6 +366,7 @@ def load(
     pages: Sequence[FetchedPage],
     batches: Sequence[ParsedBatch],
     known: KnownState,
+    memory: str | None = None,
 ) -> dict[str, int]:
     """Stage this run's page log, articles and figures into the working copy, in bulk.
 
@@ -374,7 +377,7 @@ def load(
     keep = sorted(
         {(aid, p.content_sha256 or "") for p, o, _, aid in outcomes if o == "article" and aid}
     )
-    with connect_work(work) as con:
+    with connect_work(work, memory) as con:
         staging.ensure_schema(con)
         counts = staging.stage_parsed(
             con, run_id, staging.page_rows(run_id, outcomes), [b.folder for b in batches], keep
@@ -383,31 +386,35 @@ def load(
     return {"pages": counts.pages, "articles": counts.articles, "figures": counts.figures}
 
 
-def needs_build(work: str, sql_dir: str | None = None) -> bool:
+def needs_build(work: str, sql_dir: str | None = None, memory: str | None = None) -> bool:
     """False when the staged inputs, SQL and seeds are exactly the current version's.
 
     Then rebuilding and re-testing could only reproduce the current version: a rerun where
     every page answered 304 skips straight to recording a no-change run.
     """
     sdir = Path(sql_dir) if sql_dir else default_sql_dir()
-    with connect_work(work) as con:
+    with connect_work(work, memory) as con:
         last = con.execute(
             "select input_fingerprint from meta.versions order by version_id desc limit 1"
         ).fetchone()
         return last is None or last[0] != versions.input_fingerprint(con, sdir)
 
 
-def build_models(work: str, sql_dir: str | None = None) -> dict[str, float]:
+def build_models(
+    work: str, sql_dir: str | None = None, memory: str | None = None
+) -> dict[str, float]:
     """Build every SQL model in the working copy; returns seconds per model."""
-    with connect_work(work) as con:
+    with connect_work(work, memory) as con:
         staging.ensure_schema(con)
         result = build(con, Path(sql_dir) if sql_dir else default_sql_dir())
     return dict(result.timings)
 
 
-def run_data_tests(work: str, sql_dir: str | None = None) -> list[dict[str, Any]]:
+def run_data_tests(
+    work: str, sql_dir: str | None = None, memory: str | None = None
+) -> list[dict[str, Any]]:
     """Run the data tests; raise DataTestError on blocking failures; return the warnings."""
-    with connect_work(work) as con:
+    with connect_work(work, memory) as con:
         results = check(con, Path(sql_dir) if sql_dir else default_sql_dir())
     return [
         {"test": r.name, "failing_rows": r.n_failing, "sample": list(r.rows[:3])}
@@ -423,10 +430,11 @@ def commit(
     warnings: list[dict[str, Any]],
     summary: dict[str, Any],
     sql_dir: str | None = None,
+    memory: str | None = None,
 ) -> int | None:
     """Commit a new version in the working copy (None when nothing changed) and log the run."""
     sdir = Path(sql_dir) if sql_dir else default_sql_dir()
-    with connect_work(work) as con:
+    with connect_work(work, memory) as con:
         con.execute("begin transaction")
         done = versions.commit_version(
             con,
@@ -468,13 +476,17 @@ def discard(work: str) -> None:
 
 
 def export(
-    warehouse: str | Path | None, version: int | None = None, sql_dir: str | None = None
+    warehouse: str | Path | None,
+    version: int | None = None,
+    sql_dir: str | None = None,
+    memory: str | None = None,
 ) -> str:
-    """Parquet export of ``version`` (default: current) into ``exports/v<N>`` and ``latest``."""
+    """Parquet export of ``version`` (default: current) into ``exports/v<N>`` and ``latest``,
+    under the run's DuckDB memory cap (None: resolved from the environment now)."""
     wp: WarehousePaths = paths(warehouse)
-    from jjj_etl.warehouse import read_connection
+    from jjj_etl.warehouse import memory_limit, read_connection
 
-    with read_connection(wp) as con:
+    with read_connection(wp, memory or memory_limit()) as con:
         sdir = Path(sql_dir) if sql_dir else default_sql_dir()
         folder = export_version(con, wp.exports, mart_names(sdir), version)
     return str(folder)

@@ -127,11 +127,13 @@ def _as_of_connection(db: Path, version: int) -> duckdb.DuckDBPyConnection:
 def export_to(
     warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
 ) -> Path:
-    """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/)."""
+    """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/),
+    under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default)."""
     from jjj_etl.export import export_version
+    from jjj_etl.warehouse import memory_limit
 
     wp = paths(warehouse)
-    with read_connection(wp) as con:
+    with read_connection(wp, memory_limit()) as con:
         return export_version(
             con,
             dest or wp.exports,

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import duckdb
 
+from jjj_etl.config import DEFAULT_MEMORY_LIMIT
 from jjj_etl.errors import ConfigError, RunError, UsageError, WarehouseLockedError
 
 DB_NAME = "jjj.duckdb"
@@ -109,41 +110,54 @@ def writer_lock(
 def _remove_stale_work_files(wp: WarehousePaths) -> None:
     """Working files left by killed runs (we hold the lock, so none is live)."""
     for stale in wp.root.glob(WORK_PREFIX + "*"):
-        stale.unlink(missing_ok=True)
+        if stale.is_dir() and not stale.is_symlink():  # DuckDB's spill folder, <work>.tmp
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 MEMORY_LIMIT_ENV = "JJJ_ETL_DUCKDB_MEMORY_LIMIT"
 
 
-def memory_limit() -> str | None:
-    """``$JJJ_ETL_DUCKDB_MEMORY_LIMIT`` (e.g. ``2GB``), checked; None when unset.
-
-    Caps DuckDB's memory in the write window (load, build, tests, commit), where it grows
-    with the warehouse's rows; past it DuckDB spills to disk.  DuckDB's own default is 80 %
-    of the machine's RAM.  Raises ConfigError (exit 2) for a value DuckDB rejects.
-    """
-    value = _memory_limit_setting()
-    if not value:
-        return None
+def check_memory_limit(value: str) -> str:
+    """``value`` stripped, if DuckDB takes it as ``memory_limit`` (``256MB``, ``2GiB``,
+    ``none``); raises ValueError saying what is wrong otherwise."""
+    v = value.strip()
+    if not v:
+        raise ValueError("empty: give a size such as '256MB', or 'none' for DuckDB's default")
     try:
-        duckdb.connect(config={"memory_limit": value}).close()
+        duckdb.connect(config={"memory_limit": v}).close()
     except duckdb.Error as exc:
-        raise ConfigError("(environment)", MEMORY_LIMIT_ENV, f"{value!r}: {exc}") from exc
-    return value
+        first = str(exc).strip().splitlines()[0]
+        raise ValueError(f"{v!r} is not a memory size DuckDB accepts ({first})") from exc
+    return v
 
 
-def _memory_limit_setting() -> str:
-    return os.environ.get(MEMORY_LIMIT_ENV, "").strip()
+def memory_limit(configured: str = DEFAULT_MEMORY_LIMIT) -> str:
+    """The DuckDB memory cap of a write window: ``$JJJ_ETL_DUCKDB_MEMORY_LIMIT`` when set,
+    else ``configured`` (``[warehouse] memory_limit``, checked when the config was loaded).
+
+    The cap bounds what the load, build, tests and commit take however large the warehouse
+    grows; past it DuckDB spills to a temporary folder beside the working file.  ``none``
+    leaves DuckDB's own default (80 % of the machine's RAM).  Raises ConfigError (exit 2)
+    for an environment value DuckDB rejects.
+    """
+    value = os.environ.get(MEMORY_LIMIT_ENV, "")
+    if not value.strip():
+        return configured
+    try:
+        return check_memory_limit(value)
+    except ValueError as exc:
+        raise ConfigError("(environment)", MEMORY_LIMIT_ENV, str(exc)) from exc
 
 
-def connect_work(work: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a working file, under the configured memory limit (checked
-    by :func:`memory_limit` when the run starts; DuckDB itself rejects a bad one here)."""
-    limit = _memory_limit_setting()
-    return duckdb.connect(str(work), config={"memory_limit": limit} if limit else {})
+def connect_work(work: str | Path, memory: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a working file under a memory cap: ``memory`` as resolved by
+    :func:`memory_limit` at the start of the run, or (None) resolved now."""
+    return duckdb.connect(str(work), config={"memory_limit": memory or memory_limit()})
 
 
-def begin_work(wp: WarehousePaths) -> Path:
+def begin_work(wp: WarehousePaths, memory: str | None = None) -> Path:
     """Copy the published file to a private working file (hold the writer lock first)."""
     _remove_stale_work_files(wp)
     work = wp.root / f"{WORK_PREFIX}{os.getpid()}.duckdb"
@@ -152,7 +166,7 @@ def begin_work(wp: WarehousePaths) -> Path:
     else:
         work.unlink(missing_ok=True)
     try:
-        connect_work(work).close()
+        connect_work(work, memory).close()
     except duckdb.Error as exc:
         discard_work(work)
         raise RunError(f"cannot open a working copy of {wp.db}: {exc}") from exc
@@ -169,9 +183,10 @@ def publish_work(wp: WarehousePaths, work: Path) -> None:
 
 
 def discard_work(work: Path) -> None:
-    """Remove a working file and its WAL."""
+    """Remove a working file, its WAL and what DuckDB spilled beside it."""
     work.unlink(missing_ok=True)
     Path(str(work) + ".wal").unlink(missing_ok=True)
+    shutil.rmtree(str(work) + ".tmp", ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -203,14 +218,18 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def read_connection(wp: WarehousePaths) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse.
+def read_connection(wp: WarehousePaths, memory: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse, under DuckDB's memory cap
+    ``memory`` when given (exports are; ad-hoc queries are not).
 
     Raises UsageError when there is no warehouse yet.
     """
     if not wp.db.exists():
         raise UsageError(f"no warehouse at {wp.db}: run `jjj-etl run` first")
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"memory_limit": memory} if memory else {}
+    )
     try:
-        return duckdb.connect(str(wp.db), read_only=True)
+        return duckdb.connect(str(wp.db), read_only=True, config=config)
     except duckdb.Error as exc:
         raise RunError(f"cannot open {wp.db} read-only: {exc}") from exc

@@ -148,6 +148,20 @@ def test_broken_config_exits_2_naming_the_key(tmp_path: Path) -> None:
     assert not wh.exists() or not any(wh.iterdir())
 
 
+def test_a_bad_memory_limit_in_the_config_exits_2_naming_the_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(
+        '[warehouse]\nmemory_limit = "half the box"\n\n'
+        '[[sources]]\nname = "ok"\nstart_urls = ["http://x.invalid/"]\n'
+    )
+    wh = tmp_path / "warehouse"
+    done = cli("run", "--config", str(cfg), "--warehouse", str(wh))
+    assert done.returncode == 2
+    assert "warehouse.memory_limit" in done.stderr
+    assert "half the box" in done.stderr
+    assert not wh.exists()
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("JJJ_ETL_PARSE_WORKERS", "lots"), ("JJJ_ETL_DUCKDB_MEMORY_LIMIT", "plenty")],

@@ -14,11 +14,18 @@ import pytest
 
 from builders import figure
 from jjj_etl import pipeline, staging
+from jjj_etl.config import load_config
 from jjj_etl.errors import ConfigError
 from jjj_etl.records import Article, Figure, ParsedPage
 from jjj_etl.runner import default_sql_dir
 from jjj_etl.tools import diff_versions, export_to, run_query
-from jjj_etl.warehouse import MEMORY_LIMIT_ENV, memory_limit, paths, write_session
+from jjj_etl.warehouse import (
+    MEMORY_LIMIT_ENV,
+    connect_work,
+    memory_limit,
+    paths,
+    write_session,
+)
 
 BODY = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
@@ -185,6 +192,40 @@ def test_a_memory_limit_caps_duckdb_in_the_write_window(
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "a lot")
     with pytest.raises(ConfigError, match=MEMORY_LIMIT_ENV):
         memory_limit()
+
+
+def test_the_configured_memory_limit_reaches_duckdb_and_the_environment_overrides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    assert load_config().warehouse.memory_limit == "256MB"  # the default: bounded, spills
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(
+        '[warehouse]\nmemory_limit = " 100MB "\n\n'
+        '[[sources]]\nname = "ok"\nstart_urls = ["http://x.invalid/"]\n'
+    )
+    configured = load_config(cfg).warehouse.memory_limit
+    assert memory_limit(configured) == "100MB"
+    wp = paths(tmp_path / "wh")
+    work = pipeline.begin(wp.root, memory_limit(configured))
+    with connect_work(work, memory_limit(configured)) as con:
+        assert con.execute("select current_setting('memory_limit')").fetchone() == ("95.3 MiB",)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")  # one run's override wins over the file
+    assert memory_limit(configured) == "1GB"
+    pipeline.discard(work)
+
+
+def test_a_killed_runs_spill_folder_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    wp = paths(tmp_path / "wh")
+    spilled = wp.root / ".jjj.work-999999.duckdb.tmp"
+    spilled.mkdir(parents=True)
+    (spilled / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 1024)
+    (wp.root / ".jjj.work-999999.duckdb").write_bytes(b"")
+    work = pipeline.begin(wp.root)
+    assert not spilled.exists()
+    assert [p.name for p in wp.root.glob(".jjj.work-*")] == [Path(work).name]
+    pipeline.discard(work)
+    assert not list(wp.root.glob(".jjj.work-*"))
 
 
 def test_version_records_checksums_hashes_timings(warehouse: Path) -> None:

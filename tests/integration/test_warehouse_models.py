@@ -146,6 +146,21 @@ def test_bad_model_names_its_file(tmp_path: Path, con: duckdb.DuckDBPyConnection
         build(con, sql)
 
 
+def test_a_model_out_of_memory_names_the_cap_and_the_setting(tmp_path: Path) -> None:
+    sql = tmp_path / "sql"
+    (sql / "marts").mkdir(parents=True)
+    (sql / "seeds").mkdir()
+    # one list of 20 M integers in one group: a state DuckDB cannot spill
+    (sql / "marts" / "mart_huge.sql").write_text("select list(range) as xs from range(20000000)")
+    with duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "32MB"}) as con:
+        with pytest.raises(BuildError, match=r"mart_huge\.sql") as exc:
+            build(con, sql)
+    assert "Out of Memory" in str(exc.value)
+    assert "30.5 MiB" in str(exc.value)  # 32 MB as DuckDB reports it
+    assert "[warehouse] memory_limit" in str(exc.value)
+    assert "JJJ_ETL_DUCKDB_MEMORY_LIMIT" in str(exc.value)
+
+
 def test_blocking_data_test_reports_rows(con: duckdb.DuckDBPyConnection) -> None:
     # an intensity of 250 % is never valid: the range test must block and show the row
     bad = [_fig(BODY, "12.7%", 250.0, "%", kind="rate", subject="R&D spending intensity")]

@@ -53,6 +53,13 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
         _drop_other_kind(con, model)
         kind = "view" if model.materialization == "view" else "table"
         con.execute(f"create or replace {kind} main.{model.name} as {body}")
+    except duckdb.OutOfMemoryException as exc:
+        cap = con.execute("select current_setting('memory_limit')").fetchone()
+        hint = (
+            f" [DuckDB's memory cap is {cap[0] if cap else '?'}: raise [warehouse] memory_limit"
+            " in sources.toml, or set JJJ_ETL_DUCKDB_MEMORY_LIMIT for one run]"
+        )
+        raise BuildError(str(model.path), str(exc).strip() + hint) from exc
     except duckdb.Error as exc:
         raise BuildError(str(model.path), str(exc).strip()) from exc
     return time.perf_counter() - started
