@@ -152,9 +152,9 @@ def test_a_model_out_of_memory_names_the_cap_and_the_setting(tmp_path: Path) -> 
     (sql / "seeds").mkdir()
     # one list of 20 M integers in one group: a state DuckDB cannot spill
     (sql / "marts" / "mart_huge.sql").write_text("select list(range) as xs from range(20000000)")
-    with duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "32MB"}) as con:
-        with pytest.raises(BuildError, match=r"mart_huge\.sql") as exc:
-            build(con, sql)
+    capped = duckdb.connect(str(tmp_path / "w.duckdb"), config={"memory_limit": "32MB"})
+    with capped as con, pytest.raises(BuildError, match=r"mart_huge\.sql") as exc:
+        build(con, sql)
     assert "Out of Memory" in str(exc.value)
     assert "30.5 MiB" in str(exc.value)  # 32 MB as DuckDB reports it
     assert "[warehouse] memory_limit" in str(exc.value)
