@@ -161,6 +161,27 @@ def test_a_model_out_of_memory_names_the_cap_and_the_setting(tmp_path: Path) -> 
     assert "JJJ_ETL_DUCKDB_MEMORY_LIMIT" in str(exc.value)
 
 
+def test_a_model_out_of_memory_on_two_threads_is_built_again_on_one(tmp_path: Path) -> None:
+    sql = tmp_path / "sql"
+    (sql / "marts").mkdir(parents=True)
+    (sql / "seeds").mkdir()
+    # a real out-of-memory on more than one thread, a small list on one
+    (sql / "marts" / "mart_a_threads.sql").write_text(
+        "select list(range) as xs from range("
+        "case when current_setting('threads') > 1 then 20000000 else 10 end)"
+    )
+    (sql / "marts" / "mart_b_after.sql").write_text("select current_setting('threads') as t")
+    capped = duckdb.connect(
+        str(tmp_path / "w.duckdb"), config={"memory_limit": "32MB", "threads": 2}
+    )
+    with capped as con:
+        build(con, sql)
+        assert con.execute("select len(xs) from mart_a_threads").fetchone() == (10,)
+        # the single thread was for that model only
+        assert con.execute("select * from mart_b_after").fetchone() == (2,)
+        assert con.execute("select current_setting('threads')").fetchone() == (2,)
+
+
 def test_blocking_data_test_reports_rows(con: duckdb.DuckDBPyConnection) -> None:
     # an intensity of 250 % is never valid: the range test must block and show the row
     bad = [_fig(BODY, "12.7%", 250.0, "%", kind="rate", subject="R&D spending intensity")]
