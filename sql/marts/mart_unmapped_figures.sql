@@ -1,13 +1,8 @@
 -- one row per figure no catalog rule claimed: what to add to sql/seeds/indicators.csv
 with
 
-figures as (
-    select * from stg_figures
-    where not is_conversion
-),
-
-matched as (
-    select * from int_figures_matched_to_indicators
+unclaimed as (
+    select * from int_figures_unclaimed
 ),
 
 articles as (
@@ -19,25 +14,20 @@ articles as (
 
 final as (
     select
-        figures.article_id,
-        figures.figure_index,
-        figures.surface,
-        figures.value,
-        figures.unit,
-        figures.kind,
-        figures.period,
-        figures.region_id,
-        figures.subject,
+        unclaimed.article_id,
+        unclaimed.figure_index,
+        unclaimed.surface,
+        unclaimed.value,
+        unclaimed.unit,
+        unclaimed.kind,
+        unclaimed.period,
+        unclaimed.region_id,
+        unclaimed.subject,
         articles.url,
-        figures.sentence
-    from figures
+        unclaimed.sentence
+    from unclaimed
     inner join articles
-        on figures.article_id = articles.article_id
-    left join matched
-        on
-            figures.article_id = matched.article_id
-            and figures.figure_index = matched.figure_index
-    where matched.article_id is null
+        on unclaimed.article_id = articles.article_id
 )
 
 select * from final
