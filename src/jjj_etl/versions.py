@@ -104,15 +104,18 @@ def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> 
         f"create or replace temp table _cur as select *, {_row_hash('m', cols)} as _row_hash "
         f"from main.{mart} as m"
     )
+    # NOT EXISTS, not NOT IN: row hashes are never null, and an anti join spills to disk
+    # under the memory cap where NOT IN's null-aware mark join ran out of memory (25 M figures,
+    # 256MB)
     con.execute(
-        f"update history.{mart} set _valid_to = ? where _valid_to is null "
-        "and _row_hash not in (select _row_hash from _cur)",
+        f"update history.{mart} as h set _valid_to = ? where h._valid_to is null "
+        "and not exists (select 1 from _cur where _cur._row_hash = h._row_hash)",
         [version],
     )
     con.execute(
         f"insert into history.{mart} by name select *, ?::integer as _valid_from, "
-        "null::integer as _valid_to from _cur where _row_hash not in "
-        f"(select _row_hash from history.{mart} where _valid_to is null)",
+        "null::integer as _valid_to from _cur where not exists (select 1 from "
+        f"history.{mart} as h where h._valid_to is null and h._row_hash = _cur._row_hash)",
         [version],
     )
     con.execute("drop table _cur")
