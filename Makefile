@@ -35,16 +35,16 @@ test: $(SYNCED)  ## the whole test suite
 lint: $(SYNCED)  ## the lock files match pyproject, ruff, formatting, mypy strict, sqlfluff
 	$(UV) lock --check
 	$(PYLOCK) | diff -u pylock.toml - || (echo "pylock.toml is stale: run make lock" && exit 1)
-	$(REQLOCK) | diff -u requirements.lock - || (echo "requirements.lock is stale: run make lock" && exit 1)
+	$(REQLOCK) | diff -u requirements.txt - || (echo "requirements.txt is stale: run make lock" && exit 1)
 	$(VENV)/bin/ruff check src flows tests bench
 	$(VENV)/bin/ruff format --check src flows tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/sqlfluff lint sql
 
-lock: | $(UV)  ## re-resolve uv.lock from pyproject.toml; export pylock.toml and requirements.lock
+lock: | $(UV)  ## re-resolve uv.lock from pyproject.toml; export pylock.toml and requirements.txt
 	$(UV) lock
 	$(PYLOCK) > pylock.toml
-	$(REQLOCK) > requirements.lock
+	$(REQLOCK) > requirements.txt
 
 typecheck: $(SYNCED)
 	$(VENV)/bin/mypy
