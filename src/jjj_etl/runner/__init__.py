@@ -95,16 +95,19 @@ def _build_within_memory(con: duckdb.DuckDBPyConnection, model: Model) -> float:
     try:
         return build_model(con, model)
     except BuildError as exc:
-        threads = con.execute("select current_setting('threads')").fetchone()
-        if not isinstance(exc.__cause__, duckdb.OutOfMemoryException) or not threads:
-            raise
-        if int(threads[0]) <= 1:
+        threads = _threads(con)
+        if not isinstance(exc.__cause__, duckdb.OutOfMemoryException) or threads <= 1:
             raise
     con.execute("set threads = 1")
     try:
         return build_model(con, model)
     finally:
-        con.execute(f"set threads = {int(threads[0])}")
+        con.execute(f"set threads = {threads}")
+
+
+def _threads(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("select current_setting('threads')").fetchone()
+    return int(row[0]) if row else 1
 
 
 def check(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[TestResult]:
