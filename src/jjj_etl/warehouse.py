@@ -119,17 +119,25 @@ def _remove_stale_work_files(wp: WarehousePaths) -> None:
 MEMORY_LIMIT_ENV = "JJJ_ETL_DUCKDB_MEMORY_LIMIT"
 
 
+MIN_MEMORY_LIMIT_MIB = 16  # below this DuckDB cannot run a model at all
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
+
+
 def check_memory_limit(value: str) -> str:
     """``value`` stripped, if DuckDB takes it as ``memory_limit`` (``256MB``, ``2GiB``,
-    ``none``); raises ValueError saying what is wrong otherwise."""
+    ``none``) and it is at least 16 MiB; raises ValueError saying what is wrong otherwise."""
     v = value.strip()
     if not v:
         raise ValueError("empty: give a size such as '256MB', or 'none' for DuckDB's default")
     try:
-        duckdb.connect(config={"memory_limit": v}).close()
-    except duckdb.Error as exc:
+        with duckdb.connect(config={"memory_limit": v}) as con:
+            row = con.execute("select current_setting('memory_limit')").fetchone()
+    except duckdb.Error as exc:  # a bad unit, or a cap too small to run this very query
         first = str(exc).strip().splitlines()[0]
         raise ValueError(f"{v!r} is not a memory size DuckDB accepts ({first})") from exc
+    number, _, unit = str(row[0] if row else "").partition(" ")
+    if float(number or 0) * _UNITS.get(unit, 1) < MIN_MEMORY_LIMIT_MIB * 2**20:
+        raise ValueError(f"{v!r} is too small: DuckDB needs at least {MIN_MEMORY_LIMIT_MIB}MiB")
     return v
 
 
