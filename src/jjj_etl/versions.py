@@ -79,8 +79,18 @@ def _row_hash(alias: str, cols: list[tuple[str, str]]) -> str:
     rows cost as much as the build).  64 bits: a missed change needs two different rows of
     one mart to collide, about n / 2**64 per changed row.
     """
+    return f"'{_HASHED}' || {_hash_key(alias, cols)}::varchar"
+
+
+def _hash_key(alias: str, cols: list[tuple[str, str]]) -> str:
+    """SQL for a row's 64-bit hash (a UBIGINT): :func:`_row_hash` without its text form."""
     args = ", ".join(f'{alias}."{c}"' for c, _ in cols)
-    return f"'{_HASHED}' || hash({args})::varchar"
+    return f"hash({args})"
+
+
+def _stored_key(column: str) -> str:
+    """SQL reading a stored ``h:<digits>`` row hash back as its UBIGINT."""
+    return f"cast(substr({column}, {len(_HASHED) + 1}) as ubigint)"
 
 
 def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> None:
@@ -100,25 +110,34 @@ def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> 
         f"update history.{mart} as h set _row_hash = {_row_hash('h', cols)} "
         f"where _valid_to is null and not starts_with(_row_hash, '{_HASHED}')"
     )
+    # The comparison runs on the 64-bit hashes alone (8 bytes a row, not the row and its
+    # hash as text): two small temp tables and two anti joins DuckDB can spill, then one
+    # UPDATE of just the retired rows and one INSERT of just the new ones.  Whole rows in a
+    # temp table and a correlated NOT EXISTS ran out of memory at 25 M figures under 256MB.
     con.execute(
-        f"create or replace temp table _cur as select *, {_row_hash('m', cols)} as _row_hash "
+        f"create or replace temp table _cur as select {_hash_key('m', cols)} as _jjj_key "
         f"from main.{mart} as m"
     )
-    # NOT EXISTS, not NOT IN: row hashes are never null, and an anti join spills to disk
-    # under the memory cap where NOT IN's null-aware mark join ran out of memory (25 M figures,
-    # 256MB)
     con.execute(
-        f"update history.{mart} as h set _valid_to = ? where h._valid_to is null "
-        "and not exists (select 1 from _cur where _cur._row_hash = h._row_hash)",
+        f"create or replace temp table _open as select {_stored_key('_row_hash')} as _jjj_key "
+        f"from history.{mart} where _valid_to is null"
+    )
+    con.execute(
+        f"update history.{mart} set _valid_to = ? where _valid_to is null and "
+        f"{_stored_key('_row_hash')} in "
+        "(select _jjj_key from _open anti join _cur using (_jjj_key))",
         [version],
     )
     con.execute(
-        f"insert into history.{mart} by name select *, ?::integer as _valid_from, "
-        "null::integer as _valid_to from _cur where not exists (select 1 from "
-        f"history.{mart} as h where h._valid_to is null and h._row_hash = _cur._row_hash)",
+        f"insert into history.{mart} by name select * exclude (_jjj_key), "
+        f"'{_HASHED}' || _jjj_key::varchar as _row_hash, ?::integer as _valid_from, "
+        "null::integer as _valid_to "
+        f"from (select m.*, {_hash_key('m', cols)} as _jjj_key from main.{mart} as m) "
+        "where _jjj_key in (select _jjj_key from _cur anti join _open using (_jjj_key))",
         [version],
     )
     con.execute("drop table _cur")
+    con.execute("drop table _open")
 
 
 def _define_macros(con: duckdb.DuckDBPyConnection, marts: list[str]) -> None:

@@ -115,6 +115,30 @@ def test_history_as_of_and_diff(con: duckdb.DuckDBPyConnection) -> None:
     assert [(c["old_value"], c["new_value"]) for c in d.changed] == [(84_370_000_000, 85e9)]
 
 
+def test_a_row_that_comes_back_opens_a_new_history_span(con: duckdb.DuckDBPyConnection) -> None:
+    body2 = BODY.replace("84.37", "85.00")
+    first = _page("http://a/1.html", BODY, _figures())
+    second = _page("http://a/1.html", body2, _figures(body2, 85e9))
+    assert [_stage_and_commit(con, [p], f"r{i}") for i, p in enumerate([first, second, first])] == [
+        1,
+        2,
+        3,
+    ]
+    spans = con.execute(
+        "select value, _valid_from, _valid_to from history.fct_observations "
+        "where unit = 'CNY' order by _valid_from"
+    ).fetchall()
+    assert spans == [(84_370_000_000, 1, 2), (85e9, 2, 3), (84_370_000_000, 3, None)]
+    for v, want in ((1, 84_370_000_000), (2, 85e9), (3, 84_370_000_000)):
+        got = con.execute(f"select value from observations_as_of({v}) where unit = 'CNY'")
+        assert got.fetchall() == [(want,)]
+    for mart in mart_names(SQL):  # the open history rows are exactly the current mart
+        open_rows = con.execute(
+            f"select count(*) from history.{mart} where _valid_to is null"
+        ).fetchone()
+        assert open_rows == con.execute(f"select count(*) from main.{mart}").fetchone(), mart
+
+
 def test_conflicting_sources_flagged(con: duckdb.DuckDBPyConnection) -> None:
     body2 = BODY.replace("84.37", "80.00")
     pages = [
