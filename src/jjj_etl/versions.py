@@ -43,15 +43,19 @@ def current_version(con: duckdb.DuckDBPyConnection) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
+_FINGERPRINT_CHUNK = 50_000
+
+
 def input_fingerprint(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> str:
     """What a version is made of: staged article contents and the parser that read each, the
     SQL, the seeds and the tests (a rerun that re-parses nothing cannot change it)."""
     digest = hashlib.sha256()
-    for aid, sha, parser in con.execute(
+    cur = con.execute(
         "select article_id, content_sha256, parser_version from staging.articles "
         "order by article_id"
-    ).fetchall():
-        digest.update(f"{aid}:{sha}:{parser}\n".encode())
+    )
+    while rows := cur.fetchmany(_FINGERPRINT_CHUNK):  # a million articles: not all at once
+        digest.update("".join(f"{aid}:{sha}:{parser}\n" for aid, sha, parser in rows).encode())
     digest.update(sql_checksum(sql_dir, "**/*.sql").encode())
     digest.update(sql_checksum(sql_dir, "**/*.csv").encode())
     digest.update(sql_checksum(sql_dir, "**/*.yml").encode())
@@ -176,17 +180,12 @@ def commit_version(
     for mart in marts:
         _record_history(con, mart, version)
     _define_macros(con, marts)
-    hashes = [
-        r[0]
-        for r in con.execute(
-            "select distinct content_sha256 from staging.articles order by 1"
-        ).fetchall()
-    ]
     con.execute(
         "insert into meta.versions by name select ? as version_id, ? as run_id, "
         "? as started_at, ? as finished_at, 'committed' as status, ? as code_version, "
         "? as parser_version, ? as sql_checksum, ? as seeds_checksum, ? as input_fingerprint, "
-        "?::varchar[] as content_hashes, ?::json as row_counts, ?::json as warnings, "
+        "(select coalesce(list(distinct content_sha256 order by content_sha256), []) "
+        "from staging.articles) as content_hashes, ?::json as row_counts, ?::json as warnings, "
         "?::json as model_timings",
         [
             version,
@@ -198,7 +197,6 @@ def commit_version(
             sql_checksum(sql_dir, "**/*.sql"),
             sql_checksum(sql_dir, "seeds/*.csv"),
             fingerprint,
-            hashes,
             json.dumps(counts),
             json.dumps(warnings, default=str),
             json.dumps(model_timings or {}),
