@@ -37,14 +37,19 @@ HISTORY_TABLE = "fct_observations"
 
 
 def history_sql(version: int) -> str:
-    """Every observation ever published up to ``version``, with the versions it lived in."""
+    """Every observation ever published up to ``version``, with the versions it lived in.
+
+    Rows come in the order the versions recorded them (the history table is append-only, so
+    oldest version first), like the marts' exports; no ORDER BY: sorting every column of the
+    9.3 M history rows of 25 M figures ran out of memory under the 256MB default (on one
+    thread it took 137 s against 28 s unsorted).
+    """
     v = int(version)
     return (
         "select * exclude (_row_hash, _valid_from, _valid_to), "
         "_valid_from as valid_from_version, "
         f"case when _valid_to <= {v} then _valid_to end as valid_to_version "
-        f"from history.{HISTORY_TABLE} where _valid_from <= {v} "
-        "order by valid_from_version, observation_id"
+        f"from history.{HISTORY_TABLE} where _valid_from <= {v}"
     )
 
 

@@ -27,6 +27,7 @@ from jjj_etl.warehouse import (
     write_session,
 )
 
+HISTORY_FILE = "history_fct_observations.parquet"
 BODY = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
     "in 2024, up 12.7% year on year.\nThe region had 9,100 widget makers in 2024."
@@ -114,6 +115,18 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
     assert cols == ["indicator_id"]
     _, rows = run_query(str(warehouse), "select indicator_id from observations_as_of(2)")
     assert "widget_makers" in {r[0] for r in rows}
+    # the history export lists versions oldest first; version 1 exported again, after
+    # version 2 was recorded, is byte for byte the export made when it was committed
+    history = pq.read_table(export_to(str(warehouse), 2, tmp_path / "v2") / HISTORY_FILE)
+    froms = history.column("valid_from_version").to_pylist()
+    assert froms == sorted(froms)
+    assert froms[-1] == 2
+    first = json.loads((warehouse / "exports" / "v1" / "manifest.json").read_text())
+    again = export_to(str(warehouse), 1, tmp_path / "v1-again")
+    assert (
+        hashlib.sha256((again / HISTORY_FILE).read_bytes()).hexdigest()
+        == (first["tables"]["history_fct_observations"]["sha256"])
+    )
 
 
 def test_history_written_by_an_older_release_upgrades_without_churn(
