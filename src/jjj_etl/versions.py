@@ -93,8 +93,9 @@ def _hash_key(alias: str, cols: list[tuple[str, str]]) -> str:
 
 
 def _stored_key(column: str) -> str:
-    """SQL reading a stored ``h:<digits>`` row hash back as its UBIGINT."""
-    return f"cast(substr({column}, {len(_HASHED) + 1}) as ubigint)"
+    """SQL reading a stored ``h:<digits>`` row hash back as its UBIGINT (NULL for the md5
+    text of a row an older release retired, which is never compared)."""
+    return f"try_cast(substr({column}, {len(_HASHED) + 1}) as ubigint)"
 
 
 def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> None:
