@@ -226,6 +226,54 @@ def test_replay_serves_the_latest_capture_with_a_body(tmp_path: Path) -> None:
         WarcReplayTransport([tmp_path / "missing.warc.gz"])
 
 
+def test_a_warc_torn_by_a_killed_writer_keeps_every_complete_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A SIGKILL inside the one write of an exchange leaves a cut gzip member at the end of
+    the file; the next run writes a new file.  Replay keeps every complete record before the
+    cut, at any cut point, and says so (warcio alone crashed on some of them)."""
+    archive = RawArchive(tmp_path / "raw")
+    live = crawl(source(), archive, transport=routes(SITE), retry=FAST)
+    (warc,) = archive.warc_files()
+    whole = warc.read_bytes()
+    complete = dict(_replay._captures(warc))
+    assert f"{HOST}/a/2.html" in complete
+    last = max(complete.values(), key=lambda c: c.offset)  # the last response record
+    for cut in range(last.offset + 1, len(whole), 97):
+        warc.write_bytes(whole[:cut])
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="jjj_etl.fetch._replay"):
+            kept = dict(_replay._captures(warc))
+        if cut < last.offset + last.length:  # the response itself cut: left out
+            assert set(kept) < set(complete), cut
+        else:  # only the request record after it cut
+            assert set(kept) == set(complete), cut
+        assert {k: complete[k] for k in kept} == kept, cut
+        assert "cut short" in caplog.text, cut
+    # the next run appends to a new file; a replay reads both
+    warc.write_bytes(whole[: last.offset + 200])
+    later = RawArchive(tmp_path / "raw")
+    request = httpx.Request("GET", f"{HOST}/a/9.html")
+    later.store_exchange(request, html("<p>京津冀 nine</p>"), "<p>京津冀 nine</p>".encode())
+    assert len(later.warc_files()) == 2
+    urls = WarcReplayTransport(later.warc_files()).urls()
+    assert f"{HOST}/a/9.html" in urls
+    assert f"{HOST}/a/1.html" in urls
+    again = replay(source(), later)
+    assert {p.url for p in again if p.status == 200} < {p.url for p in live}
+    # a plain (uncompressed) WARC cut short goes through warcio: the records before it stay
+    plain = tmp_path / "plain.warc"
+    write_foreign_warc(tmp_path / "export.warc.gz")
+    text = gzip.decompress((tmp_path / "export.warc.gz").read_bytes())
+    plain.write_bytes(text[: text.rindex(b"WARC/1.") + 40])
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jjj_etl.fetch._replay"):
+        kept = dict(_replay._captures(plain))
+    assert f"{HOST}/a/7.html" in kept
+    assert f"{HOST}/a/8.html" not in kept
+    assert "cut short or unreadable" in caplog.text
+
+
 def write_foreign_warc(path: Path) -> None:
     """A WARC as web archives export it: gzip + chunked bodies, sha1 digests, a revisit."""
     page = b'<html><body><a href="/a/7.html">7</a><a href="/a/8.html">8</a></body></html>'

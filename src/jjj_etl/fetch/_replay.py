@@ -15,6 +15,7 @@ holds one small tuple per URL; bodies stay on disk until requested.
 from __future__ import annotations
 
 import contextlib
+import logging
 import mmap
 import zlib
 from collections.abc import Iterable, Iterator
@@ -24,6 +25,7 @@ from typing import Any
 
 import httpx
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParser
 
 from jjj_etl.archive import split_record, warc_fields
@@ -34,6 +36,7 @@ __all__ = ["WarcReplayTransport"]
 _DROP = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
 _READ_CAP = 1_000_000_000  # the crawler's own byte cap applies after this
 _PARSER = StatusAndHeadersParser([], verify=False)
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,10 @@ def _members(path: Path) -> Iterator[tuple[int, int, bytes, int]]:
     """(offset, length, first decompressed bytes, decompressed size) of each gzip member
     of ``path``.
 
-    Raises ValueError (or zlib.error) when the file is not a series of gzip members.
+    A member cut short by the end of the file (a writer killed mid-append: ours appends
+    each exchange in one write, but a SIGKILL can land inside it) ends the file: the
+    complete members before it are kept, with a warning.  Raises ValueError (or
+    zlib.error) when the file is not a series of gzip members.
     """
     with path.open("rb") as fh:
         if fh.seek(0, 2) == 0:
@@ -89,12 +95,16 @@ def _members(path: Path) -> Iterator[tuple[int, int, bytes, int]]:
             pos, end = 0, len(data)
             while pos < end:
                 if data[pos : pos + 2] != b"\x1f\x8b":
+                    if b"\x1f\x8b".startswith(data[pos:end]):  # cut inside the magic bytes
+                        _torn(path, pos)
+                        return
                     raise ValueError(f"no gzip member at offset {pos}")
                 inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
                 head, at, size = b"", pos, 0
                 while not inflater.eof:
                     if at >= end:
-                        raise ValueError(f"gzip member at offset {pos} is cut short")
+                        _torn(path, pos)
+                        return
                     chunk = data[at : at + 262_144]
                     at += len(chunk)
                     out = inflater.decompress(chunk)
@@ -137,22 +147,49 @@ def _captures_fast(path: Path) -> Iterator[tuple[str, _Capture]]:
         yield _target_key(uri), capture
 
 
+def _torn(path: Path, offset: int | None = None) -> None:
+    where = f"the record at offset {offset}" if offset is not None else "a record"
+    _log.warning("%s: %s is cut short or unreadable; the records before it are kept", path, where)
+
+
 def _captures_warcio(path: Path) -> Iterator[tuple[str, _Capture]]:
+    """Captures of a WARC file warcio reads (one gzip stream, or plain).  A record warcio
+    cannot read after at least one it could (a torn tail, garbage appended) ends the file
+    with a warning, keeping what came before: warcio raises anything from such a record,
+    even AttributeError.  A file whose first record cannot be read, or that warcio refuses
+    as a whole (``ArchiveLoadFailed``: one gzip stream for the whole file), raises."""
     with path.open("rb") as fh:
         records = ArchiveIterator(fh)
-        for record in records:
-            kind = record.rec_type
-            if kind not in ("response", "revisit") or _http_headers(record) is None:
-                continue
-            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-            status = int(record.http_headers.get_statuscode() or 0)
-            date = record.rec_headers.get_header("WARC-Date") or ""
-            digest = record.rec_headers.get_header("WARC-Payload-Digest")
-            records.read_to_end(record)
-            capture = _Capture(
-                path, records.get_record_offset(), date, status, digest, kind == "revisit"
-            )
-            yield _target_key(uri.strip("<>")), capture
+        it, read = iter(records), 0
+        while True:
+            try:
+                record = next(it)
+                capture = _warcio_capture(path, records, record)
+            except StopIteration:
+                return
+            except ArchiveLoadFailed:  # warcio's own verdict on the file (e.g. one gzip stream)
+                raise
+            except Exception:  # see the docstring
+                if not read:
+                    raise
+                _torn(path)
+                return
+            read += 1
+            if capture is not None:
+                yield capture
+
+
+def _warcio_capture(path: Path, records: Any, record: Any) -> tuple[str, _Capture] | None:
+    kind = record.rec_type
+    if kind not in ("response", "revisit") or _http_headers(record) is None:
+        return None
+    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+    status = int(record.http_headers.get_statuscode() or 0)
+    date = record.rec_headers.get_header("WARC-Date") or ""
+    digest = record.rec_headers.get_header("WARC-Payload-Digest")
+    records.read_to_end(record)
+    capture = _Capture(path, records.get_record_offset(), date, status, digest, kind == "revisit")
+    return _target_key(uri.strip("<>")), capture
 
 
 class WarcReplayTransport(httpx.AsyncBaseTransport):
