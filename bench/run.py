@@ -379,8 +379,33 @@ def _proc_dict(p: Proc) -> dict[str, Any]:
     }
 
 
+def _run_pair(
+    n: int, i: int, cfg: Path, wh: Path, env: dict[str, str], srv: Any, timeout: float, work: Path
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One full `jjj-etl run` on an empty warehouse, then its 304 rerun."""
+    prefect_home = Path(env["PREFECT_HOME"])
+    srv.stats(reset=True)
+    e2e = cli_run(cfg, wh, env, timeout, work / f"e2e-{n}-{i}")
+    full = {**_proc_dict(e2e), "http": srv.stats(reset=True), "prefect": "server"}
+    full["summary"] = e2e.json()
+    full["flow"] = flow_stage_times(prefect_home)
+    full["slowest_models"] = slowest_models(wh / "jjj.duckdb")
+    print(f"[{n}] e2e #{i + 1}: {full['wall']:.1f} s, {full['summary'].get('pages')}", flush=True)
+    again = cli_run(cfg, wh, env, timeout, work / f"rerun-{n}-{i}")
+    rerun = {**_proc_dict(again), "http": srv.stats(reset=True)}
+    rerun["summary_pages"] = again.json().get("pages")
+    rerun["flow"] = flow_stage_times(prefect_home)
+    print(f"[{n}] 304 rerun #{i + 1}: {rerun['wall']:.1f} s {rerun['http']}", flush=True)
+    return full, rerun
+
+
+def _median_by_wall(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median wall time (the lower middle one for an even count)."""
+    return dict(sorted(runs, key=lambda r: r["wall"])[(len(runs) - 1) // 2])
+
+
 def bench_size(  # noqa: PLR0915 - one measured sequence, top to bottom
-    n: int, seed: int, work: Path, env: dict[str, str], inproc: bool
+    n: int, seed: int, work: Path, env: dict[str, str], inproc: bool, repeat: int = 3
 ) -> SizeResult:
     """Corpus, server, end-to-end run, 304 rerun, archive rerun, floors for one size."""
     res = SizeResult(n)
@@ -397,19 +422,15 @@ def bench_size(  # noqa: PLR0915 - one measured sequence, top to bottom
     ):
         served = {**env, "PREFECT_API_URL": api}  # as a scheduled deployment runs
         cfg = write_config(work / f"sources-{n}.toml", srv.base, n)
-        srv.stats(reset=True)
-        e2e = cli_run(cfg, wh, served, timeout, work / f"e2e-{n}")
-        res.summary = e2e.json()
-        res.flow = flow_stage_times(Path(env["PREFECT_HOME"]))
-        res.e2e = {**_proc_dict(e2e), "http": srv.stats(reset=True), "prefect": "server"}
-        res.e2e["slowest_models"] = slowest_models(wh / "jjj.duckdb")
-        print(f"[{n}] e2e: {res.e2e['wall']:.1f} s, {res.summary.get('pages')}", flush=True)
-
-        rerun = cli_run(cfg, wh, served, timeout, work / f"rerun-{n}")
-        res.rerun = {**_proc_dict(rerun), "http": srv.stats(reset=True)}
-        res.rerun["summary_pages"] = rerun.json().get("pages")
-        res.rerun["flow"] = flow_stage_times(Path(env["PREFECT_HOME"]))
-        print(f"[{n}] 304 rerun: {res.rerun['wall']:.1f} s {res.rerun['http']}", flush=True)
+        pairs = []  # (full run, 304 rerun), each pair on a fresh warehouse
+        for i in range(repeat):
+            shutil.rmtree(wh, ignore_errors=True)
+            pairs.append(_run_pair(n, i, cfg, wh, served, srv, timeout, work))
+        full = _median_by_wall([p[0] for p in pairs])
+        res.summary, res.flow = full.pop("summary"), full.pop("flow")
+        res.e2e = {**full, "walls": sorted(p[0]["wall"] for p in pairs)}
+        res.rerun = {**_median_by_wall([p[1] for p in pairs])}
+        res.rerun["walls"] = sorted(p[1]["wall"] for p in pairs)
 
         # the same rerun as a one-shot `jjj-etl run` with no PREFECT_API_URL: Prefect
         # starts its temporary server in the process
@@ -469,7 +490,7 @@ def bench_size(  # noqa: PLR0915 - one measured sequence, top to bottom
             res.archive["cli"] = "jjj-etl run --from-archive does not exist yet"
 
     files = [Path(info.root) / a.lstrip("/") for a in info.articles]
-    bs_runs = 3 if n <= 2000 else 1
+    bs_runs = 3 if n <= 2000 else repeat
     res.floors["bs4"] = {"seconds": median_of(bs_runs, lambda: bs_floor(files)), "runs": bs_runs}
     res.floors["bs4"]["pages"] = len(files)
     print(f"[{n}] bs4 floor: {res.floors['bs4']}", flush=True)
@@ -771,10 +792,20 @@ def render(meta: dict[str, str], sizes: list[SizeResult], scale: list[Any], over
         "\nPeak RSS: *tree* = the highest sum of RSS over `jjj-etl` and its children "
         "(sampled every 0.1 s; the parse workers and, for a one-shot run, Prefect's temporary "
         "server), *largest process* = `ru_maxrss` from `wait4` (the largest of `jjj-etl` and "
-        "the children it waited for).  The end-to-end runs are single runs (median of 1); "
-        "the floors are medians of 3 runs unless marked.  A load average above 2 (the core "
+        "the children it waited for).  Each size ran a full run and its 304 rerun "
+        f"{len(sizes[0].e2e.get('walls') or [0])} time(s), each pair on an empty warehouse; "
+        "the row (and every stage below) is the run with the median wall time, "
+        "and the floors are medians of 3 runs unless marked.  A load average above 2 (the core "
         "count) means something else was running on the machine during the measurement.\n"
     )
+    walls = [
+        f"{r.pages:,} pages: full runs {' / '.join(_f(w) for w in r.e2e.get('walls', []))} s, "
+        f"304 reruns {' / '.join(_f(w) for w in r.rerun.get('walls', []))} s"
+        for r in sizes
+        if r.e2e.get("walls")
+    ]
+    if walls:
+        lines.append("Every run's wall time: " + "; ".join(walls) + ".\n")
     if len(sizes) > 1:
         small, big = sizes[0], sizes[-1]
         ratio = big.e2e["maxrss_mb"] / small.e2e["maxrss_mb"]
@@ -855,6 +886,9 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--no-append", action="store_true", help="print, don't touch BENCHMARKS.md")
     ap.add_argument("--render", default=None, help="only re-render a kept results.json")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="full run + 304 rerun pairs per size (median)"
+    )
     args = ap.parse_args()
     if args.render:
         saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
@@ -873,7 +907,8 @@ def main() -> None:
         print(f"prefect overhead: {overhead}", flush=True)
         results = []
         for i, n in enumerate(sorted(sizes)):
-            results.append(bench_size(n, args.seed, work, env, inproc=(i == 0)))
+            repeat = 1 if args.quick else max(1, args.repeat)
+            results.append(bench_size(n, args.seed, work, env, inproc=(i == 0), repeat=repeat))
         big = results[-1].flow["stages"]
         base_s = sum(
             big.get(k, {}).get("span", 0.0)
