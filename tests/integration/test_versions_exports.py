@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -233,6 +234,27 @@ def test_the_configured_memory_limit_reaches_duckdb_and_the_environment_override
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")  # one run's override wins over the file
     assert memory_limit(configured) == "1GB"
     pipeline.discard(work)
+
+
+def test_the_export_reads_under_the_run_s_memory_cap(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import jjj_etl.warehouse as wh_module
+
+    caps: list[str] = []
+    real = wh_module.read_connection
+
+    def reading(wp: Any, memory: str | None = None) -> duckdb.DuckDBPyConnection:
+        con = real(wp, memory)
+        row = con.execute("select current_setting('memory_limit')").fetchone()
+        caps.append(str(row[0]) if row else "")
+        return con
+
+    monkeypatch.setattr(wh_module, "read_connection", reading)
+    pipeline.export(str(warehouse), 1, memory="100MB")
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "300MB")  # no cap passed: the environment's
+    pipeline.export(str(warehouse), 1)
+    assert caps == ["95.3 MiB", "286.1 MiB"]
 
 
 def test_a_killed_runs_spill_folder_is_removed_by_the_next_write(tmp_path: Path) -> None:
