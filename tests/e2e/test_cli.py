@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,26 +10,12 @@ from typing import Any
 
 import pytest
 
+from cli_runs import cli
+
 pytestmark = pytest.mark.e2e
 
-BIN = Path(sys.executable).parent / "jjj-etl"
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "src" / "jjj_etl" / "samples" / "site"
-
-
-def cli(
-    *args: str, stdin: str | None = None, timeout: float = 240
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    return subprocess.run(
-        [str(BIN), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,16 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from cli_runs import BIN, cli, cli_env, versions
 
 pytestmark = pytest.mark.e2e
 
-BIN = Path(sys.executable).parent / "jjj-etl"
 SAMPLES = Path(__file__).resolve().parents[2] / "src" / "jjj_etl" / "samples"
-ENV = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
 def _config(tmp_path: Path, name: str, requests_per_second: float) -> Path:
@@ -35,21 +33,6 @@ def _config(tmp_path: Path, name: str, requests_per_second: float) -> Path:
     return path
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, timeout=300, env=ENV, check=False
-    )
-
-
-def _versions(warehouse: Path) -> int:
-    db = warehouse / "jjj.duckdb"
-    if not db.exists():
-        return 0
-    with duckdb.connect(str(db), read_only=True) as con:
-        row = con.execute("select count(*) from meta.versions").fetchone()
-    return int(row[0]) if row else 0
-
-
 def test_a_run_killed_mid_crawl_commits_nothing_and_the_next_runs_recover(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse"
     slow = _config(tmp_path, "slow.toml", 2.0)  # ~25 pages at 2/s: a crawl of ~12 s
@@ -57,7 +40,7 @@ def test_a_run_killed_mid_crawl_commits_nothing_and_the_next_runs_recover(tmp_pa
         [str(BIN), "run", "--config", str(slow), "--warehouse", str(warehouse)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=ENV,
+        env=cli_env(),
         start_new_session=True,  # its own process group: the temporary Prefect server too
     )
     try:
@@ -75,19 +58,19 @@ def test_a_run_killed_mid_crawl_commits_nothing_and_the_next_runs_recover(tmp_pa
         if proc.stderr is not None:
             proc.stderr.close()
     assert proc.returncode == -signal.SIGKILL
-    assert _versions(warehouse) == 0  # nothing committed
+    assert versions(warehouse) == 0  # nothing committed
     assert list((warehouse / "raw" / "warc").glob("*.warc.gz")), "the crawl had archived pages"
 
     fast = _config(tmp_path, "fast.toml", 100.0)
-    done = _run("run", "--config", str(fast), "--warehouse", str(warehouse))
+    done = cli("run", "--config", str(fast), "--warehouse", str(warehouse))
     assert done.returncode == 0, done.stderr
     assert "version 1 committed" in done.stdout
-    assert _versions(warehouse) == 1
+    assert versions(warehouse) == 1
 
     # the archive holds the killed run's records and the second run's: both replay
-    replayed = _run(
+    replayed = cli(
         "run", "--config", str(fast), "--warehouse", str(warehouse), "--from-archive", "--full"
     )
     assert replayed.returncode == 0, replayed.stderr
-    assert _versions(warehouse) == 1  # the same pages: nothing new to commit
+    assert versions(warehouse) == 1  # the same pages: nothing new to commit
     assert not list(warehouse.glob(".jjj.work-*"))

@@ -11,15 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from cli_runs import BIN, versions
 from jjj_etl import pipeline, staging
 from jjj_etl.records import Article, Figure, ParsedPage
 from jjj_etl.runner import default_sql_dir
 from jjj_etl.warehouse import paths, write_session
 
-BIN = Path(sys.executable).parent / "jjj-etl"
 BODY = "Jing-Jin-Ji GDP reached 11.5 trillion yuan in 2024, up 5.1% year on year.\nMore text."
 
 
@@ -56,12 +55,6 @@ def warehouse_v1(fresh_warehouse: Path) -> Path:
     return fresh_warehouse
 
 
-def _versions(wh: Path) -> int:
-    with duckdb.connect(str(wh / "jjj.duckdb"), read_only=True) as con:
-        row = con.execute("select max(version_id) from meta.versions").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
-
-
 READER = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
@@ -95,7 +88,7 @@ def test_open_reader_does_not_block_a_build(warehouse_v1: Path) -> None:
         reader.stdin.write("\n")
         reader.stdin.flush()
         assert reader.stdout.readline().strip() == "1"  # its snapshot: the old version, whole
-        assert _versions(warehouse_v1) == 2  # a new reader sees the new version
+        assert versions(warehouse_v1) == 2  # a new reader sees the new version
     finally:
         reader.kill()
         reader.wait(timeout=10)
@@ -132,7 +125,7 @@ def test_second_writer_waits_then_exits_1(warehouse_v1: Path) -> None:
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait(timeout=10)
-    assert _versions(warehouse_v1) == 1
+    assert versions(warehouse_v1) == 1
 
 
 def test_sigkill_mid_build_keeps_previous_version(warehouse_v1: Path, tmp_path: Path) -> None:
@@ -156,7 +149,7 @@ def test_sigkill_mid_build_keeps_previous_version(warehouse_v1: Path, tmp_path: 
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
-    assert _versions(warehouse_v1) == 1  # previous version intact and current
+    assert versions(warehouse_v1) == 1  # previous version intact and current
     assert list(warehouse_v1.glob(".jjj.work-*")), "the killed run's working file is left behind"
     done = subprocess.run(
         [str(BIN), "build", "--warehouse", str(warehouse_v1)],
@@ -166,5 +159,5 @@ def test_sigkill_mid_build_keeps_previous_version(warehouse_v1: Path, tmp_path: 
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert _versions(warehouse_v1) == 2
+    assert versions(warehouse_v1) == 2
     assert not list(warehouse_v1.glob(".jjj.work-*"))
