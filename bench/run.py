@@ -429,7 +429,7 @@ def bench_size(  # noqa: PLR0915 - one measured sequence, top to bottom
         full = _median_by_wall([p[0] for p in pairs])
         res.summary, res.flow = full.pop("summary"), full.pop("flow")
         res.e2e = {**full, "walls": sorted(p[0]["wall"] for p in pairs)}
-        res.rerun = {**_median_by_wall([p[1] for p in pairs])}
+        res.rerun = _median_by_wall([p[1] for p in pairs])
         res.rerun["walls"] = sorted(p[1]["wall"] for p in pairs)
 
         # the same rerun as a one-shot `jjj-etl run` with no PREFECT_API_URL: Prefect
