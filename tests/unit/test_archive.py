@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import httpx
@@ -81,6 +82,21 @@ def test_failed_write_leaves_nothing_behind(
 def test_round_trip(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
     archive = RawArchive(tmp_path_factory.mktemp("rt"))
     assert archive.get(archive.put(data)) == data
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.one_of(
+        st.binary(max_size=3000),
+        st.text(max_size=40_000).map(str.encode),
+        st.binary(min_size=1, max_size=64).map(lambda b: b * 1500),
+    )
+)
+def test_a_gzip_member_is_the_bytes_zlib_defaults_would_write(data: bytes) -> None:
+    """Small records get a compressor sized to them; what it writes must not change."""
+    z = zlib.compressobj(3, zlib.DEFLATED, 31)
+    assert archive_mod._gzip_member(data) == z.compress(data) + z.flush()
+    assert gzip.decompress(archive_mod._gzip_member(data)) == data
 
 
 def _exchange(
