@@ -108,6 +108,33 @@ def _write_tables(
     return tables
 
 
+def export_warehouse(
+    warehouse: str | Path | None,
+    version: int | None = None,
+    *,
+    dest: Path | None = None,
+    sql_dir: Path | None = None,
+    memory: str | None = None,
+    partition_by_indicator: bool = False,
+) -> Path:
+    """Export ``version`` (default: current) of the published warehouse to ``dest``
+    (default: its ``exports/``), reading it read-only under DuckDB's memory cap ``memory``
+    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export_version`.
+    """
+    from jjj_etl.runner import default_sql_dir, mart_names
+    from jjj_etl.warehouse import memory_limit, paths, read_connection
+
+    wp = paths(warehouse)
+    with read_connection(wp, memory or memory_limit()) as con:
+        return export_version(
+            con,
+            dest or wp.exports,
+            mart_names(sql_dir or default_sql_dir()),
+            version,
+            partition_by_indicator=partition_by_indicator,
+        )
+
+
 def export_version(
     con: duckdb.DuckDBPyConnection,
     exports_dir: Path,

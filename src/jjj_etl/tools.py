@@ -129,15 +129,6 @@ def export_to(
 ) -> Path:
     """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/),
     under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default)."""
-    from jjj_etl.export import export_version
-    from jjj_etl.warehouse import memory_limit
+    from jjj_etl.export import export_warehouse
 
-    wp = paths(warehouse)
-    with read_connection(wp, memory_limit()) as con:
-        return export_version(
-            con,
-            dest or wp.exports,
-            mart_names(default_sql_dir()),
-            version,
-            partition_by_indicator=by_indicator,
-        )
+    return export_warehouse(warehouse, version, dest=dest, partition_by_indicator=by_indicator)
