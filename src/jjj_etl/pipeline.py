@@ -25,14 +25,14 @@ from jjj_etl import staging, versions
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
 from jjj_etl.errors import ConfigError, RunError
-from jjj_etl.export import export_version
+from jjj_etl.export import export_warehouse
 from jjj_etl.fetch import Validators, crawl, replay
 from jjj_etl.parse import PARSER_VERSION, parse_article
 from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage, ParsedPage
-from jjj_etl.runner import build, check, default_sql_dir, mart_names
+from jjj_etl.runner import build, check, default_sql_dir
 from jjj_etl.summary import RunSummary, build_summary
-from jjj_etl.warehouse import WarehousePaths, connect_work, paths
+from jjj_etl.warehouse import connect_work, paths
 from jjj_etl.workers import WorkerDiedError, can_start_workers, usable_cores
 from jjj_etl.workers import call as call_in_worker
 
@@ -102,10 +102,14 @@ class KnownState:
 
     validators: Mapping[str, Validators] = field(default_factory=FrozenMap)
     staged: frozenset[tuple[str, str]] = frozenset()  # (content_sha256, parser_version)
+    # the hashes of ``staged``, by any parser version (derived; a scan of ``staged`` per page
+    # made a 10 000-page 304 rerun spend seconds in plan_parse)
+    staged_shas: frozenset[str] = field(init=False, default=frozenset(), repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.validators, FrozenMap):
             object.__setattr__(self, "validators", FrozenMap(self.validators))
+        object.__setattr__(self, "staged_shas", frozenset(sha for sha, _ in self.staged))
 
 
 def known_state(warehouse: str | Path | None, *, full: bool = False) -> KnownState:
@@ -172,12 +176,11 @@ def plan_parse(
 ) -> list[ParseJob]:
     """Article pages whose content is new: one job per distinct content hash, in hash order."""
     by_name = {s.name: s for s in sources}
-    staged_shas = {sha for sha, _version in known.staged}
     seen: set[str] = set()
     jobs: list[ParseJob] = []
     for page in pages:
         sha = page.content_sha256
-        if not sha or sha in seen or not _wants_parse(page, sha, known, staged_shas):
+        if not sha or sha in seen or not _wants_parse(page, sha, known):
             continue
         seen.add(sha)
         if (sha, PARSER_VERSION) in known.staged:
@@ -192,15 +195,12 @@ def plan_parse(
     return sorted(jobs, key=lambda j: (j.content_sha256, j.url))
 
 
-def _wants_parse(page: FetchedPage, sha: str, known: KnownState, staged_shas: set[str]) -> bool:
-    """Article pages with a body; a 304 only when its staged parse is from an older parser.
-
-    ``staged_shas``: the hashes in ``known.staged`` (a set: a scan of ``known.staged`` per
-    page made a 10 000-page 304 rerun spend seconds here)."""
+def _wants_parse(page: FetchedPage, sha: str, known: KnownState) -> bool:
+    """Article pages with a body; a 304 only when its staged parse is from an older parser."""
     if page.is_listing or page.error:
         return False
     if page.skipped == "not-modified":
-        return sha in staged_shas and (sha, PARSER_VERSION) not in known.staged
+        return sha in known.staged_shas and (sha, PARSER_VERSION) not in known.staged
     return not page.skipped
 
 
@@ -519,13 +519,8 @@ def export(
 ) -> str:
     """Parquet export of ``version`` (default: current) into ``exports/v<N>`` and ``latest``,
     under the run's DuckDB memory cap (None: resolved from the environment now)."""
-    wp: WarehousePaths = paths(warehouse)
-    from jjj_etl.warehouse import memory_limit, read_connection
-
-    with read_connection(wp, memory or memory_limit()) as con:
-        sdir = Path(sql_dir) if sql_dir else default_sql_dir()
-        folder = export_version(con, wp.exports, mart_names(sdir), version)
-    return str(folder)
+    sdir = Path(sql_dir) if sql_dir else None
+    return str(export_warehouse(warehouse, version, sql_dir=sdir, memory=memory))
 
 
 def summarize(
