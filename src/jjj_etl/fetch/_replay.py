@@ -27,8 +27,9 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.statusandheaders import StatusAndHeadersParser
+from zlib_ng import zlib_ng
 
-from jjj_etl.archive import split_record, warc_fields
+from jjj_etl.archive import INFLATE_ERRORS, split_record, warc_fields
 from jjj_etl.fetch._frontier import canonicalize_url
 
 __all__ = ["WarcReplayTransport"]
@@ -66,12 +67,16 @@ def _http_headers(record: Any) -> Any:
     return record.http_headers
 
 
+# what _captures_fast raises for a file that is not one gzip member per record
+_NOT_MEMBERS: tuple[type[Exception], ...] = (ValueError, *INFLATE_ERRORS)
+
+
 def _captures(path: Path) -> Iterator[tuple[str, _Capture]]:
     """Every response/revisit capture in ``path``: through zlib when each record is its
     own gzip member (the usual ``.warc.gz``, ours included), else through warcio."""
     try:
         found = list(_captures_fast(path))
-    except (ValueError, zlib.error):
+    except _NOT_MEMBERS:
         found = None
     yield from found if found is not None else _captures_warcio(path)
 
@@ -86,7 +91,7 @@ def _members(path: Path) -> Iterator[tuple[int, int, bytes, int]]:
     A member cut short by the end of the file (a writer killed mid-append: ours appends
     each exchange in one write, but a SIGKILL can land inside it) ends the file: the
     complete members before it are kept, with a warning.  Raises ValueError (or
-    zlib.error) when the file is not a series of gzip members.
+    an inflate error) when the file is not a series of gzip members.
     """
     with path.open("rb") as fh:
         if fh.seek(0, 2) == 0:
@@ -99,7 +104,7 @@ def _members(path: Path) -> Iterator[tuple[int, int, bytes, int]]:
                         _torn(path, pos)
                         return
                     raise ValueError(f"no gzip member at offset {pos}")
-                inflater = zlib.decompressobj(zlib.MAX_WBITS + 16)
+                inflater = zlib_ng.decompressobj(zlib.MAX_WBITS + 16)
                 head, at, size = b"", pos, 0
                 while not inflater.eof:
                     if at >= end:
@@ -282,7 +287,7 @@ def _read_plain(capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes] |
     with capture.path.open("rb") as fh:
         fh.seek(capture.offset)
         member = fh.read(capture.length)
-    _fields, block = split_record(zlib.decompress(member, zlib.MAX_WBITS + 16))
+    _fields, block = split_record(zlib_ng.decompress(member, zlib.MAX_WBITS + 16))
     head, sep, body = block.partition(b"\r\n\r\n")
     if not sep:
         return None
