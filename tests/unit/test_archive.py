@@ -204,6 +204,20 @@ def test_a_damaged_warc_reads_as_missing_never_as_wrong_bytes(tmp_path: Path) ->
     assert archive.size(sha) == len(body)  # the index itself is intact
 
 
+def test_a_record_whose_deflate_stream_is_broken_reads_as_unreadable(tmp_path: Path) -> None:
+    """The inflater's own error (zlib-ng's, not the standard library's) is caught too."""
+    archive = RawArchive(tmp_path / "raw")
+    sha = archive.store_exchange(*_exchange(), b"<html>" + b"x" * 5000 + b"</html>")
+    (warc,) = archive.warc_files()
+    idx = warc.with_name(warc.name.replace(".warc.gz", ".idx"))
+    offset = int(idx.read_text().split()[1])
+    raw = bytearray(warc.read_bytes())
+    raw[offset + 10] = 0xFF  # the first deflate block header: block type 3 does not exist
+    warc.write_bytes(bytes(raw))
+    with pytest.raises(KeyError, match=f"{sha}: unreadable"):
+        archive.get(sha)
+
+
 def test_an_index_line_pointing_at_the_wrong_record_reads_as_missing(tmp_path: Path) -> None:
     archive = RawArchive(tmp_path / "raw")
     sha = archive.store_exchange(*_exchange(), b"<p>body</p>")
