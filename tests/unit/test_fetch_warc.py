@@ -318,6 +318,21 @@ def write_foreign_warc(path: Path) -> None:
         )
 
 
+def test_a_record_with_a_broken_deflate_stream_is_judged_by_warcio(tmp_path: Path) -> None:
+    """The fast reader's inflate error (zlib-ng's) hands the file to warcio, whose refusal
+    names the damaged record: a corrupt archive fails the replay loudly (a torn tail, by
+    contrast, keeps the records before it)."""
+    archive = RawArchive(tmp_path / "raw")
+    crawl(source(), archive, transport=routes(SITE), retry=FAST)
+    (warc,) = archive.warc_files()
+    raw = bytearray(warc.read_bytes())
+    last = raw.rindex(b"\x1f\x8b\x08")  # the last gzip member: a request record
+    raw[last + 10] = 0xFF  # its first deflate block header: block type 3 does not exist
+    warc.write_bytes(bytes(raw))
+    with pytest.raises(ArchiveLoadFailed, match="Invalid WARC record"):
+        WarcReplayTransport([warc])
+
+
 def test_a_foreign_warc_is_a_source(tmp_path: Path) -> None:
     fixture = tmp_path / "export.warc.gz"
     write_foreign_warc(fixture)
