@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -61,6 +62,18 @@ def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return totals
 
 
+def _standing_warnings(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The data-test warnings recorded with the current version (none before version 1)."""
+    try:
+        row = con.execute(
+            "select warnings from meta.versions order by version_id desc limit 1"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return []
+    found = json.loads(row[0]) if row and row[0] else []
+    return [w for w in found if isinstance(w, dict) and "test" in w]
+
+
 def _changes(con: duckdb.DuckDBPyConnection, version: int | None) -> list[dict[str, Any]]:
     """Observations added, changed or retired by ``version`` relative to the one before."""
     if version is None:
@@ -99,7 +112,11 @@ def build_summary(
     exports: str | None,
     warnings: list[dict[str, Any]],
 ) -> RunSummary:
-    """Summarise page ``(outcome, reason, url)`` triples and the published warehouse."""
+    """Summarise page ``(outcome, reason, url)`` triples and the published warehouse.
+
+    ``warnings`` are this run's data-test warnings; a run that adds no version reports the
+    warnings recorded with the current version instead.
+    """
     counts = Counter(o for o, _, _ in outcomes)
     reasons = Counter((r or "").split(":")[0] for o, r, _ in outcomes if o == "skipped")
     failed = [f"{url}: {r}" for o, r, url in outcomes if o == "failed"]
@@ -109,6 +126,11 @@ def build_summary(
         with duckdb.connect(str(db), read_only=True) as con:
             totals = _totals(con)
             changes = _changes(con, version)
+            if version is None and not warnings:
+                # no new version: the data is the current version's, and so are its warnings
+                # (a run with nothing new runs no data tests; an empty list would read as
+                # "no warnings")
+                warnings = _standing_warnings(con)
     by_kind = Counter(c["change"] for c in changes)
     return RunSummary(
         run_id=run_id,

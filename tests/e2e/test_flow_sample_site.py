@@ -110,6 +110,9 @@ def test_identical_rerun_adds_no_version_and_no_rows(sample_run: dict[str, Any])
         ("no-change",),
     ]
     assert second["observations"] == sample_run["first"]["observations"]
+    # no data tests ran, but the version's warnings still stand and the summary says so
+    assert sample_run["first"]["warnings"]
+    assert second["warnings"] == sample_run["first"]["warnings"]
     assert _q(wh, "select count(*) from history.fct_observations") == _q(
         wh, "select count(*) from fct_observations"
     )
