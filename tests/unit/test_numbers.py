@@ -35,8 +35,24 @@ def _zh(n: int) -> str:
     if wan:
         parts += ("零" if yi and wan < 1000 else "") + below_10k(wan) + "万"
     if low:
-        parts += ("零" if (yi or wan) and low < 1000 else "") + below_10k(low)
+        # a zero is read where the section has leading zeros, or where a whole 万 section
+        # is skipped (3 700 001 000 is 三十七亿零一千; without 零 it reads as 37亿1千万)
+        gap = ((yi or wan) and low < 1000) or (yi and not wan)
+        parts += ("零" if gap else "") + below_10k(low)
     return parts
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [
+        (3_700_001_000, "三十七亿零一千"),
+        (3_700_001_011, "三十七亿零一千零一十一"),
+        (100_001_000, "一亿零一千"),
+    ],
+)
+def test_zh_numeral_across_a_skipped_section(n: int, text: str) -> None:
+    assert _zh(n) == text
+    assert parse_zh_numeral(text) == n
 
 
 @given(st.integers(min_value=1, max_value=10**12 - 1))
