@@ -1,4 +1,5 @@
-"""Every CLI command is documented in the README and has help with an example."""
+"""Every CLI command is documented in the README and has help with an example; every
+dependency is pinned."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typer.main import get_command
 
 from jjj_etl.cli import app
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(get_command(app).commands)  # type: ignore[attr-defined]
 
 
@@ -39,3 +41,21 @@ def test_design_commands_all_exist() -> None:
         "query",
         "export",
     } <= set(COMMANDS)
+
+
+def test_every_dependency_and_the_build_backend_are_pinned() -> None:
+    """An application's pins: one exact version each (the whole tree is in uv.lock)."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    specs = [
+        *project["project"]["dependencies"],
+        *(s for extra in project["project"]["optional-dependencies"].values() for s in extra),
+        *(s for group in project["dependency-groups"].values() for s in group),
+        *project["build-system"]["requires"],
+    ]
+    loose = [s for s in specs if s.count("==") != 1 or any(c in s for c in "<>~!,*")]
+    assert specs
+    assert loose == []
+    for lock in ("uv.lock", "pylock.toml", "requirements.txt"):
+        assert (REPO / lock).is_file(), lock
