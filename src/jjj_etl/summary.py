@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -11,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from jjj_etl.versions import diff
+from jjj_etl.versions import current_version, diff, version_warnings
 
 TOTALS = (
     ("articles", "select count(*) from main.dim_articles"),
@@ -60,18 +59,6 @@ def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             continue
         totals[key] = int(row[0]) if row else 0
     return totals
-
-
-def _standing_warnings(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """The data-test warnings recorded with the current version (none before version 1)."""
-    try:
-        row = con.execute(
-            "select warnings from meta.versions order by version_id desc limit 1"
-        ).fetchone()
-    except duckdb.CatalogException:
-        return []
-    found = json.loads(row[0]) if row and row[0] else []
-    return [w for w in found if isinstance(w, dict) and "test" in w]
 
 
 def _changes(con: duckdb.DuckDBPyConnection, version: int | None) -> list[dict[str, Any]]:
@@ -130,7 +117,8 @@ def build_summary(
                 # no new version: the data is the current version's, and so are its warnings
                 # (a run with nothing new runs no data tests; an empty list would read as
                 # "no warnings")
-                warnings = _standing_warnings(con)
+                current = current_version(con)
+                warnings = version_warnings(con, current) if current is not None else []
     by_kind = Counter(c["change"] for c in changes)
     return RunSummary(
         run_id=run_id,

@@ -206,6 +206,16 @@ def commit_version(
     return Committed(version, fingerprint, counts)
 
 
+def version_warnings(con: duckdb.DuckDBPyConnection, version: int) -> list[dict[str, Any]]:
+    """The data-test warnings recorded with ``version`` (``{"test", "failing_rows",
+    "sample"}`` each); empty when it had none or does not exist."""
+    row = con.execute(
+        "select warnings from meta.versions where version_id = ?", [int(version)]
+    ).fetchone()
+    found = json.loads(row[0]) if row and row[0] else []
+    return [w if isinstance(w, dict) else {"test": str(w)} for w in found]
+
+
 def list_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every version, newest first, with its row counts and warning count."""
     rel = con.sql(

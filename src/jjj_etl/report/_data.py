@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from jjj_etl.errors import RunError
-from jjj_etl.versions import as_of_sql, check_version, current_version
+from jjj_etl.versions import as_of_sql, check_version, current_version, version_warnings
 
 UNMAPPED_SAMPLE = 12
 
@@ -153,11 +153,10 @@ def _version_info(con: duckdb.DuckDBPyConnection, version: int | None) -> Versio
     (row,) = _rows(
         con,
         "select version_id, run_id, finished_at, code_version, parser_version, "
-        "row_counts, warnings from meta.versions where version_id = ?",
+        "row_counts from meta.versions where version_id = ?",
         [wanted],
     )
     counts = json.loads(row[5]) if row[5] else {}
-    warnings = json.loads(row[6]) if row[6] else []
     return VersionInfo(
         version_id=int(row[0]),
         is_current=wanted == current,
@@ -166,7 +165,7 @@ def _version_info(con: duckdb.DuckDBPyConnection, version: int | None) -> Versio
         code_version=str(row[3]),
         parser_version=str(row[4]),
         row_counts={str(k): int(v) for k, v in sorted(counts.items())},
-        warnings=tuple(w if isinstance(w, dict) else {"test": str(w)} for w in warnings),
+        warnings=tuple(version_warnings(con, wanted)),
     )
 
 
