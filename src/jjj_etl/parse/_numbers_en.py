@@ -76,10 +76,17 @@ EN_MAGNITUDE: dict[str, float] = {
     "tn": 1e12,
     "trln": 1e12,
     "k": 1e3,
+    "b": 1e9,
+    "m": 1e6,
 }
 #: A magnitude after a number; the short forms may touch the digits ("3bn", "50k").
 EN_MAGNITUDE_RE = (
     r"(?:\s*|-)(?:hundred|thousand|million|billion|trillion)s?\b|\s?(?:mln|mn|bln|bn|trln|tn)\b|k\b"
+    # headline shorthand glued to the digits: "$12b", "20m tons", "Rmb5.3bn" (a bare "20m"
+    # is twenty metres, so "m" needs a currency before or a counted noun after: see _scan)
+    r"|b\b|m\b(?=\s+(?:metric\s+)?(?:tons?|tonnes?|yuan|dollars|euros|kWh|TEUs?|people|visitors"
+    r"|tourists|users|passengers|trips|residents|vehicles|units|devices|subscribers|households"
+    r"|barrels|square|sq|cubic|hectares|mu))"
 )
 
 #: English units: (pattern, unit, multiplier).  Longest and most specific first.
@@ -102,6 +109,10 @@ EN_UNITS: tuple[tuple[str, str, float], ...] = (
     (r"times\b|-?fold\b", "times", 1.0),
     (r"TEUs?\b|twenty-foot\s+equivalent\s+units?", "TEU", 1.0),
     (r"(?:kilograms?|kilogrammes?|kg)\b", "kg", 1.0),
+    (r"(?:micrograms?|mcg|[uμµ]g)\s*(?:per\s+cubic\s+met(?:er|re)|/\s*(?:cubic\s+met(?:er|re)|m3\b|m³))", "ug/m3", 1.0),
+    (r"cubic\s+met(?:er|re)s?\b|m3\b|m³", "m3", 1.0),
+    (r"terawatt[- ]hours?|TWh\b", "kWh", 1e9),
+    (r"gigawatt[- ]hours?|GWh\b", "kWh", 1e6),
 )
 
 #: Words after a number that make it a duration, an age or a time, never a figure.

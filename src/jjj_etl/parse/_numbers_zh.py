@@ -10,8 +10,14 @@ import re
 
 import cn2an
 
+#: Financial (anti-forgery) numerals, as written on contracts and formal amounts.
+ZH_FINANCIAL = "壹贰叁肆伍陆柒捌玖拾佰仟"
+_FIN_DIGITS = str.maketrans(ZH_FINANCIAL, "一二三四五六七八九十百千")
 #: A run of Chinese numeral characters (with an optional 点 decimal part).
-ZH_NUMERAL = r"[零〇一二两三四五六七八九十百千万亿]+(?:点[零〇一二三四五六七八九]+)?"
+ZH_NUMERAL = rf"[零〇一二两三四五六七八九十百千万亿{ZH_FINANCIAL}]+(?:点[零〇一二三四五六七八九]+)?"
+_DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+#: Two neighbouring digits before a magnitude: a range ("二三十" 20-30, "三四百", "一两千").
+_ZH_RANGE = re.compile(r"(?P<pre>.*?)(?P<a>[一二两三四五六七八九])(?P<b>[二两三四五六七八九])(?P<rest>[十百千万亿].*)?")
 
 #: Magnitudes written after Arabic digits ("843.7亿", "1.2万亿", "3000万").
 ZH_MAGNITUDE: dict[str, float] = {
@@ -50,6 +56,8 @@ ZH_UNITS: tuple[tuple[str, str, float], ...] = (
     (r"倍", "times", 1.0),
     (r"标准箱", "TEU", 1.0),
     (r"公斤|千克", "kg", 1.0),
+    (r"微克/立方米|微克每立方米", "ug/m3", 1.0),
+    (r"立方米|方(?=[水气])", "m3", 1.0),
     (r"人次|家次|户次", "count", 1.0),
     (
         r"家|个(?![月小])|项|件|名|人|所|座|条|台|辆|套|户|位|款|种|批|场|次|支|栋|处|宗|笔",
@@ -74,12 +82,33 @@ def parse_zh_numeral(text: str) -> float:
     """
     if not text:
         raise ValueError("empty numeral")
+    text = text.translate(_FIN_DIGITS)
     if text[0] in "百千万亿":
         text = "一" + text
     try:
         return float(cn2an.cn2an(text, "normal"))
     except (ValueError, KeyError, IndexError) as exc:
         raise ValueError(f"not a Chinese numeral: {text!r}") from exc
+
+
+def parse_zh_range(text: str) -> tuple[float, float] | None:
+    """``(low, high)`` for a numeral naming a range by two neighbouring digits, else None.
+
+    >>> parse_zh_range("二三十"), parse_zh_range("一两千"), parse_zh_range("十二三")
+    ((20.0, 30.0), (1000.0, 2000.0), (12.0, 13.0))
+    """
+    m = _ZH_RANGE.fullmatch(text.translate(_FIN_DIGITS))
+    if m is None or "点" in text:
+        return None
+    a, b = _DIGIT[m["a"]], _DIGIT[m["b"]]
+    if b != a + 1:
+        return None
+    pre, rest = m["pre"], m["rest"] or ""
+    if pre and not pre.endswith(("十", "百", "千", "万", "亿")):
+        return None
+    low = parse_zh_numeral(pre + m["a"] + rest)
+    high = parse_zh_numeral(pre + m["b"] + rest)
+    return low, high
 
 
 def zh_unit(text: str, pos: int) -> tuple[str, float, int] | None:

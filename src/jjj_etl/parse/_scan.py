@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from jjj_etl.parse._numbers_en import (
     ARABIC,
@@ -27,11 +28,13 @@ from jjj_etl.parse._numbers_en import (
     parse_en_words,
 )
 from jjj_etl.parse._numbers_zh import (
+    ZH_FINANCIAL,
     ZH_MAGNITUDE,
     ZH_MAGNITUDE_RE,
     ZH_NOT_FIGURE,
     ZH_NUMERAL,
     parse_zh_numeral,
+    parse_zh_range,
     zh_unit,
 )
 
@@ -76,10 +79,35 @@ _MASKS = re.compile(
     r"|Clause|Paragraph|Page|Figure|Table|Fortune(?:\s+Global)?|Global|Top|top)\.?\s*#?\d+"
     r"|\d+\s*Comment\(?s?\)?|\d+\s*强|#\d+|十[三四五]五|[A-Za-z]+-\d+",
 )
+#: Digits mixed with Chinese magnitudes: "5万4千6百", "3亿5000万", "1万2千".
+_MIXED = r"(?<![\d.A-Za-z])\d+[亿万千百](?:\d+[亿万千百十])+\d*(?![\d.])"
 _CORE = re.compile(
-    rf"(?P<ar>(?<![\d.A-Za-z])(?<!\d,)(?:{ARABIC}))|(?P<zh>{ZH_NUMERAL})|(?P<en>\b(?:{EN_WORDS})\b)",
+    rf"(?P<mx>{_MIXED})|(?P<ar>(?<![\d.A-Za-z])(?<!\d,)(?:{ARABIC}))|(?P<zh>{ZH_NUMERAL})"
+    rf"|(?P<en>\b(?:{EN_WORDS})\b)",
     re.IGNORECASE,
 )
+_MIXED_PART = re.compile(r"(\d+)([亿万千百十]?)")
+_SECTION = {"千": 1000, "百": 100, "十": 10, "": 1}
+
+
+def parse_mixed(raw: str) -> float:
+    """The value of digits mixed with Chinese magnitudes ("5万4千6百" → 54600).
+
+    >>> parse_mixed("5万4千6百"), parse_mixed("3亿5000万")
+    (54600.0, 350000000.0)
+    """
+    total, section = 0, 0
+    for digits, mag in _MIXED_PART.findall(raw):
+        n = int(digits)
+        if mag == "亿":
+            total = (total + section + n) * 100_000_000
+            section = 0
+        elif mag == "万":
+            total += (section + n) * 10_000
+            section = 0
+        else:
+            section += n * _SECTION[mag]
+    return float(total + section)
 _SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"翻(?:了)?(?:(?P<n>[一两二三四])番|番)"), "fan"),
     (re.compile(r"\b(?P<w>doubled|tripled|trebled|quadrupled)\b", re.IGNORECASE), "mult"),
@@ -191,22 +219,29 @@ class _Part:
     unit: str | None
     unit_mult: float
     approx: bool
-    kind: str  # "ar", "zh", "en"
+    kind: str  # "ar", "zh", "en", "mx"
+    high: float | None = None  # a Chinese numeral range ("二三十": 20 to 30)
 
 
 def _read_part(t: str, m: re.Match[str]) -> _Part:
     kind = m.lastgroup or "ar"
     raw = m.group()
+    high = None
     if kind == "ar":
         value = parse_arabic(raw)
+    elif kind == "mx":
+        value = parse_mixed(raw)
     elif kind == "zh":
-        value = parse_zh_numeral(raw)
+        if any(c in ZH_FINANCIAL for c in raw) and len(raw) < 2:
+            raise ValueError(f"a lone financial numeral is a name: {raw!r}")  # 陆家嘴, 伍先生
+        span = parse_zh_range(raw)
+        value, high = span if span else (parse_zh_numeral(raw), None)
     else:
         value = parse_en_words(raw)
     pos = m.end()
     mag = 1.0
     zm = _ZH_MAG.match(t, pos) if kind == "ar" else None
-    em = _EN_MAG.match(t, pos) if zm is None and kind != "zh" else None
+    em = _EN_MAG.match(t, pos) if zm is None and kind in {"ar", "en"} else None
     if zm:
         mag, pos = ZH_MAGNITUDE[zm.group()], zm.end()
     elif em:
@@ -214,13 +249,13 @@ def _read_part(t: str, m: re.Match[str]) -> _Part:
     approx = bool(_APPROX.match(t, pos)) and kind != "en"
     if approx:
         pos += 1
-        late = _ZH_MAG.match(t, pos) if mag == 1.0 and kind == "ar" else None
-        if late:  # 8000多亿元
+        late = _ZH_MAG.match(t, pos) if mag == 1.0 and kind in {"ar", "zh"} else None
+        if late:  # 8000多亿元, 十余万人
             mag, pos = ZH_MAGNITUDE[late.group()], late.end()
-    unit = zh_unit(t, pos) or (en_unit(t, pos) if kind != "zh" else None)
+    unit = zh_unit(t, pos) or (en_unit(t, pos) if kind in {"ar", "en"} else None)
     if unit is None:
-        return _Part(value, pos, mag, None, 1.0, approx, kind)
-    return _Part(value, unit[2], mag, unit[0], unit[1], approx, kind)
+        return _Part(value, pos, mag, None, 1.0, approx, kind, high)
+    return _Part(value, unit[2], mag, unit[0], unit[1], approx, kind, high)
 
 
 def _prefix(t: str, start: int) -> tuple[int, str | None]:
@@ -358,7 +393,7 @@ def _token(t: str, m: re.Match[str]) -> Token | None:
     several = part.kind == "zh" and m.start() > 0 and t[m.start() - 1] == "数"
     if several:  # 数千个: "several thousand", read as more than a thousand
         start, part = start - 1, replace(part, approx=True)
-    if part.kind == "zh" and not _zh_ok(t, m, part):
+    if part.kind in {"zh", "mx"} and not _zh_ok(t, m, part):
         return None
     high = None if _year_like(m, part) else _range(t, part)
     if high is not None:
@@ -373,16 +408,24 @@ def _token(t: str, m: re.Match[str]) -> Token | None:
         )
     elif _rejected(t, m, part, prefix_unit):
         return None
+    if prefix_unit and part.mag == 1.0 and re.match(r"m\b", t[part.end : part.end + 2]):
+        part = replace(part, mag=1e6, end=part.end + 1)  # "$5m", "RMB 20m"
     unit = part.unit or prefix_unit or "count"
     scale = part.mag * part.unit_mult
+    if high is not None:
+        upper: float | None = _exact(high.value, high.mag, high.unit_mult)
+    elif part.high is not None:
+        upper = _exact(part.high, part.mag, part.unit_mult)
+    else:
+        upper = None
     if start == m.start() and start > 0 and t[start - 1] in "-" and _minus(t, start - 1):
         start, scale = start - 1, -scale
     return Token(
         start=start,
         end=part.end,
-        value=_clean(part.value * scale),
+        value=_exact(part.value, scale),
         unit=unit,
-        value_high=None if high is None else _clean(high.value * high.mag * high.unit_mult),
+        value_high=upper,
         comparator=">" if part.approx else None,
         explicit_unit=part.unit is not None or prefix_unit is not None,
     )
@@ -395,6 +438,15 @@ def _minus(t: str, i: int) -> bool:
 def _clean(x: float) -> float:
     """Round away binary noise: 84.37 * 1e9 is 84370000000.00001."""
     return float(f"{x:.12g}")
+
+
+def _exact(value: float, *factors: float) -> float:
+    """``value`` times ``factors`` in decimal arithmetic, exact to the digits written
+    ("84.37" × 1e9 is 84370000000, and 123456789101231 keeps all fifteen digits)."""
+    out = Decimal(repr(value))
+    for f in factors:
+        out *= Decimal(repr(f))
+    return float(out)
 
 
 def _special(kind: str, m: re.Match[str]) -> Token:  # noqa: PLR0911 - one return per kind
@@ -412,8 +464,12 @@ def _special(kind: str, m: re.Match[str]) -> Token:  # noqa: PLR0911 - one retur
         return Token(m.start(), m.end(), value, "count", comparator=">")
     if kind == "pct":
         raw = m["n"]
-        value = float(raw) if raw[0].isdigit() else parse_zh_numeral(raw)
-        return Token(m.start(), m.end(), value, "%")
+        if raw[0].isdigit():
+            return Token(m.start(), m.end(), float(raw), "%")
+        span = parse_zh_range(raw)  # 百分之二三十: 20 to 30 percent
+        if span:
+            return Token(m.start(), m.end(), span[0], "%", value_high=span[1])
+        return Token(m.start(), m.end(), parse_zh_numeral(raw), "%")
     if kind == "cheng":
         value = _clean(parse_zh_numeral(m["n"]) * 10)
         return Token(m.start(), m.end(), value, "%", default_kind="share")
@@ -439,7 +495,11 @@ def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
     for rx, kind in _SPECIALS:
         for m in rx.finditer(t):
             if _free(taken, m.start(), m.end()):
-                tokens.append(_special(kind, m))
+                try:
+                    tok = _special(kind, m)
+                except (ValueError, KeyError):
+                    continue  # not a numeral after all: no figure here, never a failure
+                tokens.append(tok)
                 taken.append((m.start(), m.end()))
     for m in _CORE.finditer(t):
         if not _free(taken, m.start(), m.end()):

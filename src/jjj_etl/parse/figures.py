@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, replace
 
 from jjj_etl.parse._cues import comparator, kind_and_sign, strip_comparator
-from jjj_etl.parse._numbers_en import FOLD
+from jjj_etl.parse._fold import fold
 from jjj_etl.parse._periods import Mention, PubYear, choose_period, close_since, find_mentions
 from jjj_etl.parse._regions import region_in
 from jjj_etl.parse._scan import Token, scan
@@ -231,7 +231,7 @@ def _alt_figure(body: str, tok: Token, base: Figure, t: str, index: int) -> Figu
 
 
 def extract_figures(
-    body: str, lang: str | None = None, published: str | None = None
+    body: str, lang: str | None = None, published: str | None = None, *, title: str = ""
 ) -> list[Figure]:
     """Every figure in ``body``, in text order (see "The figure contract" in DESIGN.md).
 
@@ -242,7 +242,7 @@ def extract_figures(
     >>> [(f.value, f.unit, f.kind, f.period) for f in extract_figures(text)]
     [(5.2, '%', 'change', '2024'), (1300000000000.0, 'CNY', 'level', '2024')]
     """
-    t = body.translate(FOLD)
+    t = fold(body)
     pub = _pub_year(published)
     spans = split_sentences(t)
     # period mentions sentence by sentence, once: they mask the scan (a period is not a
