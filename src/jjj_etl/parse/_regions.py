@@ -14,55 +14,136 @@ import re
 from itertools import pairwise
 
 _ORDER = ("XA", "CN-BJ", "CN-TJ", "CN-HE", "JJJ", "CN")
-_LEVEL = {"XA": 4, "CN-BJ": 3, "CN-TJ": 3, "CN-HE": 3, "JJJ": 2, "CN": 1}
+_LEVEL = {"XA": 4, "CN-BJ": 3, "CN-TJ": 3, "CN-HE": 3, "JJJ": 2, "CN": 1, "-": 3}
+
+#: A place outside the list: the figure is about it, so its region is null (and a region
+#: named earlier in the paragraph or in the headline must not be carried onto it).
+OTHER = "-"
 
 _NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
-        r"Beijing[-–—\s]+Tianjin[-–—\s]+Hebei|Jing[-–\s]?Jin[-–\s]?Ji|京津冀|三地|三省市"
-        r"|the\s+(?:three\s+(?:places|regions|areas|localities|provinces\s+and\s+municipalities)"
-        r"|(?:capital\s+)?region)\b",
+        r"Beijing[-–—\s]+Tianjin[-–—\s]+Hebei|Jing[-–\s]?Jin[-–\s]?Ji|京津冀|三地|三省市|三省份"
+        r"|(?i:the\s+three\s+(?:places|regions|areas|localities|sides|provinces\s+and\s+municipalities"
+        r"|provincial-level\s+regions))"
+        r"|(?i:the\s+(?:capital\s+)?region)\b(?!al)|区域内|区域(?=[^,，。;；]{0,8}(?:总量|生产总值|GDP))",
         ("JJJ",),
     ),
     (r"Xiong['’]?an|雄安", ("XA",)),
-    (r"津冀", ("CN-TJ", "CN-HE")),
+    (r"津冀|(?i:(?:its|their|Beijing['’]s)\s+two\s+neighbou?r(?:s|ing\s+\w+))", ("CN-TJ", "CN-HE")),
     (r"京津(?!冀)", ("CN-BJ", "CN-TJ")),
     (r"京冀", ("CN-BJ", "CN-HE")),
-    (r"Beijing|北京|首都|Haidian|海淀|Tongzhou|通州|Daxing|大兴|Yizhuang|亦庄", ("CN-BJ",)),
-    (r"Tianjin|天津|Binhai|滨海新区", ("CN-TJ",)),
     (
-        r"Hebei|河北|Shijiazhuang|石家庄|Tangshan|唐山|Baoding|保定|Langfang|廊坊|Zhangjiakou|张家口"
-        r"|Chengde|承德|Cangzhou|沧州|Handan|邯郸|Xingtai|邢台|Hengshui|衡水|Qinhuangdao|秦皇岛",
+        r"Beijing|北京|首都|京企|京籍|(?<=[来在赴抵入留进])京(?![津冀])|Haidian|海淀|Tongzhou|通州|Daxing|大兴|Yizhuang|亦庄"
+        r"|Zhongguancun|中关村|Chaoyang|朝阳区|Changping|昌平|Shunyi|顺义|Fengtai|丰台|Xicheng|西城"
+        r"|Dongcheng|东城|Huairou|怀柔|Pinggu|平谷|Miyun|密云|Yanqing|延庆|Fangshan|房山"
+        r"|Mentougou|门头沟|Shijingshan|石景山",
+        ("CN-BJ",),
+    ),
+    (
+        r"Tianjin|天津|津企|(?<=[来在赴抵入留])津(?!冀)|Binhai|滨海新区|滨海"
+        r"|Baodi|宝坻|Wuqing|武清|Jinghai|静海|Dongjiang|东疆|Nankai|南开|Heping\s+District|和平区"
+        r"|Xiqing|西青|Jinnan|津南|Beichen|北辰|Ninghe|宁河|Jizhou|蓟州",
+        ("CN-TJ",),
+    ),
+    (
+        r"Hebei|河北|冀企|(?<=[来在赴抵入留])冀|Shijiazhuang|石家庄|Tangshan|唐山|Baoding|保定|Langfang|廊坊"
+        r"|Zhangjiakou|张家口|Chengde|承德|Cangzhou|沧州|Handan|邯郸|Xingtai|邢台|Hengshui|衡水"
+        r"|Qinhuangdao|秦皇岛|Caofeidian|曹妃甸|Zhengding|正定|Gu['’]?an|固安|Yanjiao|燕郊|Sanhe|三河"
+        r"|Zhuozhou|涿州|Huanghua|黄骅",
         ("CN-HE",),
     ),
     (
-        r"China['’]s|(?:in|across)\s+China\b|nationwide|the\s+(?:whole\s+)?country(?:['’]s)?"
-        r"|(?<!占)全国(?!平均|的?比重|总量)|我国|中国",
+        r"China['’]s|(?<!Bank\s)(?i:(?:in|across|of|throughout)\s+China)\b(?!['’])|nationwide|(?i:the\s+(?:whole\s+)?"
+        r"(?:country|nation)(?:['’]s)?)(?!\w)|(?i:national)(?=\s+(?:total|level|figure|output|GDP|economy))"
+        r"|(?<!占)全国(?!平均|的?比重|总量|水平)|我国|中国(?!人民银行|科学院|工程院|国际)|全国范围",
         ("CN",),
+    ),
+    (
+        r"Shanghai|上海|Guangdong|广东|Shenzhen|深圳|Guangzhou|广州|Jiangsu|江苏|Zhejiang|浙江"
+        r"|Hangzhou|杭州|Chongqing|重庆|Sichuan|四川|Chengdu|成都|Hubei|湖北|Wuhan|武汉|Shandong|山东"
+        r"|Fujian|福建|Henan|河南|Hunan|湖南|Anhui|安徽|Hefei|合肥|Shaanxi|陕西|Shanxi|山西|Liaoning|辽宁"
+        r"|Jilin|吉林|Heilongjiang|黑龙江|Inner\s+Mongolia|内蒙古|Hainan|海南|Yunnan|云南|Guangxi|广西"
+        r"|Jiangxi|江西|Guizhou|贵州|Xinjiang|新疆|Nanjing|南京|Suzhou|苏州|Xi['’]an|西安|Qingdao|青岛"
+        r"|Hong\s+Kong(?![-\s]+(?:dollars?|listed|based|exchange))|香港(?!交易所|上市)|Macao|Macau|澳门|Taiwan|台湾"
+        r"|Yangtze\s+River\s+Delta|长三角|Greater\s+Bay\s+Area|粤港澳|大湾区|Pearl\s+River\s+Delta|珠三角"
+        r"|United\s+States|the\s+US\b|the\s+U\.S\.|Germany|France|Japan"
+        r"|Britain|the\s+UK\b|Europe(?:an\s+Union)?|the\s+EU\b|Singapore|South\s+Korea|Korea"
+        r"|Russia|India|Australia|Canada|Italy|Spain|Netherlands|Switzerland|Sweden|Israel|Brazil"
+        r"|美国|德国|法国|日本|英国|欧盟|欧洲|新加坡|韩国|俄罗斯|印度|澳大利亚|加拿大|意大利|荷兰|瑞士",
+        (OTHER,),
     ),
 )
 _REGION = re.compile("|".join(f"(?P<r{i}>{p})" for i, (p, _) in enumerate(_NAMES)))
 _CODES = {f"r{i}": codes for i, (_, codes) in enumerate(_NAMES)}
-_JOIN = re.compile(r"\s*(?:,?\s*and|,|、|和|与|及|以及|/)\s*$")
-_FLOW_EN = re.compile(r"\bfrom\s*$")
-_FLOW_EN_TO = re.compile(r"^\s*to\s+(?:the\s+)?$")
-_FLOW_ZH = re.compile(r"^(?:流向|流入|输出到?|输往|转移到?|转移至|辐射|向|到|至)$")
+_JOIN = re.compile(r"\s*(?:,?\s*and|,|、|和|与|及|以及|/)\s*(?:the\s+)?$")
+_FLOW_EN = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:of\s+)?$", re.I)
+_FLOW_EN_TO = re.compile(
+    r"^(?:['’]s?)?\s*(?:[\w-]+\s+){0,5}?(?:to|into|in|with)\s+(?:(?:the|its|neighbou?ring|nearby"
+    r"|municipality|province|city|of|areas?|parts?\s+of|factories|firms|companies|[\w-]+)\s+){0,4}?$",
+    re.I,
+)
+#: What makes "A … to B" a flow and not a comparison: something that moves or is sent.
+_FLOW_WORD = re.compile(
+    r"contract|transfer|relocat|mov(?:e|ed|ing)|flow|export|invest|outbound|shipp|suppl|sent"
+    r"|deliver|transmit|commut|spill|radiat|branch|subsidiar|set\s+up|settled|funds?\b|know-how",
+    re.I,
+)
+_FLOW_ZH = re.compile(
+    r"^[\u4e00-\u9fff]{0,6}?(?:流向|流入|输出到?|输往|转移到?|转移至|疏解到?|疏解至|辐射|向|到|至|落户|入驻|迁往|迁至|迁入)$"
+)
+_FLOW_FROM_EN = re.compile(r"^\s*(?:[\w-]+\s+){0,3}?from\s+(?:the\s+)?$", re.I)
+#: Datelines name where a story was filed, not what it measures.
+_DATELINE = re.compile(
+    r"(?m:^\s*[A-Z][A-Z' ]{2,}(?:,\s*[A-Z][a-z]+)?,\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]+)"
+    r"\s*(?:\([^)]{2,40}\))?\s*[-–—]+)"
+    r"|(?:新华社|中新社|中新网|人民网|央视网|新华网|本报|光明网|国际在线)(?:[\u4e00-\u9fff]{2,6}?)"
+    r"\d{1,2}月\d{1,2}日(?:电|讯)|（记者[^）]{0,40}）|\(记者[^)]{0,40}\)"
+)
 
 
-def _mentions(text: str, lo: int, hi: int) -> list[tuple[int, int, frozenset[str]]]:
+def mask_datelines(text: str) -> str:
+    """``text`` with datelines ("BEIJING, March 28 (Xinhua) --", 新华社北京3月28日电) blanked,
+    same length, so region names in them are not read as what a figure measures.
+
+    >>> mask_datelines("BEIJING, March 28 (Xinhua) -- China's exports").strip()
+    "China's exports"
+    """
+    return _DATELINE.sub(lambda m: " " * len(m.group()), text)
+
+
+Group = tuple[int, int, frozenset[str]]
+
+
+#: A place named as the yardstick of a comparison ("faster than Tianjin", 高于全国) is not
+#: the place measured.
+_COMPARED = re.compile(
+    r"(?:\bthan|\bcompared\s+(?:with|to)|\bversus|\bvs\.?|\bahead\s+of|\bbehind|\boutpac\w*"
+    r"|\boutperform\w*)\s+(?:that\s+of\s+|those\s+of\s+|the\s+(?:level|average|rate)\s+(?:of|in)\s+|the\s+)?"
+    r"(?:in\s+)?$|(?:比|较|高于|低于|快于|慢于|领先|落后于?)$",
+    re.I,
+)
+
+
+def _mentions(text: str, lo: int, hi: int) -> list[Group]:
     out = []
     for m in _REGION.finditer(text, lo, hi):
+        if _COMPARED.search(text, max(0, m.start() - 40), m.start()):
+            continue
         group = m.lastgroup or ""
         out.append((m.start(), m.end(), frozenset(_CODES[group])))
     return out
 
 
-def _groups(
-    text: str, found: list[tuple[int, int, frozenset[str]]]
-) -> list[tuple[int, int, frozenset[str]]]:
+def _groups(text: str, found: list[Group]) -> list[Group]:
     """Merge regions joined by "and" / 、 / 和 into one group."""
-    groups: list[tuple[int, int, frozenset[str]]] = []
+    groups: list[Group] = []
     for start, end, codes in found:
-        if groups and _JOIN.match(text[groups[-1][1] : start]):
+        if (
+            groups
+            and OTHER not in codes
+            and OTHER not in groups[-1][2]
+            and _JOIN.match(text[groups[-1][1] : start])
+        ):
             g_start, _, g_codes = groups[-1]
             groups[-1] = (g_start, end, g_codes | codes)
         else:
@@ -72,17 +153,30 @@ def _groups(
 
 def code(codes: frozenset[str]) -> str:
     """One region string for a set of codes (the three provinces together are JJJ)."""
+    if OTHER in codes:
+        return OTHER
     if {"CN-BJ", "CN-TJ", "CN-HE"} <= codes:
         codes = (codes - {"CN-BJ", "CN-TJ", "CN-HE"}) | {"JJJ"}
     return "+".join(c for c in _ORDER if c in codes)
 
 
-def _flow(text: str, groups: list[tuple[int, int, frozenset[str]]]) -> str | None:
+def _flow(text: str, groups: list[Group]) -> str | None:
     for a, b in pairwise(groups):
+        if OTHER in a[2] or OTHER in b[2]:
+            continue
         between = text[a[1] : b[0]]
-        english = _FLOW_EN.search(text[max(0, a[0] - 6) : a[0]]) and _FLOW_EN_TO.match(between)
-        if english or _FLOW_ZH.match(between):
+        if len(between) > 60:
+            continue
+        if _FLOW_ZH.match(between):
             return f"{code(a[2])}>{code(b[2])}"
+        if not _FLOW_EN_TO.match(between):
+            if _FLOW_FROM_EN.match(between) and _FLOW_WORD.search(text, max(0, a[0] - 40), b[1]):
+                return f"{code(b[2])}>{code(a[2])}"  # "flowing to Hebei from Beijing"
+            continue
+        lead = text[max(0, a[0] - 30) : a[0]]
+        if _FLOW_EN.search(lead) or _FLOW_WORD.search(between) or _FLOW_WORD.search(lead):
+            if not re.search(r"\b(?:than|with)\s*$", between, re.I) or _FLOW_WORD.search(between):
+                return f"{code(a[2])}>{code(b[2])}"
     return None
 
 
@@ -108,7 +202,7 @@ _KNOWN = frozenset(REGION_CODES)
 
 def _known(region: str) -> str:
     """Clamp a region string to :data:`REGION_CODES` (a flow to its target, a mix to JJJ/CN)."""
-    if region in _KNOWN:
+    if region in _KNOWN or region == OTHER:
         return region
     if ">" in region:
         return _known(region.split(">", 1)[1])
@@ -116,20 +210,11 @@ def _known(region: str) -> str:
     if "CN" in parts:
         return "CN"
     if parts == {"XA", "CN-HE"}:
-        return "CN-HE"
+        return "XA"  # "Xiong'an in Hebei": the more specific place
     return "JJJ"
 
 
-def region_in(text: str, lo: int, hi: int, anchor: int) -> str | None:
-    """The region of the span ``text[lo:hi]`` for a figure at ``anchor``, or None.
-
-    >>> t = "Technology contracts from Beijing to Tianjin and Hebei were worth"
-    >>> region_in(t, 0, len(t), len(t))
-    'CN-BJ>CN-TJ+CN-HE'
-    >>> region_in("北京流向津冀技术合同成交额", 0, 13, 13)
-    'CN-BJ>CN-TJ+CN-HE'
-    """
-    groups = _groups(text, _mentions(text, lo, hi))
+def _pick(text: str, groups: list[Group], anchor: int) -> str | None:
     if not groups:
         return None
     flow = _flow(text, groups)
@@ -139,4 +224,36 @@ def region_in(text: str, lo: int, hi: int, anchor: int) -> str | None:
         groups,
         key=lambda g: (max(_LEVEL[c] for c in g[2]), -abs((g[0] + g[1]) // 2 - anchor)),
     )
+    return _known(code(best[2]))
+
+
+def region_in(text: str, lo: int, hi: int, anchor: int) -> str | None:
+    """The region of the span ``text[lo:hi]`` for a figure at ``anchor``, or None;
+    :data:`OTHER` when the span names a place outside the list.
+
+    >>> t = "Technology contracts from Beijing to Tianjin and Hebei were worth"
+    >>> region_in(t, 0, len(t), len(t))
+    'CN-BJ>CN-TJ+CN-HE'
+    >>> region_in("北京流向津冀技术合同成交额", 0, 13, 13)
+    'CN-BJ>CN-TJ+CN-HE'
+    """
+    return _pick(text, _groups(text, _mentions(text, lo, hi)), anchor)
+
+
+def region_before(text: str, lo: int, anchor: int) -> str | None:
+    """The region named last before ``anchor`` in ``text[lo:anchor]`` (the subject of a
+    clause that came earlier in the sentence: "Beijing's GDP was …, up 5.2%"), or None.
+    Places named together ("Xiong'an New Area in Hebei") count as one, the most specific."""
+    groups = _groups(text, _mentions(text, lo, anchor))
+    if not groups:
+        return None
+    flow = _flow(text, groups)
+    if flow:
+        return _known(flow)
+    cluster = [groups[-1]]
+    for g in reversed(groups[:-1]):
+        if cluster[0][0] - g[1] > 25:
+            break
+        cluster.insert(0, g)
+    best = max(cluster, key=lambda g: (max(_LEVEL[c] for c in g[2]), g[0]))
     return _known(code(best[2]))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from jjj_etl.parse._cues import comparator, kind_and_sign, strip_comparator
 from jjj_etl.parse._fold import fold
 from jjj_etl.parse._periods import Mention, PubYear, choose_period, close_since, find_mentions
-from jjj_etl.parse._regions import region_in
+from jjj_etl.parse._regions import OTHER, mask_datelines, region_before, region_in
 from jjj_etl.parse._scan import Token, scan
 from jjj_etl.parse._sentences import clause_bounds, is_chinese, split_sentences
 from jjj_etl.parse._subjects import en_subject, zh_subject
@@ -46,6 +46,7 @@ class _Sentence:
     zh: bool
     mentions: tuple[Mention, ...]
     default: str | None
+    topic: str | None = None  # the region carried from the paragraph, else the article's
 
 
 def _pub_year(published: str | None) -> int | None:
@@ -100,15 +101,18 @@ def _sentences(
     pub: int | None,
     spans: list[tuple[int, int]],
     plain: list[list[Mention]],
+    places: _Places,
 ) -> list[_Sentence]:
     """Each sentence with its period mentions; ``plain`` holds each sentence's mentions found
     with no figure excluded (see :func:`_mentions_by_sentence`)."""
     out: list[_Sentence] = []
     inherited: str | None = None
+    carried: str | None = None
     prev_hi = 0
     for (lo, hi), first_look in zip(spans, plain, strict=True):
         if "\n" in t[prev_hi:lo]:
             inherited = None
+            carried = None
         figs = tuple((x.start, x.end) for x in tokens if lo <= x.start < hi)
         # a figure can never be a period: look again, without the figures, only if one of
         # the mentions found sits on a figure (otherwise excluding them changes nothing)
@@ -119,9 +123,42 @@ def _sentences(
         default = _default_period(t, mentions, figs) or inherited
         inherited = default
         zh = is_chinese(t[lo:hi], default=lang == "zh")
-        out.append(_Sentence(lo, hi, zh, mentions, default))
+        out.append(_Sentence(lo, hi, zh, mentions, default, carried or places.topic))
+        carried = region_in(places.text, lo, hi, lo) or carried
         prev_hi = hi
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Places:
+    """The text regions are read from (datelines blanked) and the article's topic region:
+    the headline's, else the first one the body names."""
+
+    text: str
+    topic: str | None
+
+
+def _places(t: str, title: str, spans: list[tuple[int, int]]) -> _Places:
+    masked = mask_datelines(t)
+    head = mask_datelines(fold(title))
+    topic = region_in(head, 0, len(head), 0)
+    for lo, hi in spans:
+        if topic is not None:
+            break
+        topic = region_in(masked, lo, hi, lo)
+    return _Places(masked, topic)
+
+
+def _region(tr: str, s: _Sentence, cl_lo: int, cl_hi: int, anchor: int) -> str | None:
+    """Clause, then the earlier clauses of the sentence, then the paragraph's or article's
+    topic, then anything else the sentence names; a place outside the list is null."""
+    region = (
+        region_in(tr, cl_lo, cl_hi, anchor)
+        or region_before(tr, s.lo, cl_lo)
+        or s.topic
+        or region_in(tr, s.lo, s.hi, anchor)
+    )
+    return None if region == OTHER else region
 
 
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d(?:\s*年度?)?")
@@ -137,7 +174,7 @@ def _masked_periods(t: str, plain: list[list[Mention]]) -> tuple[tuple[int, int]
     )
 
 
-def _figure(t: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figure:
+def _figure(t: str, tr: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figure:
     """Read token ``toks[k]`` (the main figures of sentence ``s``) in its context."""
     tok = toks[k]
     cl_lo, cl_hi = clause_bounds(t, s.lo, s.hi, tok.start, tok.end)
@@ -176,7 +213,7 @@ def _figure(t: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figur
         and re.fullmatch(r"\d{4}/\d{4}", period)
     ):
         kind = "cumulative"  # a total over several years ("since 2013", "2014-2024")
-    region = region_in(t, cl_lo, cl_hi, tok.start) or region_in(t, s.lo, s.hi, tok.start)
+    region = _region(tr, s, cl_lo, cl_hi, tok.start)
     if s.zh:
         subject = zh_subject(t[max(cl_lo, prev_end) : tok.start] or clause_before, after, tok.unit)
     else:
@@ -208,11 +245,16 @@ def _fill_subjects(figs: list[Figure]) -> list[Figure]:
 
 
 def _sentence_figures(
-    t: str, body: str, s: _Sentence, tokens: list[tuple[int, Token]], alts: dict[int, int]
+    t: str,
+    tr: str,
+    body: str,
+    s: _Sentence,
+    tokens: list[tuple[int, Token]],
+    alts: dict[int, int],
 ) -> dict[int, Figure]:
     main = [(i, x) for i, x in tokens if i not in alts]
     toks = [x for _, x in main]
-    return {i: _figure(t, body, s, toks, k) for k, (i, _) in enumerate(main)}
+    return {i: _figure(t, tr, body, s, toks, k) for k, (i, _) in enumerate(main)}
 
 
 def _alt_figure(body: str, tok: Token, base: Figure, t: str, index: int) -> Figure:
@@ -250,11 +292,12 @@ def extract_figures(
     plain = [find_mentions(t, lo, hi, pub) for lo, hi in spans]
     tokens = scan(t, _masked_periods(t, plain))
     alts = _alt_links(t, tokens)
-    sentences = _sentences(t, tokens, lang, pub, spans, plain)
+    places = _places(t, title, spans)
+    sentences = _sentences(t, tokens, lang, pub, spans, plain, places)
     figs: dict[int, Figure] = {}
     for s in sentences:
         inside = [(i, x) for i, x in enumerate(tokens) if s.lo <= x.start < s.hi]
-        figs.update(_sentence_figures(t, body, s, inside, alts))
+        figs.update(_sentence_figures(t, places.text, body, s, inside, alts))
     for i in sorted(alts):
         figs[i] = _alt_figure(body, tokens[i], figs[alts[i]], t, alts[i])
     order = [i for i in range(len(tokens)) if i in figs]
