@@ -160,7 +160,12 @@ def test_two_periods_in_one_sentence() -> None:
     ("text", "period"),
     [
         ("In the first half of 2025, exports rose 5%.", "2025-01/2025-06"),
-        ("In the first half, exports rose 5%.", "2025-01/2025-06"),
+        # published 2025-03-28: a half not yet over is last year's
+        ("In the first half, exports rose 5%.", "2024-01/2024-06"),
+        ("In the first half of this year, exports rose 5%.", "2025-01/2025-06"),
+        ("In February, exports rose 5%.", "2025-02"),
+        ("In the first two months, exports rose 5%.", "2025-01/2025-02"),
+        ("In the first three quarters, exports rose 5%.", "2024-01/2024-09"),
         ("Exports rose 5% last year.", "2024"),
         ("By the end of last year, exports had risen 5%.", "2024"),
         ("Exports rose 5% in the first three quarters of 2024.", "2024-01/2024-09"),

@@ -33,19 +33,29 @@ class PubYear(int):
     """
 
     month: int
+    month_known: bool
 
-    def __new__(cls, year: int, month: int = 12) -> PubYear:
+    def __new__(cls, year: int, month: int = 12, month_known: bool = True) -> PubYear:
         obj = super().__new__(cls, year)
         obj.month = month
+        obj.month_known = month_known
         return obj
 
 
-def _anchor(pub: int | None, first_month: int) -> int | None:
-    """The year of an unyeared month or quarter that starts in ``first_month``."""
+def _anchor(pub: int | None, last_month: int, span: bool = False) -> int | None:
+    """The year of an unyeared month or span of months that ends in ``last_month``.
+
+    A month not yet begun at publication is last year's ("in December" in a January
+    article); so is a span of months not yet over ("the first five months", 上半年,
+    前三季度 in an article of that span's last month or earlier): its data cannot be out.
+    """
     if pub is None:
         return None
     month = getattr(pub, "month", 12)
-    return int(pub) - 1 if first_month > month else int(pub)
+    known = getattr(pub, "month_known", True)
+    if last_month > month or (span and known and last_month >= month):
+        return int(pub) - 1
+    return int(pub)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,28 +137,28 @@ Keys = dict[str, tuple[str, ...]]
 
 
 def _b_half(m: _Norm, pub: int | None) -> tuple[str, int] | None:
-    year = _year_of(m["y"], pub)
-    if year is None:
-        return None
     h = m["h"].lower()
     second = h in {"second", "2", "下"}
+    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, 12 if second else 6, span=True)
+    if year is None:
+        return None
     return _months(year, 7 if second else 1, 12 if second else 6), year
 
 
 def _b_month_range(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     a = MONTHS.get(m["a"].lower().rstrip("."), 0) if m["a"].isalpha() else _small(m["a"])
     b = MONTHS.get(m["b"].lower().rstrip("."), 0) if m["b"].isalpha() else _small(m["b"])
-    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, b)
+    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, b, span=True)
     if year is None or not (1 <= a <= b <= 12):
         return None
     return _months(year, a, b), year
 
 
 def _b_first_months(m: _Norm, pub: int | None) -> tuple[str, int] | None:
-    year = _year_of(m["y"], pub)
+    n = _small(m["n"])
+    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, n, span=True)
     if year is None:
         return None
-    n = _small(m["n"])
     return (_months(year, 1, n), year) if 1 < n <= 12 else None
 
 
@@ -188,7 +198,7 @@ def _b_quarter_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
         return None
     cum = bool(m["cum"]) or q.lower() == "three"
     n = 3 if q.lower() == "three" else _ORD[q.lower()]
-    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, 3 * n - 2)
+    year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, 3 * n, span=True)
     if year is None:
         return None
     return _months(year, 1 if cum else 3 * n - 2, 3 * n), year

@@ -55,8 +55,8 @@ def _pub_year(published: str | None) -> int | None:
     m = re.match(r"\s*((?:19|20)\d\d)(?:-(\d\d))?", published)
     if m is None:
         return None
-    month = int(m.group(2)) if m.group(2) and 1 <= int(m.group(2)) <= 12 else 12
-    return PubYear(int(m.group(1)), month)
+    known = bool(m.group(2)) and 1 <= int(m.group(2) or 0) <= 12
+    return PubYear(int(m.group(1)), int(m.group(2)) if known else 12, known)
 
 
 def _alt_links(t: str, tokens: list[Token]) -> dict[int, int]:
