@@ -99,6 +99,27 @@ _CUMULATIVE = re.compile(
 )
 _TOTAL_SINCE = re.compile(r"(?:in\s+total|a\s+total\s+of|total|共计|共|总共|合计)", _I)
 _SINCE = re.compile(r"\bsince\b|以来|至今", _I)
+#: Totals that the contract reads as cumulative on their own ("a total of", 共计, 累计).
+_TOTAL = re.compile(
+    r"\ba\s+(?:combined\s+)?total\s+of\b|\bin\s+total\b|\baltogether\b|\bcumulatively\b"
+    r"|共计|总计|合计|总共|累计|累积|共(?=[有签吸发实落引建完推达接服带举培开认孵入])",
+    _I,
+)
+#: "Since 2014", "over the past decade", 近五年, 十年来, 截至目前: a total over a span or so far.
+_SPAN_CUE = re.compile(
+    r"\bsince\s+(?:(?:19|20)\d\d|the\s+(?:start|beginning|launch|founding)|its|their|then)\b"
+    r"|\b(?:in|over|during)\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:years|decade)\b|\bin\s+recent\s+years\b"
+    r"|\bto\s+date\b|\bso\s+far\b|\bthus\s+far\b|(?:19|20)\d\d\s*年以来|以来|至今|迄今|截至目前"
+    r"|(?:近|过去)[一二两三四五六七八九十\d]{1,3}年|[一二两三四五六七八九十\d]{1,3}年(?:以)?来",
+    _I,
+)
+#: "Per capita", "per day", 人均, 每万人: an intensity, whatever the unit.
+_PER = re.compile(
+    r"\bper\s+(?:capita|person|head|resident|household|day|hour|week|month|year|square|hectare"
+    r"|mu|10,000|100,000|1,000|thousand|million|unit|employee|worker|student|bed)\b|\bper-capita\b"
+    r"|人均|户均|每(?:天|日|小时|周|月|年|万人|千人|百人|平方公里|平方米|亩|公顷|人|户)|平均每|日均|万人(?:拥有|均)",
+    _I,
+)
 _RATE_SUBJECT = re.compile(
     r"intensity|ratio|(?<!growth\s)\brates?\b|强度|(?<!增长)(?<!增)(?<!速)率|比率", _I
 )
@@ -194,11 +215,18 @@ def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
     if diff:
         return "difference", diff
     ratio = unit in {"%", "pp", "times"}
-    if ratio and (_RATE_NEAR.search(near) or _RATE_AFTER.match(after)):
-        return "rate", 1
     change = _change(near, after, ratio)
+    if ratio and (_RATE_NEAR.search(near) or _RATE_AFTER.match(after)):
+        # "average annual growth of 6.1%", 年均增长: a growth rate, so a change
+        return ("change", change or 1) if change or _GROWTH_SUBJECT.search(near) else ("rate", 1)
     if change:
         return "change", change
+    if unit == "times":
+        return "change", 1  # a multiple of a base: "1.7 times the 2013 level", 是2013年的2.1倍
+    if _PER.search(clause_before) or _PER.match(after.lstrip()[:40]) or re.match(
+        r"^\s*(?:a|an|per|each)\s+(?:day|year|month|week|hour|person|capita)\b", after, _I
+    ):
+        return "rate", 1
     if (
         unit == "%"
         and _RND.search(sentence)
@@ -221,6 +249,15 @@ def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
         _CUMULATIVE.search(clause_before)
         or _CUMULATIVE.search(after)
         or (_TOTAL_SINCE.search(clause_before + after) and _SINCE.search(sentence))
+        or (
+            not ratio
+            and (
+                _TOTAL.search(clause_before)
+                or _TOTAL.search(after)
+                or _SPAN_CUE.search(sentence_before or clause_before)
+                or _SPAN_CUE.search(after)
+            )
+        )
     ):
         return "cumulative", 1
     if unit in {"%", ""} and _RATE_SUBJECT.search(clause_before):

@@ -67,6 +67,7 @@ class Mention:
     period: str
     last_year: int
     since: bool = False
+    back: int = 0  # "the past seven years": a span of this many years up to the end
 
 
 def _year_of(token: str | None, pub: int | None) -> int | None:
@@ -212,6 +213,15 @@ _SINCE = (
         re.IGNORECASE,
     ),
 )
+_N_ZH = r"[一二两三四五六七八九十]{1,3}|\d{1,2}"
+_N_EN = r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2}"
+#: "over the past seven years", "in the last decade", 近五年, 过去十年, 五年来: a span counted
+#: back from the end of the passage's data.
+_BACK = re.compile(
+    rf"\b(?:in|over|during|for|across)\s+the\s+(?:past|last|previous)\s+(?:(?P<n>{_N_EN})\s+years"
+    rf"|(?P<dec>decade))\b|(?:近|过去|最近)(?P<n2>{_N_ZH})年(?!前)|(?P<n3>{_N_ZH})年(?:以)?来",
+    re.IGNORECASE,
+)
 _PATTERNS: tuple[tuple[re.Pattern[str], Builder, Keys], ...] = (
     (
         re.compile(
@@ -347,6 +357,16 @@ def find_mentions(
             year = int(m["y"] or m["y2"])
             found.append(Mention(m.start(), m.end(), str(year), year, since=True))
             taken.append((m.start(), m.end()))
+    for m in _BACK.finditer(text, lo, hi):
+        if not _overlaps(taken, m.start(), m.end()):
+            raw = m["n"] or m["n2"] or m["n3"]
+            try:
+                n = 10 if m["dec"] else _small(raw)
+            except (ValueError, KeyError):
+                continue
+            if 1 < n <= 50:
+                found.append(Mention(m.start(), m.end(), "", 0, since=True, back=n))
+                taken.append((m.start(), m.end()))
     taken += [
         (m.start(), m.end()) for rx in (_EVENT, _NAMED_YEAR) for m in rx.finditer(text, lo, hi)
     ]
@@ -379,6 +399,10 @@ def close_since(
         end = pub
     out = []
     for m in mentions:
+        if m.back:
+            if end:
+                out.append(Mention(m.start, m.end, f"{end - m.back}/{end}", end))
+            continue
         if m.since:
             period = f"{m.period}/{end}" if end and end > m.last_year else m.period
             out.append(Mention(m.start, m.end, period, end or m.last_year))

@@ -78,7 +78,7 @@ _CODES = {f"r{i}": codes for i, (_, codes) in enumerate(_NAMES)}
 _JOIN = re.compile(r"\s*(?:,?\s*and|,|、|和|与|及|以及|/)\s*(?:the\s+)?$")
 _FLOW_EN = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:of\s+)?$", re.I)
 _FLOW_EN_TO = re.compile(
-    r"^(?:['’]s?)?\s*(?:[\w-]+\s+){0,5}?(?:to|into|in|with)\s+(?:(?:the|its|neighbou?ring|nearby"
+    r"^(?:['’]s?)?\s*(?:[\w,.$-]+\s+){0,6}?(?:to|into|in|with)\s+(?:(?:the|its|neighbou?ring|nearby"
     r"|municipality|province|city|of|areas?|parts?\s+of|factories|firms|companies|[\w-]+)\s+){0,4}?$",
     re.I,
 )
@@ -91,6 +91,8 @@ _FLOW_WORD = re.compile(
 _FLOW_ZH = re.compile(
     r"^[\u4e00-\u9fff]{0,6}?(?:流向|流入|输出到?|输往|转移到?|转移至|疏解到?|疏解至|辐射|向|到|至|落户|入驻|迁往|迁至|迁入)$"
 )
+#: "河北承接京津转入": the second place sends, the first receives.
+_FLOW_ZH_BACK = re.compile(r"^[\u4e00-\u9fff]{0,6}?(?:承接|吸引|引进|接收|引入|接纳)[\u4e00-\u9fff]{0,2}$")
 _FLOW_FROM_EN = re.compile(r"^\s*(?:[\w-]+\s+){0,3}?from\s+(?:the\s+)?$", re.I)
 #: Datelines name where a story was filed, not what it measures.
 _DATELINE = re.compile(
@@ -169,6 +171,8 @@ def _flow(text: str, groups: list[Group]) -> str | None:
             continue
         if _FLOW_ZH.match(between):
             return f"{code(a[2])}>{code(b[2])}"
+        if _FLOW_ZH_BACK.match(between):
+            return f"{code(b[2])}>{code(a[2])}"
         if not _FLOW_EN_TO.match(between):
             if _FLOW_FROM_EN.match(between) and _FLOW_WORD.search(text, max(0, a[0] - 40), b[1]):
                 return f"{code(b[2])}>{code(a[2])}"  # "flowing to Hebei from Beijing"

@@ -174,7 +174,43 @@ def _masked_periods(t: str, plain: list[list[Mention]]) -> tuple[tuple[int, int]
     )
 
 
-def _figure(t: str, tr: str, body: str, s: _Sentence, toks: list[Token], k: int) -> Figure:
+_BASE_YEAR = re.compile(
+    r"(?:(?:the|its|their)\s+(?P<y>(?:19|20)\d\d)\s+(?:level|figure|total|value)"
+    r"|(?:the\s+(?:level|figure|total|value)\s+(?:of|in)|that\s+(?:of|in)|those\s+of|from|over|than(?:\s+in)?)"
+    r"\s+(?P<y2>(?:19|20)\d\d)\b(?!\s*(?:to|-|–|and)\s*\d)|(?:是|为|比|较|相当于|达到?)(?P<y3>(?:19|20)\d\d)\s*年(?:末|底)?的?)",
+    re.IGNORECASE,
+)
+
+
+def _over_base(
+    t: str, s: _Sentence, span: tuple[int, int], period: str | None, pub: int | None
+) -> str | None:
+    """A multiple of a named base year ("1.7 times the 2013 level", 是2013年的2.1倍) is a
+    change over the span from that year to the year the data is for: the sentence's latest
+    year, else the paragraph's, else the publication's.  (A growth rate against a base year,
+    "down 64% from 2013", keeps the year its data is for, as analysts file it.)"""
+    m = _BASE_YEAR.search(t, *span)
+    if m is None or (period and "-" in period):
+        return period  # none named, or a month's data against an earlier stock (截至2月底)
+    base = int(m["y"] or m["y2"] or m["y3"])
+    later = [x.last_year for x in s.mentions if x.last_year > base and "/" not in x.period]
+    inherited = s.default if s.default and s.default[:4].isdigit() else None
+    if later:
+        end: int | None = max(later)
+    elif inherited and int(inherited[:4]) > base:
+        end = int(inherited[:4])
+    else:
+        end = int(pub) if pub is not None and int(pub) > base else None
+    if end is not None and end == base + 1:
+        return str(end)  # against the year before: a year-on-year change
+    if end is None or (period and period[:4].isdigit() and int(period[:4]) > base and "/" in period):
+        return period
+    return f"{base}/{end}"
+
+
+def _figure(
+    t: str, tr: str, body: str, s: _Sentence, toks: list[Token], k: int, pub: int | None
+) -> Figure:
     """Read token ``toks[k]`` (the main figures of sentence ``s``) in its context."""
     tok = toks[k]
     cl_lo, cl_hi = clause_bounds(t, s.lo, s.hi, tok.start, tok.end)
@@ -213,6 +249,8 @@ def _figure(t: str, tr: str, body: str, s: _Sentence, toks: list[Token], k: int)
         and re.fullmatch(r"\d{4}/\d{4}", period)
     ):
         kind = "cumulative"  # a total over several years ("since 2013", "2014-2024")
+    if kind == "change" and tok.unit == "times":
+        period = _over_base(t, s, (cl_lo, cl_hi), period, pub)
     region = _region(tr, s, cl_lo, cl_hi, tok.start)
     if s.zh:
         subject = zh_subject(t[max(cl_lo, prev_end) : tok.start] or clause_before, after, tok.unit)
@@ -251,10 +289,11 @@ def _sentence_figures(
     s: _Sentence,
     tokens: list[tuple[int, Token]],
     alts: dict[int, int],
+    pub: int | None,
 ) -> dict[int, Figure]:
     main = [(i, x) for i, x in tokens if i not in alts]
     toks = [x for _, x in main]
-    return {i: _figure(t, tr, body, s, toks, k) for k, (i, _) in enumerate(main)}
+    return {i: _figure(t, tr, body, s, toks, k, pub) for k, (i, _) in enumerate(main)}
 
 
 def _alt_figure(body: str, tok: Token, base: Figure, t: str, index: int) -> Figure:
@@ -297,7 +336,7 @@ def extract_figures(
     figs: dict[int, Figure] = {}
     for s in sentences:
         inside = [(i, x) for i, x in enumerate(tokens) if s.lo <= x.start < s.hi]
-        figs.update(_sentence_figures(t, places.text, body, s, inside, alts))
+        figs.update(_sentence_figures(t, places.text, body, s, inside, alts, pub))
     for i in sorted(alts):
         figs[i] = _alt_figure(body, tokens[i], figs[alts[i]], t, alts[i])
     order = [i for i in range(len(tokens)) if i in figs]
