@@ -14,7 +14,7 @@ import re
 from itertools import pairwise
 
 _ORDER = ("XA", "CN-BJ", "CN-TJ", "CN-HE", "JJJ", "CN")
-_LEVEL = {"XA": 4, "CN-BJ": 3, "CN-TJ": 3, "CN-HE": 3, "JJJ": 2, "CN": 1, "-": 3}
+_LEVEL = {"XA": 4, "CN-BJ": 3, "CN-TJ": 3, "CN-HE": 3, "JJJ": 2, "CN": 1, "-": 3, "@": 3}
 
 #: A place outside the list: the figure is about it, so its region is null (and a region
 #: named earlier in the paragraph or in the headline must not be carried onto it).
@@ -73,7 +73,19 @@ _NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
         (OTHER,),
     ),
 )
-_REGION = re.compile("|".join(f"(?P<r{i}>{p})" for i, (p, _) in enumerate(_NAMES)))
+#: "The city", 全市, 该省: the place the paragraph or article is about (resolved by the caller).
+TOPIC = "@"
+_NAMES += (
+    (
+        r"(?i:the\s+(?:city|province|municipality|capital|new\s+area|district|county|port\s+city))\b(?!['’]s\s+(?:own|own))"
+        r"|(?:全|本|该|我)(?:市|省|区|县)|(?:全|本)新区|该新区|(?<![\u4e00-\u9fff])市内",
+        (TOPIC,),
+    ),
+)
+# English names are whole words ("Baodi" is not the start of "Baoding")
+_REGION = re.compile(
+    "|".join(f"(?P<r{i}>(?<![A-Za-z])(?:{p})(?![a-z]))" for i, (p, _) in enumerate(_NAMES))
+)
 _CODES = {f"r{i}": codes for i, (_, codes) in enumerate(_NAMES)}
 _JOIN = re.compile(r"\s*(?:,?\s*and|,|、|和|与|及|以及|/)\s*(?:the\s+)?$")
 _FLOW_EN = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:of\s+)?$", re.I)
@@ -85,15 +97,27 @@ _FLOW_EN_TO = re.compile(
 #: What makes "A … to B" a flow and not a comparison: something that moves or is sent.
 _FLOW_WORD = re.compile(
     r"contract|transfer|relocat|mov(?:e|ed|ing)|flow|export|invest|outbound|shipp|suppl|sent"
-    r"|deliver|transmit|commut|spill|radiat|branch|subsidiar|set\s+up|settled|funds?\b|know-how",
+    r"|deliver|transmit|commut|spill|radiat|branch|subsidiar|set\s+up|settled|funds?\b|know-how"
+    r"|firms|compan|enterpris|institution|projects|capital|put\b|poured|brought|opened",
     re.I,
 )
 _FLOW_ZH = re.compile(
     r"^[\u4e00-\u9fff]{0,6}?(?:流向|流入|输出到?|输往|转移到?|转移至|疏解到?|疏解至|辐射|向|到|至|落户|入驻|迁往|迁至|迁入)$"
+    # "中关村企业累计在津冀设立", "在京央企在雄安": what a place's firms do in another place
+    r"|^(?:的)?(?:企业|央企|机构|高校|医院|资本|资金|项目|单位|院校|科研院所|投资|分支机构)[\u4e00-\u9fff]{0,4}?在$"
 )
 #: "河北承接京津转入": the second place sends, the first receives.
-_FLOW_ZH_BACK = re.compile(r"^[\u4e00-\u9fff]{0,6}?(?:承接|吸引|引进|接收|引入|接纳)[\u4e00-\u9fff]{0,2}$")
+_FLOW_ZH_BACK = re.compile(
+    r"^[\u4e00-\u9fff]{0,6}?(?:承接|吸引|引进|接收|引入|接纳|吸纳|承载)[\u4e00-\u9fff]{0,2}$"
+)
 _FLOW_FROM_EN = re.compile(r"^\s*(?:[\w-]+\s+){0,3}?from\s+(?:the\s+)?$", re.I)
+#: "Hebei received 2,300 projects from Beijing", "the city took in 1,380 projects from Beijing".
+_FLOW_BACK_EN = re.compile(
+    r"^(?:['’]s)?\s+(?:has\s+|have\s+|had\s+)?(?:received|bought|took\s+in|taken\s+in|takes\s+in|introduced"
+    r"|attracted|absorbed|drew|imported|signed(?:\s+up)?|hosted|welcomed|admitted|undertook|got|won)"
+    r"\b[^;.]{0,80}?\b(?:from|with)\s+(?:the\s+)?$",
+    re.I,
+)
 #: Datelines name where a story was filed, not what it measures.
 _DATELINE = re.compile(
     r"(?m:^\s*[A-Z][A-Z' ]{2,}(?:,\s*[A-Z][a-z]+)?,\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]+)"
@@ -126,14 +150,52 @@ _COMPARED = re.compile(
 )
 
 
-def _mentions(text: str, lo: int, hi: int) -> list[Group]:
-    out = []
-    for m in _REGION.finditer(text, lo, hi):
-        if _COMPARED.search(text, max(0, m.start() - 40), m.start()):
+_SINGLE = frozenset({("CN-BJ",), ("CN-TJ",), ("CN-HE",), ("XA",)})
+#: "滨海—中关村科技园", "保定·中关村创新中心", "Binhai-Zhongguancun park": a Zhongguancun-branded
+#: park sits where the place before the brand is.
+_BRAND = re.compile(r"Zhongguancun|中关村")
+
+
+def _mentions(
+    text: str, lo: int, hi: int, topic: str | None = None, ctx_lo: int | None = None
+) -> list[Group]:
+    """Region mentions in ``text[lo:hi]``; "the city" / 全市 stands for the last single place
+    named before it since ``ctx_lo`` (the sentence start), else for ``topic``."""
+    out: list[Group] = []
+    last_place: tuple[str, ...] = ()
+    prev_end = -10
+    start = lo if ctx_lo is None else min(ctx_lo, lo)
+    for m in _REGION.finditer(text, start, hi):
+        codes = _CODES[m.lastgroup or ""]
+        glued = m.start() - prev_end <= 2
+        prev_end = m.end()
+        if codes in _SINGLE and not (glued and _BRAND.fullmatch(m.group())):
+            place = codes
+        else:
+            place = last_place
+        if glued and _BRAND.fullmatch(m.group()):
+            continue  # the brand after a place names a park of that place
+        if codes == (TOPIC,):
+            if glued:
+                continue  # "北京全市": the place already named
+            codes = last_place or _topic_codes(topic)
+            if not codes:
+                continue
+        last_place = place
+        if m.start() < lo or _COMPARED.search(text, max(0, m.start() - 40), m.start()):
             continue
-        group = m.lastgroup or ""
-        out.append((m.start(), m.end(), frozenset(_CODES[group])))
+        out.append((m.start(), m.end(), frozenset(codes)))
     return out
+
+
+def _topic_codes(topic: str | None) -> tuple[str, ...]:
+    """The codes "the city" stands for: the topic region (a flow's destination)."""
+    if not topic:
+        return ()
+    target = topic.split(">")[-1]
+    if target == "JJJ":
+        return ("CN-BJ", "CN-TJ", "CN-HE")
+    return tuple(target.split("+"))
 
 
 def _groups(text: str, found: list[Group]) -> list[Group]:
@@ -172,6 +234,8 @@ def _flow(text: str, groups: list[Group]) -> str | None:
         if _FLOW_ZH.match(between):
             return f"{code(a[2])}>{code(b[2])}"
         if _FLOW_ZH_BACK.match(between):
+            return f"{code(b[2])}>{code(a[2])}"
+        if _FLOW_BACK_EN.match(between):
             return f"{code(b[2])}>{code(a[2])}"
         if not _FLOW_EN_TO.match(between):
             if _FLOW_FROM_EN.match(between) and _FLOW_WORD.search(text, max(0, a[0] - 40), b[1]):
@@ -231,7 +295,14 @@ def _pick(text: str, groups: list[Group], anchor: int) -> str | None:
     return _known(code(best[2]))
 
 
-def region_in(text: str, lo: int, hi: int, anchor: int) -> str | None:
+def region_in(
+    text: str,
+    lo: int,
+    hi: int,
+    anchor: int,
+    topic: str | None = None,
+    ctx_lo: int | None = None,
+) -> str | None:
     """The region of the span ``text[lo:hi]`` for a figure at ``anchor``, or None;
     :data:`OTHER` when the span names a place outside the list.
 
@@ -241,14 +312,14 @@ def region_in(text: str, lo: int, hi: int, anchor: int) -> str | None:
     >>> region_in("北京流向津冀技术合同成交额", 0, 13, 13)
     'CN-BJ>CN-TJ+CN-HE'
     """
-    return _pick(text, _groups(text, _mentions(text, lo, hi)), anchor)
+    return _pick(text, _groups(text, _mentions(text, lo, hi, topic, ctx_lo)), anchor)
 
 
-def region_before(text: str, lo: int, anchor: int) -> str | None:
+def region_before(text: str, lo: int, anchor: int, topic: str | None = None) -> str | None:
     """The region named last before ``anchor`` in ``text[lo:anchor]`` (the subject of a
     clause that came earlier in the sentence: "Beijing's GDP was …, up 5.2%"), or None.
     Places named together ("Xiong'an New Area in Hebei") count as one, the most specific."""
-    groups = _groups(text, _mentions(text, lo, anchor))
+    groups = _groups(text, _mentions(text, lo, anchor, topic))
     if not groups:
         return None
     flow = _flow(text, groups)
@@ -261,3 +332,24 @@ def region_before(text: str, lo: int, anchor: int) -> str | None:
         cluster.insert(0, g)
     best = max(cluster, key=lambda g: (max(_LEVEL[c] for c in g[2]), g[0]))
     return _known(code(best[2]))
+
+
+_RESPECTIVELY = re.compile(r"分别|respectively|各自", re.I)
+
+
+def respective(text: str, lo: int, hi: int, anchors: list[int]) -> list[str] | None:
+    """Regions for figures listed "respectively" after a list of places ("北京、天津、河北分别
+    为4.38万亿元、1.67万亿元和4.39万亿元"): the i-th figure gets the i-th place, or None when
+    the sentence is not such a list."""
+    if not anchors or not _RESPECTIVELY.search(text, lo, hi):
+        return None
+    found = [g for g in _mentions(text, lo, anchors[0]) if OTHER not in g[2]]
+    run: list[Group] = []
+    for g in found:
+        if run and _JOIN.match(text[run[-1][1] : g[0]]):
+            run.append(g)
+        else:
+            run = [g]
+    if len(run) < 2 or len(run) != len(anchors):
+        return None
+    return [_known(code(g[2])) for g in run]

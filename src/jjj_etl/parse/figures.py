@@ -21,7 +21,13 @@ from dataclasses import dataclass, replace
 from jjj_etl.parse._cues import comparator, kind_and_sign, strip_comparator
 from jjj_etl.parse._fold import fold
 from jjj_etl.parse._periods import Mention, PubYear, choose_period, close_since, find_mentions
-from jjj_etl.parse._regions import OTHER, mask_datelines, region_before, region_in
+from jjj_etl.parse._regions import (
+    OTHER,
+    mask_datelines,
+    region_before,
+    region_in,
+    respective,
+)
 from jjj_etl.parse._scan import Token, scan
 from jjj_etl.parse._sentences import clause_bounds, is_chinese, split_sentences
 from jjj_etl.parse._subjects import en_subject, zh_subject
@@ -124,7 +130,7 @@ def _sentences(
         inherited = default
         zh = is_chinese(t[lo:hi], default=lang == "zh")
         out.append(_Sentence(lo, hi, zh, mentions, default, carried or places.topic))
-        carried = region_in(places.text, lo, hi, lo) or carried
+        carried = region_in(places.text, lo, hi, lo, carried or places.topic) or carried
         prev_hi = hi
     return out
 
@@ -152,11 +158,12 @@ def _places(t: str, title: str, spans: list[tuple[int, int]]) -> _Places:
 def _region(tr: str, s: _Sentence, cl_lo: int, cl_hi: int, anchor: int) -> str | None:
     """Clause, then the earlier clauses of the sentence, then the paragraph's or article's
     topic, then anything else the sentence names; a place outside the list is null."""
+    topic = s.topic
     region = (
-        region_in(tr, cl_lo, cl_hi, anchor)
-        or region_before(tr, s.lo, cl_lo)
-        or s.topic
-        or region_in(tr, s.lo, s.hi, anchor)
+        region_in(tr, cl_lo, cl_hi, anchor, topic, s.lo)
+        or region_before(tr, s.lo, cl_lo, topic)
+        or topic
+        or region_in(tr, s.lo, s.hi, anchor, topic)
     )
     return None if region == OTHER else region
 
@@ -293,7 +300,12 @@ def _sentence_figures(
 ) -> dict[int, Figure]:
     main = [(i, x) for i, x in tokens if i not in alts]
     toks = [x for _, x in main]
-    return {i: _figure(t, tr, body, s, toks, k, pub) for k, (i, _) in enumerate(main)}
+    out = {i: _figure(t, tr, body, s, toks, k, pub) for k, (i, _) in enumerate(main)}
+    listed = respective(tr, s.lo, s.hi, [x.start for x in toks])
+    if listed:
+        for (i, _), region in zip(main, listed, strict=True):
+            out[i] = replace(out[i], region=region)
+    return out
 
 
 def _alt_figure(body: str, tok: Token, base: Figure, t: str, index: int) -> Figure:
