@@ -34,11 +34,15 @@ class PubYear(int):
 
     month: int
     month_known: bool
+    report: int | None  # the year the article reports on ("全年", "the full year")
 
-    def __new__(cls, year: int, month: int = 12, month_known: bool = True) -> PubYear:
+    def __new__(
+        cls, year: int, month: int = 12, month_known: bool = True, report: int | None = None
+    ) -> PubYear:
         obj = super().__new__(cls, year)
         obj.month = month
         obj.month_known = month_known
+        obj.report = report
         return obj
 
 
@@ -103,7 +107,7 @@ def _small(token: str) -> int:
 
 
 _ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
-_ORD.update({"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4})
+_ORD.update({"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4, "首": 1})
 _REL_EN = r"(?:this|last|the\s+previous)\s+year"
 
 
@@ -178,8 +182,12 @@ def _b_year(m: _Norm, pub: int | None) -> tuple[str, int] | None:
 
 
 def _b_range_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
-    del pub
     a, b = m["a"], m["b"]
+    if m["rel"]:
+        end = _year_of(m["rel"], pub)
+        if end is None:
+            return None
+        b = str(end)
     if int(a) >= int(b):
         return None
     return f"{a}/{b}", int(b)
@@ -209,7 +217,7 @@ _SINCE = (
     re.compile(
         rf"\bsince\s+(?:the\s+(?:start|beginning)\s+of\s+|(?:its|their|the\s+\w+['’]s)\s+\w+\s+in\s+"
         rf"|(?:it|they|the\s+\w+)\s+(?:was|were)\s+(?:set\s+up|\w+ed)\s+in\s+)?(?P<y>{_YEAR})\b"
-        rf"|(?:自|从)?(?P<y2>{_YEAR})年(?:以来|至今)",
+        rf"|(?:自|从)?(?P<y2>{_YEAR})年(?:以来|至今)|(?:自|从)(?P<y3>{_YEAR})年[\u4e00-\u9fff]{{1,6}}?(?:以来|至今)",
         re.IGNORECASE,
     ),
 )
@@ -226,11 +234,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder, Keys], ...] = (
     (
         re.compile(
             rf"(?:from|between)\s+(?P<a>{_YEAR})\s+(?:to|and|through)\s+(?P<b>{_YEAR})"
-            rf"|(?<!\d)(?P<a2>{_YEAR})\s*(?:年)?\s*(?:-|–|—|~|～|至|到)\s*(?P<b2>{_YEAR})(?!\d)",
+            rf"|(?<!\d)(?P<a2>{_YEAR})\s*(?:年)?\s*(?:-|–|—|~|～|至|到)\s*(?P<b2>{_YEAR})(?!\d)"
+            rf"|(?<!\d)(?P<a3>{_YEAR})\s*年?\s*(?:至|到)\s*(?P<rel>去年|今年|上年)(?:底|末)?"
+            rf"|\bfrom\s+(?P<a4>{_YEAR})\s+(?:to|through)\s+(?P<rel2>last\s+year|this\s+year)",
             re.IGNORECASE,
         ),
         _b_range_any,
-        {"a": ("a", "a2"), "b": ("b", "b2")},
+        {"a": ("a", "a2", "a3", "a4"), "b": ("b", "b2"), "rel": ("rel", "rel2")},
     ),
     (
         re.compile(
@@ -253,11 +263,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder, Keys], ...] = (
         re.compile(
             rf"(?:the\s+)?(?P<cum>first\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th|three)"
             rf"\s+quarters?{_yen('y')}|\bQ(?P<q2>[1-4])\s*(?P<y2>{_YEAR})?"
-            rf"|{_yzh('y3')}(?P<cum3>前)?(?:第)?(?P<q3>[一二三四1-4])季度",
+            rf"|{_yzh('y3')}(?P<cum3>前)?(?:第)?(?P<q3>[一二三四1-4])季度|{_yzh('y4')}(?P<q4>首)季度?",
             re.IGNORECASE,
         ),
         _b_quarter_any,
-        {"q": ("q", "q2", "q3"), "y": ("y", "y2", "y3"), "cum": ("cum", "cum3")},
+        {"q": ("q", "q2", "q3", "q4"), "y": ("y", "y2", "y3", "y4"), "cum": ("cum", "cum3")},
     ),
     (
         re.compile(
@@ -271,7 +281,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], Builder, Keys], ...] = (
     (
         re.compile(
             rf"(?:the\s+)?first\s+(?P<n>\d{{1,2}}|two|three|four|five|six|seven|eight|nine|ten|"
-            rf"eleven)\s+months{_yen('y')}|{_yzh('y2')}前(?P<n2>{_ZH_SMALL})个?月",
+            rf"eleven)\s+months{_yen('y')}|{_yzh('y2')}[前首](?P<n2>{_ZH_SMALL})个?月",
             re.IGNORECASE,
         ),
         _b_first_months,
@@ -322,12 +332,18 @@ _BASE = re.compile(
     + _YEAR
     + r"|(?:the|a|an)\s+"
     + _YEAR
-    + r"\s+(?:edition|session|games|olympics|expo|event|forum|fair"
-    r"|summit|version|winter|summer|world|china|beijing|international)\b",
+    + r"\s+(?:version|model)\b",
     re.IGNORECASE,
 )
-#: A year naming an event or edition ("the 2025 Zhongguancun Forum"), not a reporting period.
-_NAMED_YEAR = re.compile(r"\b(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]his)\s+" + _YEAR + r"\s+(?=[A-Z][a-z])")
+# A year naming an edition ("the 2025 Zhongguancun Forum") is the period of that edition's
+# figures (deals signed, guests), so it stays a period mention.
+#: The full year, the year end, 全年, 年末: the year the article reports on.
+_FULL_YEAR = re.compile(
+    r"(?<![今去上本前明\d])(?:全年|年末|年底|年初)(?!度?目标|计划)"
+    r"|\b(?:for\s+the\s+(?:full|whole)\s+year|the\s+(?:full|whole)\s+year|(?:at|by)\s+the\s+end\s+of\s+the\s+year"
+    r"|full-year|year-end)\b(?!\s+(?:of|target|goal|plan))",
+    re.IGNORECASE,
+)
 #: Years that date an event ("founded in 2012", "which opened in 2023"), not a reporting period.
 _EVENT = re.compile(
     r"\b(?:founded|established|set\s+up|opened|launched|built|completed|started|began|held"
@@ -354,7 +370,7 @@ def find_mentions(
     found: list[Mention] = []
     for m in _SINCE[0].finditer(text, lo, hi):
         if not _overlaps(taken, m.start(), m.end()):
-            year = int(m["y"] or m["y2"])
+            year = int(m["y"] or m["y2"] or m["y3"])
             found.append(Mention(m.start(), m.end(), str(year), year, since=True))
             taken.append((m.start(), m.end()))
     for m in _BACK.finditer(text, lo, hi):
@@ -367,9 +383,13 @@ def find_mentions(
             if 1 < n <= 50:
                 found.append(Mention(m.start(), m.end(), "", 0, since=True, back=n))
                 taken.append((m.start(), m.end()))
-    taken += [
-        (m.start(), m.end()) for rx in (_EVENT, _NAMED_YEAR) for m in rx.finditer(text, lo, hi)
-    ]
+    taken += [(m.start(), m.end()) for m in _EVENT.finditer(text, lo, hi)]
+    report = getattr(pub, "report", None)
+    if report is not None:
+        for m in _FULL_YEAR.finditer(text, lo, hi):
+            if not _overlaps(taken, m.start(), m.end()):
+                found.append(Mention(m.start(), m.end(), str(report), report))
+                taken.append((m.start(), m.end()))
     for rx, build, keys in _PATTERNS:
         for m in rx.finditer(text, lo, hi):
             if _overlaps(taken, m.start(), m.end()):

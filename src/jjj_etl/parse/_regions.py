@@ -78,7 +78,7 @@ TOPIC = "@"
 _NAMES += (
     (
         r"(?i:the\s+(?:city|province|municipality|capital|new\s+area|district|county|port\s+city))\b(?!['’]s\s+(?:own|own))"
-        r"|(?:全|本|该|我)(?:市|省|区|县)|(?:全|本)新区|该新区|(?<![\u4e00-\u9fff])市内",
+        r"|(?:全|本|该|我)(?:市|省|区|县)|(?:全|本)新区|该新区|(?<![\u4e00-\u9fff])(?:市内|新区)",
         (TOPIC,),
     ),
 )

@@ -55,7 +55,7 @@ class _Sentence:
     topic: str | None = None  # the region carried from the paragraph, else the article's
 
 
-def _pub_year(published: str | None) -> int | None:
+def _pub_year(published: str | None) -> PubYear | None:
     if not published:
         return None
     m = re.match(r"\s*((?:19|20)\d\d)(?:-(\d\d))?", published)
@@ -63,6 +63,21 @@ def _pub_year(published: str | None) -> int | None:
         return None
     known = bool(m.group(2)) and 1 <= int(m.group(2) or 0) <= 12
     return PubYear(int(m.group(1)), int(m.group(2)) if known else 12, known)
+
+
+def _with_report_year(pub: PubYear | None, title: str) -> PubYear | None:
+    """``pub`` knowing the year the article reports on: the single year its headline names
+    (统计公报 2023, "in 2024"), else last year early in the year (annual data comes out in the
+    first quarter), else the publication year."""
+    if pub is None:
+        return None
+    head = fold(title)
+    years = [m for m in find_mentions(head, 0, len(head), pub) if re.fullmatch(r"\d{4}", m.period)]
+    if years:
+        report = years[0].last_year
+    else:
+        report = int(pub) - 1 if pub.month_known and pub.month <= 3 else int(pub)
+    return PubYear(int(pub), pub.month, pub.month_known, report)
 
 
 def _alt_links(t: str, tokens: list[Token]) -> dict[int, int]:
@@ -114,8 +129,10 @@ def _sentences(
     out: list[_Sentence] = []
     inherited: str | None = None
     carried: str | None = None
+    last: str | None = None  # the latest sentence period, across paragraphs ("同期")
     prev_hi = 0
-    for (lo, hi), first_look in zip(spans, plain, strict=True):
+    latest = _paragraph_years(t, spans, plain)
+    for n, ((lo, hi), first_look) in enumerate(zip(spans, plain, strict=True)):
         if "\n" in t[prev_hi:lo]:
             inherited = None
             carried = None
@@ -124,14 +141,55 @@ def _sentences(
         # the mentions found sits on a figure (otherwise excluding them changes nothing)
         clash = any(s < m.end and m.start < e for m in first_look for s, e in figs)
         found = find_mentions(t, lo, hi, pub, figs) if clash else first_look
-        context = int(inherited[:4]) if inherited and inherited[:4].isdigit() else None
+        context = int(inherited[:4]) if inherited and inherited[:4].isdigit() else latest[n]
         mentions = tuple(close_since(found, t[lo:hi], pub, context))
+        if _SAME_PERIOD.search(t, lo, hi) and not mentions:
+            inherited = inherited or last
+        if _NOW.search(t, lo, hi):
+            inherited = None  # "the park now hosts 100 firms": a stock with no time
         default = _default_period(t, mentions, figs) or inherited
         inherited = default
+        last = default or last
         zh = is_chinese(t[lo:hi], default=lang == "zh")
         out.append(_Sentence(lo, hi, zh, mentions, default, carried or places.topic))
         carried = region_in(places.text, lo, hi, lo, carried or places.topic) or carried
         prev_hi = hi
+    return out
+
+
+#: "In the same period", 同期: the period of the statement before, even across a paragraph.
+_SAME_PERIOD = re.compile(
+    r"(?<![去上比较与年])同期(?!相比)|\b(?:in|during|over)\s+the\s+same\s+period\b(?!\s+(?:of\s+)?last)",
+    re.I,
+)
+#: A present stock ("now hosts", 目前, 现有): no period carries onto it.
+_NOW = re.compile(
+    r"\b(?:now|currently|at\s+present|presently|to\s+date|so\s+far|is\s+home\s+to|are\s+home\s+to)\b"
+    r"|目前|现有|现已|已有|迄今|截至目前|至今",
+    re.I,
+)
+
+
+def _paragraph_years(
+    t: str, spans: list[tuple[int, int]], plain: list[list[Mention]]
+) -> list[int | None]:
+    """For each sentence, the latest single year its paragraph states (the end of a "since
+    2014" span when the sentence itself names no other year)."""
+    out: list[int | None] = []
+    para: list[int] = []
+    best: dict[int, int | None] = {}
+    prev_hi = 0
+    index = 0
+    for (lo, hi), found in zip(spans, plain, strict=True):
+        if "\n" in t[prev_hi:lo]:
+            index += 1
+        years = [m.last_year for m in found if not m.since and m.period[:4].isdigit() and "/" not in m.period]
+        if years:
+            best[index] = max(years + [best.get(index) or 0])
+        para.append(index)
+        prev_hi = hi
+    for index in para:
+        out.append(best.get(index))
     return out
 
 
@@ -336,7 +394,7 @@ def extract_figures(
     [(5.2, '%', 'change', '2024'), (1300000000000.0, 'CNY', 'level', '2024')]
     """
     t = fold(body)
-    pub = _pub_year(published)
+    pub = _with_report_year(_pub_year(published), title)
     spans = split_sentences(t)
     # period mentions sentence by sentence, once: they mask the scan (a period is not a
     # figure) and, unless one sits on a figure, are the sentence's periods as they are
