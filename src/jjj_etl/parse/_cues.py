@@ -102,7 +102,7 @@ _SINCE = re.compile(r"\bsince\b|以来|至今", _I)
 #: Totals that the contract reads as cumulative on their own ("a total of", 共计, 累计).
 _TOTAL = re.compile(
     r"\ba\s+(?:combined\s+)?total\s+of\b|\bin\s+total\b|\baltogether\b|\bcumulatively\b"
-    r"|共计|总计|合计|总共|累计|累积|共(?=[有签吸发实落引建完推达接服带举培开认孵入])",
+    r"|共计|总计|合计|总共|累计|累积",
     _I,
 )
 #: "Since 2014", "over the past decade", 近五年, 十年来, 截至目前: a total over a span or so far.

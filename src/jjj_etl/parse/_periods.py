@@ -354,6 +354,58 @@ _EVENT = re.compile(
 )
 
 
+#: An event held over a run of days ("4月25日至29日", "April 25-29", "from Sept. 29 to Oct. 6")
+#: is the period of its figures, at month precision.
+_DAY_RANGE = re.compile(
+    rf"(?:(?P<y>{_YEAR})年)?(?P<m1>\d{{1,2}})月(?P<d1>\d{{1,2}})日\s*(?:至|到|-|—|–|~|～)\s*"
+    rf"(?:(?P<m2>\d{{1,2}})月)?(?P<d2>\d{{1,2}})日"
+    rf"|(?:from\s+)?(?P<mo1>{MONTH_RE})\s+(?P<e1>\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|through|until)\s*"
+    rf"(?:(?P<mo2>{MONTH_RE})\s+)?(?P<e2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(?P<y2>{_YEAR}))?",
+    re.IGNORECASE,
+)
+#: Public holidays, the months they fell in (the official schedules): a holiday's figures
+#: ("tourist visits during the National Day holiday") are for those months.
+_HOLIDAY_MONTHS: dict[str, dict[int, tuple[int, int]]] = {
+    "spring": {
+        2019: (2, 2), 2020: (1, 2), 2021: (2, 2), 2022: (1, 2), 2023: (1, 1), 2024: (2, 2),
+        2025: (1, 2), 2026: (2, 2), 2027: (2, 2),
+    },
+    "may": {2022: (4, 5), 2023: (4, 5)},
+    "national": {2023: (9, 10)},
+}
+_HOLIDAY_DEFAULT = {"spring": (2, 2), "may": (5, 5), "national": (10, 10)}
+_HOLIDAY = re.compile(
+    r"(?P<spring>Spring\s+Festival|(?:Chinese|Lunar)\s+New\s+Year|春节)(?:\s+holidays?|假期|黄金周|长假|期间)"
+    r"|(?P<may>May\s+Day|Labou?r\s+Day|五一|劳动节)(?:\s+holidays?|假期|小长假|黄金周|期间)"
+    r"|(?P<national>National\s+Day|国庆)(?:\s+(?:and\s+Mid-Autumn\s+Festival\s+)?(?:holidays?|Golden\s+Week)"
+    r"|假期|黄金周|长假|期间)",
+    re.IGNORECASE,
+)
+
+
+def _day_range(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    if m["m1"]:
+        a, b = int(m["m1"]), int(m["m2"] or m["m1"])
+    else:
+        a = MONTHS.get(m["mo1"].lower().rstrip("."), 0)
+        b = MONTHS.get(m["mo2"].lower().rstrip("."), 0) if m["mo2"] else a
+    explicit = m["y"] or m["y2"]
+    year = int(explicit) if explicit else _anchor(pub, b)
+    if year is None or not (1 <= a <= b <= 12):
+        return None
+    return _months(year, a, b), year
+
+
+def _holiday(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+    name = next(k for k in ("spring", "may", "national") if m[k])
+    first, last = _HOLIDAY_DEFAULT[name]
+    year = _anchor(pub, first)
+    if year is None:
+        return None
+    first, last = _HOLIDAY_MONTHS[name].get(year, (first, last))
+    return _months(year, first, last), year
+
+
 def find_mentions(
     text: str, lo: int, hi: int, pub: int | None, exclude: tuple[tuple[int, int], ...] = ()
 ) -> list[Mention]:
@@ -364,10 +416,15 @@ def find_mentions(
     >>> [m.period for m in find_mentions("上半年，2024年增长", 0, 11, 2025)]
     ['2025-01/2025-06', '2024']
     """
-    taken: list[tuple[int, int]] = [*exclude] + [
-        (m.start(), m.end()) for rx in (_DATE, _BASE) for m in rx.finditer(text, lo, hi)
-    ]
+    taken: list[tuple[int, int]] = [*exclude]
     found: list[Mention] = []
+    for rx, build in ((_DAY_RANGE, _day_range), (_HOLIDAY, _holiday)):
+        for m in rx.finditer(text, lo, hi):
+            got = None if _overlaps(taken, m.start(), m.end()) else build(m, pub)
+            if got is not None:
+                found.append(Mention(m.start(), m.end(), got[0], got[1]))
+                taken.append((m.start(), m.end()))
+    taken += [(m.start(), m.end()) for rx in (_DATE, _BASE) for m in rx.finditer(text, lo, hi)]
     for m in _SINCE[0].finditer(text, lo, hi):
         if not _overlaps(taken, m.start(), m.end()):
             year = int(m["y"] or m["y2"] or m["y3"])

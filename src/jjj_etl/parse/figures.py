@@ -130,6 +130,7 @@ def _sentences(
     inherited: str | None = None
     carried: str | None = None
     last: str | None = None  # the latest sentence period, across paragraphs ("同期")
+    event = places.event  # the period of the event the article reports (a forum, a holiday)
     prev_hi = 0
     latest = _paragraph_years(t, spans, plain)
     for n, ((lo, hi), first_look) in enumerate(zip(spans, plain, strict=True)):
@@ -147,6 +148,10 @@ def _sentences(
             inherited = inherited or last
         if _NOW.search(t, lo, hi):
             inherited = None  # "the park now hosts 100 firms": a stock with no time
+        elif not mentions and not inherited and _EVENT_WORD.search(t, lo, hi):
+            inherited = event  # "at the forum", 假期期间: the period of the event named before
+        if event is None and mentions and _EVENT_WORD.search(t, lo, hi):
+            event = _default_period(t, mentions, figs)
         default = _default_period(t, mentions, figs) or inherited
         inherited = default
         last = default or last
@@ -160,6 +165,12 @@ def _sentences(
 #: "In the same period", 同期: the period of the statement before, even across a paragraph.
 _SAME_PERIOD = re.compile(
     r"(?<![去上比较与年])同期(?!相比)|\b(?:in|during|over)\s+the\s+same\s+period\b(?!\s+(?:of\s+)?last)",
+    re.I,
+)
+#: Words that refer back to an event the article reports on.
+_EVENT_WORD = re.compile(
+    r"\b(?:forum|conference|expo|fair|summit|exhibition|event|sidelines|holiday|festival|games)\b"
+    r"|论坛|年会|大会|博览会|展会|峰会|会上|会期|本届|假期|节日期间|黄金周|小长假",
     re.I,
 )
 #: A present stock ("now hosts", 目前, 现有): no period carries onto it.
@@ -200,9 +211,10 @@ class _Places:
 
     text: str
     topic: str | None
+    event: str | None = None  # the period of the event the headline names
 
 
-def _places(t: str, title: str, spans: list[tuple[int, int]]) -> _Places:
+def _places(t: str, title: str, spans: list[tuple[int, int]], pub: int | None) -> _Places:
     masked = mask_datelines(t)
     head = mask_datelines(fold(title))
     topic = region_in(head, 0, len(head), 0)
@@ -210,7 +222,11 @@ def _places(t: str, title: str, spans: list[tuple[int, int]]) -> _Places:
         if topic is not None:
             break
         topic = region_in(masked, lo, hi, lo)
-    return _Places(masked, topic)
+    event = None
+    if _EVENT_WORD.search(head):
+        found = find_mentions(head, 0, len(head), pub)
+        event = found[0].period if found else None
+    return _Places(masked, topic, event)
 
 
 def _region(tr: str, s: _Sentence, cl_lo: int, cl_hi: int, anchor: int) -> str | None:
@@ -401,7 +417,7 @@ def extract_figures(
     plain = [find_mentions(t, lo, hi, pub) for lo, hi in spans]
     tokens = scan(t, _masked_periods(t, plain))
     alts = _alt_links(t, tokens)
-    places = _places(t, title, spans)
+    places = _places(t, title, spans, pub)
     sentences = _sentences(t, tokens, lang, pub, spans, plain, places)
     figs: dict[int, Figure] = {}
     for s in sentences:
