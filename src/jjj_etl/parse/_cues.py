@@ -91,6 +91,16 @@ _SHARE = re.compile(
     r"|made\s+up|making\s+up|contribution\s+to|占比?|比重|占有率|份额|percent\s+of\s+the|%\s+of",
     _I,
 )
+#: A part of the whole just named: 其中…, "of which …", "including …", "38 of them".
+_PART_BEFORE = re.compile(
+    r"其中|\bof\s+(?:which|whom|them|these|this|that)\b|\bamong\s+(?:them|which|these)\b|\bincluding\b",
+    _I,
+)
+_PART_AFTER = re.compile(
+    r"^\s*(?:of\s+(?:them|which|whom|these|those)\b|of\s+the\s+(?:[\w-]+\s+){0,2}?(?:\d|total|whole))",
+    _I,
+)
+_PART_LEAD = re.compile(r"^\s*(?:其中|Of\s+(?:these|them|this|which|the\s+[\w\s-]{0,40}?,))", _I)
 _SHARE_AFTER = re.compile(r"^\s*of\s+(?!which\b|growth\b)[\w'’]", _I)
 _CUMULATIVE = re.compile(
     r"cumulative(?:ly)?|accumulated|accumulative|累计|累积|总计|so\s+far|to\s+date|迄今"
@@ -264,4 +274,11 @@ def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
         return "rate", 1
     if unit == "%" and _SHARE.search(sentence_before):
         return "share", 1
+    if (
+        _PART_BEFORE.search(clause_before)
+        or _PART_AFTER.match(after)
+        or _PART_LEAD.match(sentence_before)
+        or (unit == "%" and re.search(r"比例|占有率|份额", clause_before))
+    ):
+        return "share", 1  # 其中…, "of which …", "38 of them": a part of the whole just named
     return "level", 1
