@@ -164,16 +164,20 @@ def strip_comparator(before: str) -> str:
     return before
 
 
-def _difference(near: str, after: str, unit: str) -> int:
+def _difference(near: str, after: str, unit: str, clause_before: str = "") -> int:
     """+1/-1 when the number is a gap to some reference ("1.6 points higher than ..."), else 0."""
     if unit not in {"pp", "%", "times"}:
         return 0
     m = _DIFF_AFTER.match(after)
     if m and not re.search(r"year|period|earlier|ago|20\d\d|month", m["what"], _I):
         return -1 if m["dir"].lower() in {"lower", "below", "less"} else 1
-    d = _DIFF_BEFORE.search(near)
+    # "北京和天津则分别低于全国1.1个百分点和0.8个百分点": the cue may sit before the first of a list
+    d = _DIFF_BEFORE.search(near) or (
+        _DIFF_BEFORE.search(clause_before) if re.search(r"分别|和|、", near) else None
+    )
     if d and unit == "pp":
-        return -1 if d.group().startswith("低于") else 1
+        lower = d.group().startswith("低于") or re.match(r"比(?:全国|全市)[^，,。；;]{0,4}?(?:低|少|慢)", d.group())
+        return -1 if lower else 1
     e = _DIFF_BEFORE_EN.search(near)
     if e:
         return -1 if re.match(r"trail|lag|below|lower", e["dir"], _I) else 1
@@ -206,8 +210,12 @@ def _change(near: str, after: str, ratio: bool = True) -> int:
         return 0
     if hits and (
         ratio
-        or re.fullmatch(
-            r"\s*(?:by\s+)?(?:(?:\S+\s+){0,2}|[\u4e00-\u9fff]{0,4})", near[hits[-1].end() :]
+        or (
+            re.fullmatch(
+                r"\s*(?:by\s+)?(?:(?:\S+\s+){0,2}|[\u4e00-\u9fff]{0,4})", near[hits[-1].end() :]
+            )
+            # "contracted investment of 86.3 billion yuan": an adjective, not a fall
+            and not re.search(r"\bof\s*$", near[hits[-1].end() :], _I)
         )
     ):
         return -1 if hits[-1]["down"] else 1
@@ -221,7 +229,7 @@ def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
     near: str, clause_before: str, after: str, unit: str, sentence: str, sentence_before: str = ""
 ) -> tuple[str, int]:
     """``(kind, sign)`` for a number given its context; sign is -1 for falls."""
-    diff = _difference(near, after, unit)
+    diff = _difference(near, after, unit, clause_before)
     if diff:
         return "difference", diff
     ratio = unit in {"%", "pp", "times"}

@@ -84,6 +84,7 @@ EN_MAGNITUDE_RE = (
     r"(?:\s*|-)(?:hundred|thousand|million|billion|trillion)s?\b|\s?(?:mln|mn|bln|bn|trln|tn)\b|k\b"
     # headline shorthand glued to the digits: "$12b", "20m tons", "Rmb5.3bn" (a bare "20m"
     # is twenty metres, so "m" needs a currency before or a counted noun after: see _scan)
+    r"|(?<=\d\.\d)m\b(?!\s*(?:tall|high|long|wide|deep|in\s+diameter|-))|(?<=\d\.\d\d)m\b(?!\s*(?:tall|high|long|wide|deep|-))"
     r"|b\b|m\b(?=\s+(?:metric\s+)?(?:tons?|tonnes?|yuan|dollars|euros|kWh|TEUs?|people|visitors"
     r"|tourists|users|passengers|trips|residents|vehicles|units|devices|subscribers|households"
     r"|barrels|square|sq|cubic|hectares|mu))"
@@ -106,6 +107,8 @@ EN_UNITS: tuple[tuple[str, str, float], ...] = (
     (r"gigawatts?\b|GW\b", "kW", 1e6),
     (r"kilowatts?\b|kW\b", "kW", 1.0),
     (r"kilomet(?:er|re)s?\b|km\b", "km", 1.0),
+    (r"met(?:er|re)s?\b", "m", 1.0),
+    (r"(?:percentage\s+)?points?\b(?=\s+(?:higher|lower|above|below|faster|slower|more|less|ahead|behind|up|down|from|over|than)\b)", "pp", 1.0),
     (r"times\b|-?fold\b", "times", 1.0),
     (r"TEUs?\b|twenty-foot\s+equivalent\s+units?", "TEU", 1.0),
     (r"(?:kilograms?|kilogrammes?|kg)\b", "kg", 1.0),

@@ -53,6 +53,7 @@ ZH_UNITS: tuple[tuple[str, str, float], ...] = (
     (r"千瓦", "kW", 1.0),
     (r"兆瓦", "kW", 1e3),
     (r"公里|千米", "km", 1.0),
+    (r"米(?![饭粉面])", "m", 1.0),
     (r"倍", "times", 1.0),
     (r"标准箱", "TEU", 1.0),
     (r"公斤|千克", "kg", 1.0),
@@ -60,7 +61,7 @@ ZH_UNITS: tuple[tuple[str, str, float], ...] = (
     (r"立方米|方(?=[水气])", "m3", 1.0),
     (r"人次|家次|户次", "count", 1.0),
     (
-        r"家|个(?![月小])|项|件|名|人|所|座|条|台|辆|套|户|位|款|种|批|场|次|支|栋|处|宗|笔",
+        r"家|个(?![月小])|项|件|名|人|所|座|条|台|辆|套|户|位(?!数)|款|种|批|场|次|支|栋|处|宗|笔|对(?=[^\u4e00-\u9fff]|列车|动车|高铁|航班|城际|[，。；、])",
         "count",
         1.0,
     ),
@@ -68,7 +69,7 @@ ZH_UNITS: tuple[tuple[str, str, float], ...] = (
 
 #: What after a number makes it a date, duration, ordinal or rank, never a figure.
 ZH_NOT_FIGURE = re.compile(
-    r"\s*(?:[多余])?(?:年|月|日|号|个月|个小时|小时|天|周|分钟|秒|岁|届|期|代|版|级|强|星|号线|号楼)"
+    r"\s*(?:[多余])?(?:年|月|日|号|个月|个小时|小时|天|周|分钟|秒|岁|届|期|代|版|级|强|星|号线|号楼|位数)"
 )
 
 
@@ -111,8 +112,14 @@ def parse_zh_range(text: str) -> tuple[float, float] | None:
     return low, high
 
 
+#: Days counted as a quantity, not a duration: "优良天数271天", "重污染天数2天".
+_COUNTED_DAYS = re.compile(r"(?:天数|优良天|污染天|达标天|蓝天)[^，,。；;]{0,12}$")
+
+
 def zh_unit(text: str, pos: int) -> tuple[str, float, int] | None:
     """Match a unit at ``text[pos:]``: ``(unit, multiplier, end)`` or None."""
+    if text.startswith("天", pos) and _COUNTED_DAYS.search(text, max(0, pos - 24), pos):
+        return "count", 1.0, pos + 1
     for rx, unit, mult in _ZH_UNIT_RES:
         m = rx.match(text, pos)
         if m:

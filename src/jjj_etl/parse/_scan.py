@@ -82,7 +82,8 @@ _MASKS = re.compile(
 #: Digits mixed with Chinese magnitudes: "5万4千6百", "3亿5000万", "1万2千".
 _MIXED = r"(?<![\d.A-Za-z])\d+[亿万千百](?:\d+[亿万千百十])+\d*(?![\d.])"
 _CORE = re.compile(
-    rf"(?P<mx>{_MIXED})|(?P<ar>(?<![\d.A-Za-z])(?<!\d,)(?:{ARABIC}))|(?P<zh>{ZH_NUMERAL})"
+    rf"(?P<mx>{_MIXED})|(?P<ar>(?:(?<![\d.A-Za-z])|(?<=Rmb)|(?<=RMB)|(?<=CNY)|(?<=USD)|(?<=HKD)|(?<=EUR))"
+    rf"(?<!\d,)(?:{ARABIC}))|(?P<zh>{ZH_NUMERAL})"
     rf"|(?P<en>\b(?:{EN_WORDS})\b)",
     re.IGNORECASE,
 )
@@ -151,16 +152,16 @@ _ZH_MAG = re.compile(ZH_MAGNITUDE_RE)
 _APPROX = re.compile(r"[多余]")
 _RANGE = re.compile(r"[ \t]*(?:-|–|—|~|～|至|到|to)[ \t]*", re.IGNORECASE)
 _AND = re.compile(r"[ \t]+and[ \t]+")
-_PREFIX = re.compile(r"(?:US\$|HK\$|NT\$|S\$|A\$|[$¥￥€£]|RMB|CNY|USD|HKD|EUR)[ \t]?$")
+_PREFIX = re.compile(r"(?:US\$|HK\$|NT\$|S\$|A\$|[$¥￥€£]|RMB|Rmb|CNY|USD|HKD|EUR)[ \t]?$")
 _PREFIX_UNIT = {"US$": "USD", "HK$": "HKD", "NT$": "TWD", "S$": "SGD", "A$": "AUD", "$": "USD"}
-_PREFIX_UNIT.update({"¥": "CNY", "￥": "CNY", "€": "EUR", "£": "GBP", "RMB": "CNY"})
+_PREFIX_UNIT.update({"¥": "CNY", "￥": "CNY", "€": "EUR", "£": "GBP", "RMB": "CNY", "Rmb": "CNY"})
 _PREFIX_UNIT.update({"CNY": "CNY", "USD": "USD", "HKD": "HKD", "EUR": "EUR"})
 _ZH_COMPARATOR_CHAR = "逾超近约上"
 _NOT_COUNTED = re.compile(
-    r"(?:^|[ \t(])(?:the|these|those|its|their|our|all|every|of)[ \t]*$", re.IGNORECASE
+    r"(?:^|[ \t(\n])(?:the|these|those|its|their|our|all|every|of)[ \t]*$", re.IGNORECASE
 )
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_COUNT_NOUN = re.compile(r"[ \t]+(?:[A-Za-z][\w'’-]*[ \t]+){0,2}[a-z][\w'’-]*s\b")
+_COUNT_NOUN = re.compile(r"[ \t]+(?:[A-Za-z][\w'’-]*[ \t]+){0,3}[A-Za-z][\w'’-]*[a-z]s\b")
 #: Capitalised words before a number that do not make it a name ("Some 120", "About 40,000").
 _LEADERS = frozenset(
     [
@@ -265,7 +266,7 @@ def _prefix(t: str, start: int) -> tuple[int, str | None]:
     return m.start(), _PREFIX_UNIT[m.group().strip()]
 
 
-def _range(t: str, first: _Part) -> _Part | None:
+def _range(t: str, first: _Part, prefixed: bool = False) -> _Part | None:
     """The upper end of a range such as "3 to 5 billion yuan" or "3%-5%", if any."""
     sep = _RANGE.match(t, first.end)
     if sep is None and re.search(r"\bbetween\s+\S*$", t[max(0, first.end - 40) : first.end], re.I):
@@ -281,8 +282,9 @@ def _range(t: str, first: _Part) -> _Part | None:
         second.unit is None
         and not _prefix(t, nxt.start())[1]
         and not _count_range(t, first, second)
+        and not (prefixed and first.unit is None and second.mag == first.mag != 1.0)
     ):
-        return None
+        return None  # "Rmb20bn-25bn": the second end shares the first's currency
     if first.unit is not None and first.unit != second.unit:
         return None
     if "to" in sep.group().lower() and first.unit is not None:
@@ -290,7 +292,7 @@ def _range(t: str, first: _Part) -> _Part | None:
     return second
 
 
-_PREFIX_AHEAD = re.compile(r"(?:US\$|HK\$|[$¥€£]|RMB[ \t]?)(?=\d)")
+_PREFIX_AHEAD = re.compile(r"(?:US\$|HK\$|[$¥€£]|(?:RMB|Rmb)[ \t]?)(?=\d)")
 
 
 def _count_range(t: str, first: _Part, second: _Part) -> bool:
@@ -300,7 +302,7 @@ def _count_range(t: str, first: _Part, second: _Part) -> bool:
         and first.kind == "ar"
         and first.mag == second.mag
         and first.value < second.value
-        and second.value < 1900
+        and not 1900 <= second.value <= 2100
         and bool(_COUNT_NOUN.match(t, second.end))
         and not EN_NOT_FIGURE.match(t, second.end)
     )
@@ -395,7 +397,7 @@ def _token(t: str, m: re.Match[str]) -> Token | None:
         start, part = start - 1, replace(part, approx=True)
     if part.kind in {"zh", "mx"} and not _zh_ok(t, m, part):
         return None
-    high = None if _year_like(m, part) else _range(t, part)
+    high = None if _year_like(m, part) else _range(t, part, prefix_unit is not None)
     if high is not None:
         part = _Part(
             part.value,
@@ -508,4 +510,26 @@ def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
         if tok is not None and _free(taken, tok.start, tok.end):
             tokens.append(tok)
             taken.append((tok.start, tok.end))
-    return sorted(tokens, key=lambda x: x.start)
+    return _share_units(t, sorted(tokens, key=lambda x: x.start))
+
+
+_LIST_GAP = re.compile(r"\s*(?:,|，|、|and|or|和|与|及)\s*(?:and\s+)?", re.IGNORECASE)
+_SHAREABLE = frozenset({"%", "pp", "km", "km2", "m", "m2", "m3", "t", "kg", "ug/m3", "ha", "mu", "kWh", "kW", "TEU"})
+
+
+def _share_units(t: str, tokens: list[Token]) -> list[Token]:
+    """A bare number listed before one with a unit takes that unit ("Tianjin and Hebei
+    recorded 48 and 44.8 micrograms", "5 and 6 percent")."""
+    out = list(tokens)
+    for i in range(len(out) - 2, -1, -1):
+        a, b = out[i], out[i + 1]
+        if (
+            not a.explicit_unit
+            and a.unit == "count"
+            and b.explicit_unit
+            and b.unit in _SHAREABLE
+            and _LIST_GAP.fullmatch(t, a.end, b.start)
+        ):
+            out[i] = replace(a, unit=b.unit, explicit_unit=True)
+    return out
+
