@@ -111,7 +111,11 @@ def test_comparators(text: str, comparator: str) -> None:
         ("Imports declined 1.5 percent in 2024.", "change", -1.5),
         ("Retail sales were up 4.1% y/y.", "change", 4.1),
         ("Retail sales posted a 4.1% increase.", "change", 4.1),
-        ("Investment grew at an average annual rate of 6.1 percent.", "rate", 6.1),
+        # an average annual growth rate is a growth rate: a change (DESIGN.md, "kind")
+        ("Investment grew at an average annual rate of 6.1 percent.", "change", 6.1),
+        ("Per capita disposable income was 85,415 yuan.", "rate", 85415),
+        ("Its GDP was 1.7 times the 2013 level.", "change", 1.7),
+        ("A total of 3,500 firms have moved to Hebei.", "cumulative", 3500),
         ("R&D spending intensity stood at 6.58 percent.", "rate", 6.58),
         ("Services accounted for 85.2% of GDP.", "share", 85.2),
         ("Cumulative investment reached 800 billion yuan.", "cumulative", 8e11),

@@ -100,7 +100,10 @@ def test_comparators(text: str, value: float, comparator: str) -> None:
         ("工业增加值同比下降3.2%。", "change", -3.2),
         ("工业增加值增长5.1%。", "change", 5.1),
         ("工业增加值1.2万亿元。", "level", 1.2e12),
-        ("出口年均增长8.1%。", "rate", 8.1),
+        ("出口年均增长8.1%。", "change", 8.1),  # a growth rate, averaged: still a change
+        ("全市居民人均可支配收入85415元。", "rate", 85415),
+        ("河北省GDP是2013年的2.1倍。", "change", 2.1),
+        ("其中，第三产业增加值37129.6亿元。", "share", 37129.6e8),
         ("数字经济占地区生产总值比重达到42.9%。", "share", 42.9),
         ("累计签约项目500个。", "cumulative", 500),
         ("增速比上年提高0.3个百分点。", "change", 0.3),

@@ -332,7 +332,8 @@ _BASE = re.compile(
     + _YEAR
     + r"|(?:the|a|an)\s+"
     + _YEAR
-    + r"\s+(?:version|model)\b",
+    + r"\s+(?:version|model|(?:Winter\s+|Summer\s+)?(?:Olympics|Olympic|Paralympics|Games|World\s+Cup))\b"
+    r"|(?:than|from|over|with)\s+(?:that\s+of\s+|those\s+of\s+)?the\s+" + _YEAR + r"\s+(?:edition|session|event|forum|fair|expo)\b",
     re.IGNORECASE,
 )
 # A year naming an edition ("the 2025 Zhongguancun Forum") is the period of that edition's
