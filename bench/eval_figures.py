@@ -37,7 +37,9 @@ def print_articles(errors: bool, lang: str | None) -> None:
     n_fig = sum(len(a.figures) for a in articles)
     print(f"articles: {ARTICLES} ({len(articles)} articles, {n_fig} figures)\n")
     cols = " ".join(f"{f[:10]:>10}" for f in ACCURACY_FIELDS)
-    print(f"{'lang split':<12} {'arts':>4} {'gold':>5} {'tp':>5} {'fp':>4} {'fn':>4} {'f1':>6} {cols}")
+    print(
+        f"{'lang split':<12} {'arts':>4} {'gold':>5} {'tp':>5} {'fp':>4} {'fn':>4} {'f1':>6} {cols}"
+    )
     for lg in ("en", "zh"):
         for split in ("dev", "test"):
             sc = totals(results, lg, split)

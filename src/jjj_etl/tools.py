@@ -39,7 +39,8 @@ def fetch_one(target: str) -> tuple[bytes, str, str | None]:
 
 
 def figures_jsonl(lines: Iterable[str], sink: IO[str], lang: str | None) -> int:
-    """JSONL ``{"id","text","lang"?}`` → JSONL ``{"id","figures":[…]}``; returns lines written.
+    """JSONL ``{"id","text","lang"?,"published"?,"title"?}`` → JSONL ``{"id","figures":[…]}``;
+    returns lines written.
 
     A bad line yields ``{"id": …, "error": …}`` and processing goes on.
     """
@@ -67,8 +68,18 @@ def _figures_line(line: str, lineno: int, lang: str | None) -> dict[str, Any]:
     if doc_lang not in (None, "auto", "en", "zh"):
         return {"id": doc_id, "line": lineno, "error": f"lang must be en or zh, not {doc_lang!r}"}
     published = doc.get("published") if isinstance(doc.get("published"), str) else None
-    figs = extract_figures(doc["text"], None if doc_lang == "auto" else doc_lang, published)
-    return {"id": doc_id, "figures": [f.to_dict() for f in figs]}
+    title = doc["title"] if isinstance(doc.get("title"), str) else ""
+    try:
+        figs = extract_figures(
+            doc["text"], None if doc_lang == "auto" else doc_lang, published, title=title
+        )
+        return {"id": doc_id, "figures": [f.to_dict() for f in figs]}
+    except Exception as exc:  # one bad line must not end the stream
+        return {
+            "id": doc_id,
+            "line": lineno,
+            "error": f"internal error: {type(exc).__name__}: {exc}",
+        }
 
 
 def list_versions(warehouse: str | None) -> list[dict[str, Any]]:

@@ -26,9 +26,7 @@ from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import COMPARATORS, KINDS, Figure
 
 ACCURACY_FIELDS = ("comparator", "kind", "period", "region", "value_high")
-_PERIOD = re.compile(
-    r"(?:19|20)\d\d(?:-\d\d)?(?:/(?:19|20)\d\d(?:-\d\d)?)?"
-)
+_PERIOD = re.compile(r"(?:19|20)\d\d(?:-\d\d)?(?:/(?:19|20)\d\d(?:-\d\d)?)?")
 _UNIT = re.compile(r"[A-Z]{3}|%|pp|count|times|[a-zA-Z0-9/]{1,8}")
 
 
@@ -124,7 +122,9 @@ def parse_article_line(raw: dict[str, Any], where: str, regions: frozenset[str])
             raise ValueError(f"{here}: missing surface")
         start = _resolve(body, surface, int(g.get("occurrence", 0)))
         if start < 0:
-            raise ValueError(f"{here}: surface not found in body (occurrence {g.get('occurrence', 0)})")
+            raise ValueError(
+                f"{here}: surface not found in body (occurrence {g.get('occurrence', 0)})"
+            )
         if start < last:
             raise ValueError(f"{here}: figures must be in text order (set 'occurrence')")
         last = start

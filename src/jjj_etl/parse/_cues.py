@@ -176,7 +176,9 @@ def _difference(near: str, after: str, unit: str, clause_before: str = "") -> in
         _DIFF_BEFORE.search(clause_before) if re.search(r"分别|和|、", near) else None
     )
     if d and unit == "pp":
-        lower = d.group().startswith("低于") or re.match(r"比(?:全国|全市)[^，,。；;]{0,4}?(?:低|少|慢)", d.group())
+        lower = d.group().startswith("低于") or re.match(
+            r"比(?:全国|全市)[^，,。；;]{0,4}?(?:低|少|慢)", d.group()
+        )
         return -1 if lower else 1
     e = _DIFF_BEFORE_EN.search(near)
     if e:
@@ -208,14 +210,17 @@ def _change(near: str, after: str, ratio: bool = True) -> int:
         return -1 if hits[-1]["down"] else 1
     if _TO_LEVEL.search(near):
         return 0
-    if hits and (
-        ratio
-        or (
-            re.fullmatch(
-                r"\s*(?:by\s+)?(?:(?:\S+\s+){0,2}|[\u4e00-\u9fff]{0,4})", near[hits[-1].end() :]
+    if (
+        hits
+        and (
+            ratio
+            or (
+                re.fullmatch(
+                    r"\s*(?:by\s+)?(?:(?:\S+\s+){0,2}|[\u4e00-\u9fff]{0,4})", near[hits[-1].end() :]
+                )
+                # "contracted investment of 86.3 billion yuan": an adjective, not a fall
+                and not re.search(r"\bof\s*$", near[hits[-1].end() :], _I)
             )
-            # "contracted investment of 86.3 billion yuan": an adjective, not a fall
-            and not re.search(r"\bof\s*$", near[hits[-1].end() :], _I)
         )
     ):
         return -1 if hits[-1]["down"] else 1
@@ -225,7 +230,7 @@ def _change(near: str, after: str, ratio: bool = True) -> int:
     return 0
 
 
-def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
+def kind_and_sign(  # noqa: C901, PLR0911 - one return per rung of the decision ladder
     near: str, clause_before: str, after: str, unit: str, sentence: str, sentence_before: str = ""
 ) -> tuple[str, int]:
     """``(kind, sign)`` for a number given its context; sign is -1 for falls."""
@@ -241,8 +246,12 @@ def kind_and_sign(  # noqa: PLR0911 - one return per rung of the decision ladder
         return "change", change
     if unit == "times":
         return "change", 1  # a multiple of a base: "1.7 times the 2013 level", 是2013年的2.1倍
-    if _PER.search(clause_before) or _PER.match(after.lstrip()[:40]) or re.match(
-        r"^\s*(?:a|an|per|each)\s+(?:day|year|month|week|hour|person|capita)\b", after, _I
+    if (
+        _PER.search(clause_before)
+        or _PER.match(after.lstrip()[:40])
+        or re.match(
+            r"^\s*(?:a|an|per|each)\s+(?:day|year|month|week|hour|person|capita)\b", after, _I
+        )
     ):
         return "rate", 1
     if (

@@ -17,7 +17,9 @@ _FIN_DIGITS = str.maketrans(ZH_FINANCIAL, "一二三四五六七八九十百千"
 ZH_NUMERAL = rf"[零〇一二两三四五六七八九十百千万亿{ZH_FINANCIAL}]+(?:点[零〇一二三四五六七八九]+)?"
 _DIGIT = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 #: Two neighbouring digits before a magnitude: a range ("二三十" 20-30, "三四百", "一两千").
-_ZH_RANGE = re.compile(r"(?P<pre>.*?)(?P<a>[一二两三四五六七八九])(?P<b>[二两三四五六七八九])(?P<rest>[十百千万亿].*)?")
+_ZH_RANGE = re.compile(
+    r"(?P<pre>.*?)(?P<a>[一二两三四五六七八九])(?P<b>[二两三四五六七八九])(?P<rest>[十百千万亿].*)?"
+)
 
 #: Magnitudes written after Arabic digits ("843.7亿", "1.2万亿", "3000万").
 ZH_MAGNITUDE: dict[str, float] = {

@@ -10,8 +10,11 @@ Comparison bases ("from a year earlier", 比上年, 去年同期) are not period
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import threading
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from jjj_etl.parse._numbers_en import MONTH_RE, MONTHS, parse_en_words
 from jjj_etl.parse._numbers_zh import parse_zh_numeral
@@ -332,8 +335,11 @@ _BASE = re.compile(
     + _YEAR
     + r"|(?:the|a|an)\s+"
     + _YEAR
-    + r"\s+(?:version|model|(?:Winter\s+|Summer\s+)?(?:Olympics|Olympic|Paralympics|Games|World\s+Cup))\b"
-    r"|(?:than|from|over|with)\s+(?:that\s+of\s+|those\s+of\s+)?the\s+" + _YEAR + r"\s+(?:edition|session|event|forum|fair|expo)\b",
+    + r"\s+(?:version|model|(?:Winter\s+|Summer\s+)?(?:Olympics|Olympic|Paralympics|Games"
+    r"|World\s+Cup))\b"
+    r"|(?:than|from|over|with)\s+(?:that\s+of\s+|those\s+of\s+)?the\s+"
+    + _YEAR
+    + r"\s+(?:edition|session|event|forum|fair|expo)\b",
     re.IGNORECASE,
 )
 # A year naming an edition ("the 2025 Zhongguancun Forum") is the period of that edition's
@@ -368,8 +374,15 @@ _DAY_RANGE = re.compile(
 #: ("tourist visits during the National Day holiday") are for those months.
 _HOLIDAY_MONTHS: dict[str, dict[int, tuple[int, int]]] = {
     "spring": {
-        2019: (2, 2), 2020: (1, 2), 2021: (2, 2), 2022: (1, 2), 2023: (1, 1), 2024: (2, 2),
-        2025: (1, 2), 2026: (2, 2), 2027: (2, 2),
+        2019: (2, 2),
+        2020: (1, 2),
+        2021: (2, 2),
+        2022: (1, 2),
+        2023: (1, 1),
+        2024: (2, 2),
+        2025: (1, 2),
+        2026: (2, 2),
+        2027: (2, 2),
     },
     "may": {2022: (4, 5), 2023: (4, 5)},
     "national": {2023: (9, 10)},
@@ -407,7 +420,33 @@ def _holiday(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
     return _months(year, first, last), year
 
 
-def find_mentions(
+_CACHE = threading.local()  # per thread: the text last scanned and each pattern's matches
+
+
+def _found(rx: re.Pattern[str], text: str, lo: int, hi: int) -> list[re.Match[str]]:
+    """``rx``'s matches inside ``text[lo:hi]``: each pattern runs over an article once, and
+    its sentences take their share (an article has tens of sentences, each asked once or
+    twice)."""
+    entries: list[tuple[str, dict[Any, Any]]] = getattr(_CACHE, "entries", None) or []
+    entry = next((e for e in entries if e[0] is text), None)
+    if entry is None:  # keep a few texts: the body and its headline are read in turns
+        entry = (text, {})
+        _CACHE.entries = [entry, *entries[:3]]
+    cache: dict[re.Pattern[str], tuple[list[int], list[re.Match[str]]]] = entry[1]
+    if rx not in cache:
+        ms = list(rx.finditer(text))
+        cache[rx] = ([m.start() for m in ms], ms)
+    starts, ms = cache[rx]
+    out = []
+    for m in ms[bisect_left(starts, lo) :]:
+        if m.start() >= hi:
+            break
+        if m.end() <= hi:
+            out.append(m)
+    return out
+
+
+def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority order
     text: str, lo: int, hi: int, pub: int | None, exclude: tuple[tuple[int, int], ...] = ()
 ) -> list[Mention]:
     """Period mentions in ``text[lo:hi]``, in text order, without overlaps.
@@ -419,44 +458,45 @@ def find_mentions(
     """
     taken: list[tuple[int, int]] = [*exclude]
     found: list[Mention] = []
-    for rx, build in ((_DAY_RANGE, _day_range), (_HOLIDAY, _holiday)):
-        for m in rx.finditer(text, lo, hi):
-            got = None if _overlaps(taken, m.start(), m.end()) else build(m, pub)
-            if got is not None:
-                found.append(Mention(m.start(), m.end(), got[0], got[1]))
-                taken.append((m.start(), m.end()))
-    taken += [(m.start(), m.end()) for rx in (_DATE, _BASE) for m in rx.finditer(text, lo, hi)]
-    for m in _SINCE[0].finditer(text, lo, hi):
-        if not _overlaps(taken, m.start(), m.end()):
-            year = int(m["y"] or m["y2"] or m["y3"])
-            found.append(Mention(m.start(), m.end(), str(year), year, since=True))
+
+    def add(m: re.Match[str], got: tuple[str, int] | None, **kw: Any) -> None:
+        if got is not None:
+            found.append(Mention(m.start(), m.end(), got[0], got[1], **kw))
             taken.append((m.start(), m.end()))
-    for m in _BACK.finditer(text, lo, hi):
-        if not _overlaps(taken, m.start(), m.end()):
-            raw = m["n"] or m["n2"] or m["n3"]
-            try:
-                n = 10 if m["dec"] else _small(raw)
-            except (ValueError, KeyError):
-                continue
-            if 1 < n <= 50:
-                found.append(Mention(m.start(), m.end(), "", 0, since=True, back=n))
-                taken.append((m.start(), m.end()))
-    taken += [(m.start(), m.end()) for m in _EVENT.finditer(text, lo, hi)]
+
+    def free(rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        return (m for m in _found(rx, text, lo, hi) if not _overlaps(taken, m.start(), m.end()))
+
+    for m in free(_DAY_RANGE):
+        add(m, _day_range(m, pub))
+    for m in free(_HOLIDAY):
+        add(m, _holiday(m, pub))
+    taken += [(m.start(), m.end()) for rx in (_DATE, _BASE) for m in _found(rx, text, lo, hi)]
+    for m in free(_SINCE[0]):
+        year = int(m["y"] or m["y2"] or m["y3"])
+        add(m, (str(year), year), since=True)
+    for m in free(_BACK):
+        n = _years_back(m)
+        if n:
+            add(m, ("", 0), since=True, back=n)
+    taken += [(m.start(), m.end()) for m in _found(_EVENT, text, lo, hi)]
     report = getattr(pub, "report", None)
     if report is not None:
-        for m in _FULL_YEAR.finditer(text, lo, hi):
-            if not _overlaps(taken, m.start(), m.end()):
-                found.append(Mention(m.start(), m.end(), str(report), report))
-                taken.append((m.start(), m.end()))
+        for m in free(_FULL_YEAR):
+            add(m, (str(report), report))
     for rx, build, keys in _PATTERNS:
-        for m in rx.finditer(text, lo, hi):
-            if _overlaps(taken, m.start(), m.end()):
-                continue
-            got = build(_Norm(m, **keys), pub)
-            if got is not None:
-                found.append(Mention(m.start(), m.end(), got[0], got[1]))
-                taken.append((m.start(), m.end()))
+        for m in free(rx):
+            add(m, build(_Norm(m, **keys), pub))
     return sorted(found, key=lambda x: x.start)
+
+
+def _years_back(m: re.Match[str]) -> int:
+    """N of "the past N years" (a decade is ten), 0 when it is not a small number."""
+    try:
+        n = 10 if m["dec"] else _small(m["n"] or m["n2"] or m["n3"])
+    except (ValueError, KeyError):
+        return 0
+    return n if 1 < n <= 50 else 0
 
 
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:

@@ -11,6 +11,8 @@ comparison, not the region measured.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_left
 from itertools import pairwise
 
 _ORDER = ("XA", "CN-BJ", "CN-TJ", "CN-HE", "JJJ", "CN")
@@ -120,7 +122,8 @@ _FLOW_BACK_EN = re.compile(
 )
 #: Datelines name where a story was filed, not what it measures.
 _DATELINE = re.compile(
-    r"(?m:^\s*[A-Z][A-Z' ]{2,}(?:,\s*[A-Z][a-z]+)?,\s*(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]+)"
+    r"(?m:^\s*[A-Z][A-Z' ]{2,}(?:,\s*[A-Z][a-z]+)?,\s*"
+    r"(?:[A-Z][a-z]{2,8}\.?\s+\d{1,2}|\d{1,2}\s+[A-Z][a-z]+)"
     r"\s*(?:\([^)]{2,40}\))?\s*[-–—]+)"
     r"|(?:新华社|中新社|中新网|人民网|央视网|新华网|本报|光明网|国际在线)(?:[\u4e00-\u9fff]{2,6}?)"
     r"\d{1,2}月\d{1,2}日(?:电|讯)|（记者[^）]{0,40}）|\(记者[^)]{0,40}\)"
@@ -165,27 +168,52 @@ def _mentions(
     last_place: tuple[str, ...] = ()
     prev_end = -10
     start = lo if ctx_lo is None else min(ctx_lo, lo)
-    for m in _REGION.finditer(text, start, hi):
-        codes = _CODES[m.lastgroup or ""]
-        glued = m.start() - prev_end <= 2
-        prev_end = m.end()
-        if codes in _SINGLE and not (glued and _BRAND.fullmatch(m.group())):
-            place = codes
-        else:
-            place = last_place
-        if glued and _BRAND.fullmatch(m.group()):
+    found = _index(text)
+    for m_start, m_end, codes, brand, compared in found[bisect_left(found, (start,)) :]:
+        if m_end > hi:
+            break
+        glued = m_start - prev_end <= 2
+        prev_end = m_end
+        if glued and brand:
             continue  # the brand after a place names a park of that place
+        place = codes if codes in _SINGLE else last_place
+        meant = codes
         if codes == (TOPIC,):
             if glued:
                 continue  # "北京全市": the place already named
-            codes = last_place or _topic_codes(topic)
-            if not codes:
+            meant = last_place or _topic_codes(topic)
+            if not meant:
                 continue
         last_place = place
-        if m.start() < lo or _COMPARED.search(text, max(0, m.start() - 40), m.start()):
+        if m_start < lo or compared:
             continue
-        out.append((m.start(), m.end(), frozenset(codes)))
+        out.append((m_start, m_end, frozenset(meant)))
     return out
+
+
+_Found = tuple[int, int, tuple[str, ...], bool, bool]
+_LAST = threading.local()  # per thread: the text last indexed and its region names
+
+
+def _index(text: str) -> list[_Found]:
+    """Every region name in ``text`` once, in order (start, end, codes, is the Zhongguancun
+    brand, is a comparison's yardstick): an article's sentences and clauses are all read from
+    the same text, so it is scanned once, not once a clause."""
+    last = getattr(_LAST, "entry", None)
+    if last is not None and last[0] is text:
+        return last[1]  # type: ignore[no-any-return]
+    found = [
+        (
+            m.start(),
+            m.end(),
+            _CODES[m.lastgroup or ""],
+            bool(_BRAND.fullmatch(m.group())),
+            bool(_COMPARED.search(text, max(0, m.start() - 40), m.start())),
+        )
+        for m in _REGION.finditer(text)
+    ]
+    _LAST.entry = (text, found)
+    return found
 
 
 def _topic_codes(topic: str | None) -> tuple[str, ...]:
@@ -241,11 +269,17 @@ def _flow(text: str, groups: list[Group]) -> str | None:
             if _FLOW_FROM_EN.match(between) and _FLOW_WORD.search(text, max(0, a[0] - 40), b[1]):
                 return f"{code(b[2])}>{code(a[2])}"  # "flowing to Hebei from Beijing"
             continue
-        lead = text[max(0, a[0] - 30) : a[0]]
-        if _FLOW_EN.search(lead) or _FLOW_WORD.search(between) or _FLOW_WORD.search(lead):
-            if not re.search(r"\b(?:than|with)\s*$", between, re.I) or _FLOW_WORD.search(between):
-                return f"{code(a[2])}>{code(b[2])}"
+        if _moves(text, a, between):
+            return f"{code(a[2])}>{code(b[2])}"
     return None
+
+
+def _moves(text: str, a: Group, between: str) -> bool:
+    """ "A … to B" moves something from A to B (not "A, compared with B")."""
+    lead = text[max(0, a[0] - 30) : a[0]]
+    if not (_FLOW_EN.search(lead) or _FLOW_WORD.search(between) or _FLOW_WORD.search(lead)):
+        return False
+    return not re.search(r"\b(?:than|with)\s*$", between, re.I) or bool(_FLOW_WORD.search(between))
 
 
 _PROVINCES = ("CN-BJ", "CN-TJ", "CN-HE")

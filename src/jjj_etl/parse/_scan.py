@@ -109,6 +109,8 @@ def parse_mixed(raw: str) -> float:
         else:
             section += n * _SECTION[mag]
     return float(total + section)
+
+
 _SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"翻(?:了)?(?:(?P<n>[一两二三四])番|番)"), "fan"),
     (re.compile(r"\b(?P<w>doubled|tripled|trebled|quadrupled)\b", re.IGNORECASE), "mult"),
@@ -498,10 +500,10 @@ def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
         for m in rx.finditer(t):
             if _free(taken, m.start(), m.end()):
                 try:
-                    tok = _special(kind, m)
+                    special = _special(kind, m)
                 except (ValueError, KeyError):
                     continue  # not a numeral after all: no figure here, never a failure
-                tokens.append(tok)
+                tokens.append(special)
                 taken.append((m.start(), m.end()))
     for m in _CORE.finditer(t):
         if not _free(taken, m.start(), m.end()):
@@ -514,7 +516,9 @@ def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
 
 
 _LIST_GAP = re.compile(r"\s*(?:,|，|、|and|or|和|与|及)\s*(?:and\s+)?", re.IGNORECASE)
-_SHAREABLE = frozenset({"%", "pp", "km", "km2", "m", "m2", "m3", "t", "kg", "ug/m3", "ha", "mu", "kWh", "kW", "TEU"})
+_SHAREABLE = frozenset(
+    {"%", "pp", "km", "km2", "m", "m2", "m3", "t", "kg", "ug/m3", "ha", "mu", "kWh", "kW", "TEU"}
+)
 
 
 def _share_units(t: str, tokens: list[Token]) -> list[Token]:
@@ -532,4 +536,3 @@ def _share_units(t: str, tokens: list[Token]) -> list[Token]:
         ):
             out[i] = replace(a, unit=b.unit, explicit_unit=True)
     return out
-

@@ -22,7 +22,7 @@ from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage
 
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
 
 MIN_BODY_CHARS = 120
@@ -111,7 +111,7 @@ def parse_article(
         body=body,
         content_sha256=sha,
     )
-    figures = tuple(extract_figures(body, article.lang, published))
+    figures = tuple(extract_figures(body, article.lang, published, title=title))
     return ParsedPage(url, sha, article, figures)
 
 

@@ -15,6 +15,7 @@ there is, and counting it would flood the warehouse with noise.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, replace
 
@@ -34,6 +35,8 @@ from jjj_etl.parse._subjects import en_subject, zh_subject
 from jjj_etl.records import Figure
 
 __all__ = ["extract_figures", "split_sentences"]
+
+log = logging.getLogger(__name__)
 
 _RATIO = frozenset({"%", "pp", "times"})
 _MONEY = frozenset({"CNY", "USD", "HKD", "EUR", "JPY", "GBP", "TWD", "SGD", "AUD"})
@@ -194,9 +197,13 @@ def _paragraph_years(
     for (lo, hi), found in zip(spans, plain, strict=True):
         if "\n" in t[prev_hi:lo]:
             index += 1
-        years = [m.last_year for m in found if not m.since and m.period[:4].isdigit() and "/" not in m.period]
+        years = [
+            m.last_year
+            for m in found
+            if not m.since and m.period[:4].isdigit() and "/" not in m.period
+        ]
         if years:
-            best[index] = max(years + [best.get(index) or 0])
+            best[index] = max([*years, best.get(index) or 0])
         para.append(index)
         prev_hi = hi
     for index in para:
@@ -284,7 +291,9 @@ def _over_base(
         end = int(pub) if pub is not None and int(pub) > base else None
     if end is not None and end == base + 1:
         return str(end)  # against the year before: a year-on-year change
-    if end is None or (period and period[:4].isdigit() and int(period[:4]) > base and "/" in period):
+    if end is None or (
+        period and period[:4].isdigit() and int(period[:4]) > base and "/" in period
+    ):
         return period
     return f"{base}/{end}"
 
@@ -405,10 +414,57 @@ def extract_figures(
     ``lang`` ("en", "zh" or None to detect per sentence) breaks ties for text without
     letters; ``published`` (ISO date) resolves "last year", 去年, "the first half".
 
+    ``title`` (the headline) gives the region, and the reported year, of figures whose text
+    names neither.  No text makes this raise: should reading the whole body fail, each
+    paragraph, then each sentence, is read on its own, and one that still fails yields no
+    figure (logged), never an exception that loses the page.
+
     >>> text = "Exports rose 5.2% to 1.3 trillion yuan in 2024."
     >>> [(f.value, f.unit, f.kind, f.period) for f in extract_figures(text)]
     [(5.2, '%', 'change', '2024'), (1300000000000.0, 'CNY', 'level', '2024')]
     """
+    try:
+        return _extract(body, lang, published, title)
+    except Exception:  # the contract: no text makes extraction fail
+        log.warning(
+            "figure extraction failed on the whole body; reading it piece by piece", exc_info=True
+        )
+        return _piecewise(body, lang, published, title)
+
+
+def _piecewise(body: str, lang: str | None, published: str | None, title: str) -> list[Figure]:
+    """Paragraph by paragraph, then sentence by sentence; what still fails is skipped."""
+    out: list[Figure] = []
+    pos = 0
+    for para in body.split("\n"):
+        try:
+            figs = _extract(para, lang, published, title)
+        except Exception:  # a paragraph that fails is read sentence by sentence
+            figs = []
+            for lo, hi in split_sentences(para):
+                try:
+                    figs += [_shift(f, lo) for f in _extract(para[lo:hi], lang, published, title)]
+                except Exception:  # a paragraph that fails is read sentence by sentence
+                    log.warning("no figures from an unreadable sentence: %r", para[lo:hi][:80])
+        base = len(out)
+        out += [_shift(f, pos, base) for f in figs]
+        pos += len(para) + 1
+    return out
+
+
+def _shift(f: Figure, by: int, index_base: int = 0) -> Figure:
+    alt = None if f.alt_of is None else f.alt_of + index_base
+    return replace(
+        f,
+        start=f.start + by,
+        end=f.end + by,
+        sentence_start=f.sentence_start + by,
+        sentence_end=f.sentence_end + by,
+        alt_of=alt,
+    )
+
+
+def _extract(body: str, lang: str | None, published: str | None, title: str) -> list[Figure]:
     t = fold(body)
     pub = _with_report_year(_pub_year(published), title)
     spans = split_sentences(t)
