@@ -55,7 +55,10 @@ _NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("CN-HE",),
     ),
     (
-        r"China['’]s|(?<!Bank\s)(?i:(?:in|across|of|throughout)\s+China)\b(?!['’])|nationwide|(?i:the\s+(?:whole\s+)?"
+        r"China['’]s|(?<!Bank\s)(?i:(?:in|across|of|throughout)\s+China)\b(?!['’])|(?i:nationwide)"
+        r"|(?<![-\w]\s)China\b(?!['’]|\s+(?:Daily|Railway|Mobile|Telecom|Unicom|Construction|Merchants"
+        r"|Everbright|Life|Development|Investment|National|International|Securities|Media|Central"
+        r"|Radio|Global|Electronics|Aerospace|State|Energy|Academy|Association|Council|Post))|(?i:the\s+(?:whole\s+)?"
         r"(?:country|nation)(?:['’]s)?)(?!\w)|(?i:national)(?=\s+(?:total|level|figure|output|GDP|economy))"
         r"|(?<!占)全国(?!平均|的?比重|总量|水平)|我国|中国(?!人民银行|科学院|工程院|国际)|全国范围",
         ("CN",),
@@ -147,7 +150,8 @@ Group = tuple[int, int, frozenset[str]]
 #: the place measured.
 _COMPARED = re.compile(
     r"(?:\bthan|\bcompared\s+(?:with|to)|\bversus|\bvs\.?|\bahead\s+of|\bbehind|\boutpac\w*"
-    r"|\boutperform\w*)\s+(?:that\s+of\s+|those\s+of\s+|the\s+(?:level|average|rate)\s+(?:of|in)\s+|the\s+)?"
+    r"|\boutperform\w*|\boutside|\bbeyond|\bexcept)\s+(?:that\s+of\s+|those\s+of\s+"
+    r"|the\s+(?:level|average|rate)\s+(?:of|in)\s+|the\s+)?"
     r"(?:in\s+)?$|(?:比|较|高于|低于|快于|慢于|领先|落后于?)$",
     re.I,
 )
@@ -349,11 +353,13 @@ def region_in(
     return _pick(text, _groups(text, _mentions(text, lo, hi, topic, ctx_lo)), anchor)
 
 
-def region_before(text: str, lo: int, anchor: int, topic: str | None = None) -> str | None:
+def region_before(
+    text: str, lo: int, anchor: int, topic: str | None = None, ctx_lo: int | None = None
+) -> str | None:
     """The region named last before ``anchor`` in ``text[lo:anchor]`` (the subject of a
     clause that came earlier in the sentence: "Beijing's GDP was …, up 5.2%"), or None.
     Places named together ("Xiong'an New Area in Hebei") count as one, the most specific."""
-    groups = _groups(text, _mentions(text, lo, anchor, topic))
+    groups = _groups(text, _mentions(text, lo, anchor, topic, ctx_lo))
     if not groups:
         return None
     flow = _flow(text, groups)
@@ -387,3 +393,70 @@ def respective(text: str, lo: int, hi: int, anchors: list[int]) -> list[str] | N
     if len(run) < 2 or len(run) != len(anchors):
         return None
     return [_known(code(g[2])) for g in run]
+
+
+def region_of_clause(
+    text: str, lo: int, hi: int, anchor: int, topic: str | None, ctx_lo: int
+) -> str | None:
+    """The region of a figure's clause: a flow the clause states, else the place named
+    last before the figure ("below Beijing's 6.44 percent and the national level of 2.40
+    percent" gives 2.40 to the country), else the nearest one after it."""
+    groups = _groups(text, _mentions(text, lo, hi, topic, ctx_lo))
+    if not groups:
+        return None
+    flow = _flow(text, groups)
+    if flow:
+        return _known(flow)
+    yard = _YARDSTICK.search(text, max(lo, anchor - 60), anchor)
+    if yard and not _COMPARED.search(text, max(0, yard.start() - 40), yard.start()):
+        return "CN"
+    if any(g[1] <= anchor for g in groups):
+        return region_before(text, lo, anchor, topic, ctx_lo)
+    return _pick(text, groups, anchor)
+
+
+#: The figure of a national yardstick: "the national average of 5.0 percent", 全国平均水平2.5%.
+_YARDSTICK = re.compile(
+    r"(?:\bnational\s+(?:average|level|rate|figure|growth|total|mark)|\bthe\s+country['’]s\s+\w+"
+    r"|全国(?:平均)?(?:水平)?)\s*(?:of|at|was|is|stood\s+at|为|的)?\s*(?:about|around|nearly|约)?\s*$",
+    re.I,
+)
+#: A place's movers: its firms, investors, institutions or capital, or what comes from it.
+_MOVER = re.compile(
+    r"^(?:['’]s|-based)?\s+(?:[\w-]+\s+){0,2}?(?:enterprises|companies|firms|investors|institutions"
+    r"|universities|hospitals|capital|investment|funds|businesses|entities|partners|buyers|residents)\b"
+    r"|^(?:的)?(?:企业|央企|高校|医院|机构|资本|投资|资金|项目|转入|疏解|籍|企)",
+    re.I,
+)
+_FROM = re.compile(r"(?:\bfrom\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?|来自|(?<![自])从|由)$", re.I)
+
+
+def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | None) -> str | None:
+    """A figure about what one place's firms, investors or capital do in another ("signed
+    215 projects with Beijing enterprises" in Langfang, 北京企业在雄安新设分支机构) is a flow
+    from the first place to the second: the other place the sentence names, else the
+    topic.  None when the sentence has no such mover or no second place."""
+    if region is None or ">" in region or region in {"CN", "JJJ", OTHER}:
+        return None
+    source: tuple[str, ...] = ()
+    places: list[tuple[str, ...]] = []
+    for start, end, codes, _brand, _compared in _index(text):
+        if start < lo or end > hi or codes not in _SINGLE:
+            continue
+        if not source and (_MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)):
+            source = codes
+        else:
+            places.append(codes)
+    if not source:
+        return None
+    targets = [c for c in places if c != source]
+    if targets:
+        dest = targets[0]
+    elif topic and topic in {"CN-BJ", "CN-TJ", "CN-HE", "XA", "CN-TJ+CN-HE"} and topic != source[0]:
+        dest = tuple(topic.split("+"))
+    else:
+        return None
+    if region not in {source[0], "+".join(dest)} and region not in dest:
+        return None
+    flow = _known(f"{source[0]}>{code(frozenset(dest))}")
+    return flow if ">" in flow else None

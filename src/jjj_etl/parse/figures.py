@@ -25,8 +25,10 @@ from jjj_etl.parse._periods import Mention, PubYear, choose_period, close_since,
 from jjj_etl.parse._regions import (
     OTHER,
     mask_datelines,
+    mover_flow,
     region_before,
     region_in,
+    region_of_clause,
     respective,
 )
 from jjj_etl.parse._scan import Token, scan
@@ -241,11 +243,12 @@ def _region(tr: str, s: _Sentence, cl_lo: int, cl_hi: int, anchor: int) -> str |
     topic, then anything else the sentence names; a place outside the list is null."""
     topic = s.topic
     region = (
-        region_in(tr, cl_lo, cl_hi, anchor, topic, s.lo)
+        region_of_clause(tr, cl_lo, cl_hi, anchor, topic, s.lo)
         or region_before(tr, s.lo, cl_lo, topic)
         or topic
         or region_in(tr, s.lo, s.hi, anchor, topic)
     )
+    region = mover_flow(tr, s.lo, cl_hi, region, topic) or region
     return None if region == OTHER else region
 
 
