@@ -142,7 +142,7 @@ def test_set_up_is_not_a_rise() -> None:
     # not a change; a count over a span of years ("since 2013") is a cumulative total
     assert (f.value, f.unit, f.comparator, f.kind) == (10_000, "count", ">", "cumulative")
     assert f.period == "2013/2025"
-    assert f.region == "CN-TJ+CN-HE"
+    assert f.region == "CN-BJ>CN-TJ+CN-HE"  # Beijing firms in Tianjin and Hebei: a flow
     assert f.subject.startswith("branches")
 
 

@@ -423,9 +423,9 @@ _YARDSTICK = re.compile(
 )
 #: A place's movers: its firms, investors, institutions or capital, or what comes from it.
 _MOVER = re.compile(
-    r"^(?:['’]s|-based)?\s+(?:[\w-]+\s+){0,2}?(?:enterprises|companies|firms|investors|institutions"
+    r"(?:['’]s|-based)?\s+(?:[\w-]+\s+){0,2}?(?:enterprises|companies|firms|investors|institutions"
     r"|universities|hospitals|capital|investment|funds|businesses|entities|partners|buyers|residents)\b"
-    r"|^(?:的)?(?:企业|央企|高校|医院|机构|资本|投资|资金|项目|转入|疏解|籍|企)",
+    r"|(?:的)?(?:企业|央企|高校|医院|机构|资本|投资|资金|项目|转入|疏解|籍|企)",
     re.I,
 )
 _FROM = re.compile(r"(?:\bfrom\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?|来自|(?<![自])从|由)$", re.I)
@@ -439,19 +439,19 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
     if region is None or ">" in region or region in {"CN", "JJJ", OTHER}:
         return None
     source: tuple[str, ...] = ()
-    places: list[tuple[str, ...]] = []
+    places: list[Group] = []
     for start, end, codes, _brand, _compared in _index(text):
         if start < lo or end > hi or codes not in _SINGLE:
             continue
         if not source and (_MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)):
             source = codes
         else:
-            places.append(codes)
+            places.append((start, end, frozenset(codes)))
     if not source:
         return None
-    targets = [c for c in places if c != source]
+    targets = [g[2] for g in _groups(text, places) if source[0] not in g[2]]
     if targets:
-        dest = targets[0]
+        dest = tuple(targets[0])
     elif topic and topic in {"CN-BJ", "CN-TJ", "CN-HE", "XA", "CN-TJ+CN-HE"} and topic != source[0]:
         dest = tuple(topic.split("+"))
     else:
