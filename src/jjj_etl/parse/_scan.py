@@ -154,7 +154,7 @@ _ZH_MAG = re.compile(ZH_MAGNITUDE_RE)
 _APPROX = re.compile(r"[多余]")
 _RANGE = re.compile(r"[ \t]*(?:-|–|—|~|～|至|到|to)[ \t]*", re.IGNORECASE)
 _AND = re.compile(r"[ \t]+and[ \t]+")
-_PREFIX = re.compile(r"(?:US\$|HK\$|NT\$|S\$|A\$|[$¥￥€£]|RMB|Rmb|CNY|USD|HKD|EUR)[ \t]?$")
+_PREFIX = re.compile(r"(?:US\$|HK\$|NT\$|S\$|A\$|[$¥￥€£]|RMB|Rmb|CNY|USD|HKD|EUR)[ \t]?\Z")
 _PREFIX_UNIT = {"US$": "USD", "HK$": "HKD", "NT$": "TWD", "S$": "SGD", "A$": "AUD", "$": "USD"}
 _PREFIX_UNIT.update({"¥": "CNY", "￥": "CNY", "€": "EUR", "£": "GBP", "RMB": "CNY", "Rmb": "CNY"})
 _PREFIX_UNIT.update({"CNY": "CNY", "USD": "USD", "HKD": "HKD", "EUR": "EUR"})

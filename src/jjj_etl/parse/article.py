@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString
 
 from jjj_etl.charset import decode_html
@@ -87,7 +88,11 @@ def parse_article(
         text, _charset = decode_html(raw, header_charset)
     except Exception as exc:
         return ParsedPage(url, sha, None, skipped=f"malformed: cannot decode ({exc})")
-    soup = BeautifulSoup(text, "lxml")
+    with warnings.catch_warnings():
+        # an XML document or a bare string is an answer too (skipped below), not a warning
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        soup = BeautifulSoup(text, "lxml")
     tags = tag_index(soup)  # one walk serves every lookup below (see _tags.py)
     html = next(iter(tags.get("html", [])), None)
     if html is None or soup.body is None:
