@@ -116,7 +116,7 @@ CASES: list[tuple[str, str, str, str, str, str]] = [
         "中关村企业在津冀设立分支机构超过1万家。",
         "1万家",
         "zgc_branches_tjhe",
-        "CN-TJ+CN-HE",
+        "CN-BJ>CN-TJ+CN-HE",  # Beijing firms' branches in Tianjin and Hebei: a flow
         "",
     ),
 ]

@@ -133,6 +133,8 @@ _PER = re.compile(
 _RATE_SUBJECT = re.compile(
     r"intensity|ratio|(?<!growth\s)\brates?\b|强度|(?<!增长)(?<!增)(?<!速)率|比率", _I
 )
+#: "Average annual growth", 年均增长: read by the subject, which says what the figure measures.
+AVERAGE_ANNUAL = _RATE_NEAR
 _RATE_AFTER = re.compile(r"^\s*(?:a|per|each)\s+year\b|^\s*annually\b|^\s*on\s+average\b", _I)
 _RND = re.compile(r"R&D|research\s+and\s+development|研发|研究与试验发展", _I)
 _OF_GDP = re.compile(

@@ -443,7 +443,9 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
     for start, end, codes, _brand, _compared in _index(text):
         if start < lo or end > hi or codes not in _SINGLE:
             continue
-        if not source and (_MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)):
+        if not source and (
+            _MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)
+        ):
             source = codes
         else:
             places.append((start, end, frozenset(codes)))

@@ -19,7 +19,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
-from jjj_etl.parse._cues import comparator, kind_and_sign, strip_comparator
+from jjj_etl.parse._cues import AVERAGE_ANNUAL, comparator, kind_and_sign, strip_comparator
 from jjj_etl.parse._fold import fold
 from jjj_etl.parse._periods import Mention, PubYear, choose_period, close_since, find_mentions
 from jjj_etl.parse._regions import (
@@ -349,6 +349,9 @@ def _figure(
         subject = zh_subject(t[max(cl_lo, prev_end) : tok.start] or clause_before, after, tok.unit)
     else:
         subject = en_subject(clause_before, after, tok.unit, body)
+    if kind == "change" and AVERAGE_ANNUAL.search(near):
+        # the subject says what is measured: an average annual growth, not a year's change
+        subject = f"{subject}{_AVG_ZH}" if s.zh else f"{_AVG_EN}{subject}"
     return Figure(
         surface=body[tok.start : tok.end],
         start=tok.start,
@@ -366,12 +369,20 @@ def _figure(
     )
 
 
+_AVG_ZH = "年均增长"
+_AVG_EN = "average annual growth of "
+
+
 def _fill_subjects(figs: list[Figure]) -> list[Figure]:
-    """A figure whose clause names no subject ("up 12.7% year on year") takes its neighbour's."""
+    """A figure whose clause names no subject ("up 12.7% year on year") takes its neighbour's
+    (an average annual growth keeps saying so: "…年均增长")."""
     out: list[Figure] = []
     for f in figs:
         same = out and out[-1].sentence_start == f.sentence_start
-        out.append(replace(f, subject=out[-1].subject) if not f.subject and same else f)
+        if same and f.subject in {"", _AVG_ZH, _AVG_EN}:
+            base = out[-1].subject.removeprefix(_AVG_EN).removesuffix(_AVG_ZH)
+            f = replace(f, subject=f.subject + base if f.subject == _AVG_EN else base + f.subject)
+        out.append(f)
     return out
 
 
