@@ -381,8 +381,10 @@ def _fill_subjects(figs: list[Figure]) -> list[Figure]:
         same = out and out[-1].sentence_start == f.sentence_start
         if same and f.subject in {"", _AVG_ZH, _AVG_EN}:
             base = out[-1].subject.removeprefix(_AVG_EN).removesuffix(_AVG_ZH)
-            f = replace(f, subject=f.subject + base if f.subject == _AVG_EN else base + f.subject)
-        out.append(f)
+            filled = f.subject + base if f.subject == _AVG_EN else base + f.subject
+            out.append(replace(f, subject=filled))
+        else:
+            out.append(f)
     return out
 
 
