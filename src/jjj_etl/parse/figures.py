@@ -332,7 +332,7 @@ def _figure(
     )
     if kind == "level" and tok.default_kind:
         kind = tok.default_kind  # "三成企业", "a third of": shares unless the words say otherwise
-    if kind == "cumulative" or (kind == "rate" and period is None):
+    if kind == "cumulative":
         period = next((m.period for m in s.mentions if "/" in m.period), period)
     period = period or s.default
     if (
