@@ -7,11 +7,10 @@ Exits 1 naming the file, line and figure of the first defect; prints a count oth
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
-from jjj_etl.parse._article_eval import _regions, parse_article_line
+from jjj_etl.parse._article_eval import _regions, read_article_file
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "tests" / "data" / "articles"
@@ -23,15 +22,7 @@ def main(argv: list[str]) -> int:
     n_art = n_fig = 0
     try:
         for path in files:
-            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if not line.strip():
-                    continue
-                where = f"{path.name}:{n}"
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{where}: not JSON: {exc}") from exc
-                art = parse_article_line(raw, where, regions)
+            for _where, art in read_article_file(path, regions):
                 n_art += 1
                 n_fig += len(art.figures)
     except ValueError as exc:

@@ -106,3 +106,21 @@ def test_bad_labels_are_refused_with_the_place(line: dict, message: str) -> None
     with pytest.raises(ValueError, match=message) as err:
         parse_article_line(line, "file.jsonl:3", regions)
     assert "file.jsonl:3" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (['{"id": "a", "lang": "en", "body": "", "figures": []}', "{oops"], "b.jsonl:2: not JSON"),
+        (
+            ['{"id": "a", "lang": "en", "body": "", "figures": []}'] * 2,
+            "b.jsonl:2: duplicate id 'a'",
+        ),
+    ],
+)
+def test_bad_corpus_files_are_refused_with_the_line(
+    tmp_path: Path, lines: list[str], message: str
+) -> None:
+    (tmp_path / "b.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_articles(tmp_path, root=ARTICLES.parents[2])

@@ -142,22 +142,26 @@ def parse_article_line(raw: dict[str, Any], where: str, regions: frozenset[str])
     )
 
 
+def read_article_file(path: Path, regions: frozenset[str]) -> Iterator[tuple[str, Article]]:
+    """``(where, article)`` for each line of one corpus file; ValueError names the line."""
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{n}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{where}: not JSON: {exc}") from exc
+        yield where, parse_article_line(raw, where, regions)
+
+
 def load_articles(folder: Path, root: Path | None = None) -> list[Article]:
     """Every article of every ``*.jsonl`` file in ``folder``; ValueError on any defect."""
-    root = root or folder.resolve().parents[2]
-    regions = _regions(root)
+    regions = _regions(root or folder.resolve().parents[2])
     out: list[Article] = []
     seen: set[str] = set()
     for path in sorted(folder.glob("*.jsonl")):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            where = f"{path.name}:{n}"
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not JSON: {exc}") from exc
-            art = parse_article_line(raw, where, regions)
+        for where, art in read_article_file(path, regions):
             if art.id in seen:
                 raise ValueError(f"{where}: duplicate id {art.id!r}")
             seen.add(art.id)
