@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,100 +31,46 @@ def _timed(timings: Timings, name: str) -> Iterator[None]:
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
-def plain(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
-    """One run of the plain pipeline functions (what each Prefect task calls), timed."""
-    from jjj_etl import pipeline
-    from jjj_etl.config import load_config
-    from jjj_etl.warehouse import paths, writer_lock
+def plain(config: str, warehouse: str) -> dict[str, Any]:
+    """One run of the pipeline object without Prefect (``Pipeline.run``), timed per step."""
+    from jjj_etl.pipeline import Pipeline
 
     t: Timings = {}
     with _timed(t, "total"):
-        cfg = load_config(config)
-        wh = str(paths(warehouse).root)
-        run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
-        with _timed(t, "known_state"):
-            known = pipeline.known_state(wh)
-        with _timed(t, "crawl"):
-            fetched = [p for s in cfg.sources for p in pipeline.extract(s, wh, known)]
-        with _timed(t, "plan_parse"):
-            jobs = pipeline.plan_parse(fetched, cfg.sources, known)
-        with _timed(t, "parse"):
-            parsed = _parse_all(
-                pipeline, jobs, wh, batch, pipeline.parse_workers(cfg.parse.workers)
-            )
-        with writer_lock(paths(wh), 60.0):
-            with _timed(t, "begin"):
-                work = pipeline.begin(wh)
-            with _timed(t, "load"):
-                loaded = pipeline.load(work, run_id, fetched, parsed, known)
-            with _timed(t, "build"):
-                model_timings = pipeline.build_models(work)
-            with _timed(t, "test"):
-                warnings = pipeline.run_data_tests(work)
-            with _timed(t, "commit"):
-                summary = {"loaded": loaded, "model_timings": model_timings}
-                version = pipeline.commit(work, run_id, started_at, warnings, summary)
-            with _timed(t, "publish"):
-                pipeline.publish(wh, work)
-        with _timed(t, "export"):
-            if version is not None:
-                pipeline.export(wh, version)
-        with _timed(t, "summarize"):
-            pipeline.summarize(run_id, fetched, parsed, wh, version, None, warnings, known)
+        pipe = Pipeline.open(config, warehouse)
+        summary = pipe.run()
     return {
-        "timings": t,
-        "pages": len(fetched),
-        "jobs": len(jobs),
-        **_counts(parsed),
-        "loaded": loaded,
-        "version": version,
+        "timings": {**pipe.timings, **t},
+        "pages": sum(summary.pages.values()),
+        "articles": summary.articles,
+        "figures": summary.figures,
+        "version": summary.version,
     }
 
 
-def _parse_all(pipeline: Any, jobs: list[Any], wh: str, batch: int, workers: int) -> list[Any]:
-    """What the flow's parse tasks return, in order: one ParsedBatch per batch of ``batch``
-    jobs, four batches in flight on threads (as the flow's task runner), each in the pool
-    of ``workers`` processes."""
-    from concurrent.futures import ThreadPoolExecutor
-
+def replay(config: str, warehouse: str) -> dict[str, Any]:
+    """Re-parse from the raw archive with no network: the pipeline's extract (replaying its
+    archive) and parse steps, timed, nothing loaded."""
+    from jjj_etl.pipeline import Pipeline, read_results
     from jjj_etl.workers import close_pool
 
-    batches = [jobs[i : i + batch] for i in range(0, len(jobs), batch)]
+    pipe = Pipeline.open(config, warehouse)
+    shutil.rmtree(pipe.paths.parsed, ignore_errors=True)  # measure parsing, not the cache
+    run = pipe.start(from_archive=True)
     try:
-        with ThreadPoolExecutor(4) as threads:
-            return list(
-                threads.map(lambda b: pipeline.parse_batch(b, wh, workers=workers), batches)
-            )
+        pages = [p for s in run.sources for p in pipe.extract(run, s)]
+        batches = pipe.plan(run, pages)
+        folders = [pipe.parse(jobs) for jobs in batches]
     finally:
         close_pool()
-
-
-def _counts(parsed: list[Any]) -> dict[str, int]:
-    pages = [p for b in parsed for p in b.pages]
+    results = [r for f in folders for r in read_results(f)]
     return {
-        "articles": sum(p.article_id is not None for p in pages),
-        "figures": sum(p.n_figures for p in pages),
+        "timings": {"replay": pipe.timings["extract"], "parse": pipe.timings.get("parse", 0.0)},
+        "pages": len(pages),
+        "jobs": sum(len(b) for b in batches),
+        "articles": sum(r.article_id is not None for r in results),
+        "figures": sum(r.n_figures for r in results),
     }
-
-
-def replay(config: str, warehouse: str, batch: int = 50) -> dict[str, Any]:
-    """Re-parse from the raw archive with no network: ``fetch.replay`` + parse, timed."""
-    from jjj_etl import pipeline
-    from jjj_etl.archive import RawArchive
-    from jjj_etl.config import load_config
-    from jjj_etl.fetch import replay as replay_archive
-    from jjj_etl.warehouse import paths
-
-    t: Timings = {}
-    cfg = load_config(config)
-    wh = str(paths(warehouse).root)
-    archive = RawArchive(paths(wh).raw)
-    with _timed(t, "replay"):
-        fetched = [p for s in cfg.sources for p in replay_archive(s, archive)]
-    jobs = pipeline.plan_parse(fetched, cfg.sources, pipeline.KnownState())
-    with _timed(t, "parse"):
-        parsed = _parse_all(pipeline, jobs, wh, batch, pipeline.parse_workers(cfg.parse.workers))
-    return {"timings": t, "pages": len(fetched), "jobs": len(jobs), **_counts(parsed)}
 
 
 _SHIFT = "cast(cast(left(x, 4) as integer) - _k as varchar) || substr(x, 5)"
@@ -182,29 +128,21 @@ def grow(warehouse: str, factor: int) -> dict[str, int]:
 
 def scale(warehouse: str, factor: int) -> dict[str, Any]:
     """Synthetic rows × ``factor``, then build → test → commit → publish → export, timed."""
-    from jjj_etl import pipeline
-    from jjj_etl.warehouse import paths, writer_lock
+    from jjj_etl.config import load_config
+    from jjj_etl.pipeline import Pipeline
 
     t: Timings = {}
     with _timed(t, "grow (untimed setup)"):
         counts = grow(warehouse, factor) if factor > 1 else {}
     grown_mb = _reset_peak_rss()  # the peak below is begin → export alone, not the setup
-    wp = paths(warehouse)
-    run_id, started_at = pipeline.new_run_id(), datetime.now(UTC).isoformat()
-    with writer_lock(wp, 60.0):
-        with _timed(t, "begin"):
-            work = pipeline.begin(wp.root)
-        with _timed(t, "build"):
-            model_timings = pipeline.build_models(work)
-        with _timed(t, "test"):
-            warnings = pipeline.run_data_tests(work)
-        with _timed(t, "commit"):
-            summary = {"kind": "bench-scale", "model_timings": model_timings}
-            version = pipeline.commit(work, run_id, started_at, warnings, summary)
-        with _timed(t, "publish"):
-            pipeline.publish(wp.root, work)
-    with _timed(t, "export"):
-        folder = pipeline.export(wp.root, version) if version is not None else None
+    pipe = Pipeline(load_config(), warehouse)
+    with pipe.write_window() as window:
+        model_timings = window.build()
+        window.test()
+        window.commit(kind="bench-scale")
+    version = window.version
+    folder = pipe.export(version) if version is not None else None
+    t.update(pipe.timings)
     rows = {}
     if folder:
         manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
@@ -216,7 +154,7 @@ def scale(warehouse: str, factor: int) -> dict[str, Any]:
         "version": version,
         "mart_rows": rows,
         "slowest_models": slowest,
-        "db_bytes": wp.db.stat().st_size,
+        "db_bytes": pipe.paths.db.stat().st_size,
         "peak_rss_mb": _peak_rss_mb(),
         "grow_peak_rss_mb": grown_mb,
     }

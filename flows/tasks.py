@@ -1,108 +1,74 @@
-"""One Prefect task per pipeline step; each body is one call into ``jjj_etl``.
+"""One Prefect task per pipeline step; each body is one call into ``jjj_etl.pipeline``.
 
-Retries, timeouts and caching are decorator arguments.  Parsing is cached on the pages'
-content hashes and the parser's version, so an unchanged page is never parsed twice.
+Retries, timeouts and caching are decorator arguments.  Nothing is cached by Prefect: the
+parse cache is the pipeline's own (``<warehouse>/parsed/<batch key>/``), so an unchanged
+batch is never parsed twice, whoever runs it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import TaskRunContext
 
-from jjj_etl import pipeline
 from jjj_etl.config import Source
+from jjj_etl.pipeline import ParseJob, Pipeline, Run, RunSummary, WriteWindow
 from jjj_etl.records import FetchedPage
-from jjj_etl.summary import RunSummary, summary_markdown
-from jjj_etl.warehouse import paths
+from jjj_etl.summary import summary_markdown
+
+# Every task says NO_CACHE: Prefect's default policy hashes a task's inputs to make a cache
+# key, and `extract`/`load` take every page of the run (and the known validators of every
+# URL), for a cache nothing reads.  Mapped tasks run in worker threads where Prefect cannot
+# enforce timeouts; the crawler bounds every request and page itself.
 
 
-def parse_cache_key(_ctx: TaskRunContext, params: dict[str, Any]) -> str:
-    """Cache key of a parse batch: its warehouse, the parser version and what each page's
-    parse depends on (URL, content hash, source, charset, keywords, language)."""
-    where = hashlib.sha256(str(paths(params["warehouse"]).root).encode()).hexdigest()[:16]
-    return f"jjj-parse-{where}-{pipeline.batch_key(params['jobs'])}"
-
-
-# Only parsing is cached.  Every other task says NO_CACHE: Prefect's default policy hashes
-# a task's inputs to make a cache key, and `extract`/`load` take every page of the run (and
-# the known validators of every URL): hashing them costs about a second each per 10 000
-# pages, for a cache nothing reads.
-# mapped tasks run in worker threads where Prefect cannot enforce timeouts; the crawler
-# bounds every request and page itself, and parsing is pure CPU on bounded bodies
 @task(name="extract", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def extract(
-    source: Source, warehouse: str, known: pipeline.KnownState, from_archive: bool = False
-) -> list[FetchedPage]:
-    """Crawl one source into the raw archive (or walk the archive: ``from_archive``)."""
-    return pipeline.extract(source, warehouse, known, from_archive=from_archive)
+def extract(pipe: Pipeline, run: Run, source: Source) -> list[FetchedPage]:
+    """Crawl one source into the raw archive (or walk the archive: ``--from-archive``)."""
+    return pipe.extract(run, source)
 
 
-@task(name="parse-batch", cache_key_fn=parse_cache_key, persist_result=True)
-def parse_batch(
-    jobs: list[pipeline.ParseJob], warehouse: str, workers: int = 1
-) -> pipeline.ParsedBatch:
-    """Parse one batch of archived pages (in a worker process when ``workers`` > 1)."""
-    return pipeline.parse_batch(jobs, warehouse, workers=workers)
-
-
-@task(name="begin", cache_policy=NO_CACHE, timeout_seconds=1800)
-def begin(warehouse: str, memory: str) -> str:
-    """Open the write window: a private working copy."""
-    return pipeline.begin(warehouse, memory)
+@task(name="parse-batch", cache_policy=NO_CACHE, retries=1)
+def parse_batch(pipe: Pipeline, jobs: list[ParseJob]) -> str:
+    """Parse one batch of archived pages into its folder (a whole folder is not re-parsed)."""
+    return pipe.parse(jobs)
 
 
 @task(name="load", cache_policy=NO_CACHE, timeout_seconds=3600)
 def load(
-    work: str,
-    run_id: str,
+    pipe: Pipeline,
+    window: WriteWindow,
+    run: Run,
     pages: list[FetchedPage],
-    batches: list[pipeline.ParsedBatch],
-    known: pipeline.KnownState,
-    memory: str,
+    batches: list[list[ParseJob]],
 ) -> dict[str, int]:
-    """Bulk-load staging tables."""
-    return pipeline.load(work, run_id, pages, batches, known, memory)
+    """Bulk-load the staging tables of the working copy."""
+    return pipe.load(window, run, pages, batches)
 
 
 @task(name="build", cache_policy=NO_CACHE, timeout_seconds=3600)
-def build(work: str, memory: str) -> dict[str, float]:
+def build(window: WriteWindow) -> dict[str, float]:
     """Build the SQL models."""
-    return pipeline.build_models(work, memory=memory)
+    return window.build()
 
 
 @task(name="test", cache_policy=NO_CACHE, timeout_seconds=3600)
-def test(work: str, memory: str) -> list[dict[str, Any]]:
+def test(window: WriteWindow) -> list[dict[str, Any]]:
     """Run the data tests (blocking failures raise)."""
-    return pipeline.run_data_tests(work, memory=memory)
+    return window.test()
 
 
 @task(name="commit", cache_policy=NO_CACHE, timeout_seconds=3600)
-def commit(
-    work: str,
-    run_id: str,
-    started_at: str,
-    warnings: list[dict[str, Any]],
-    summary: dict[str, Any],
-    memory: str,
-) -> int | None:
+def commit(window: WriteWindow) -> int | None:
     """Commit one version (or record that nothing changed)."""
-    return pipeline.commit(work, run_id, started_at, warnings, summary, memory=memory)
-
-
-@task(name="publish", cache_policy=NO_CACHE, timeout_seconds=1800)
-def publish(warehouse: str, work: str) -> None:
-    """Atomically publish the working copy."""
-    pipeline.publish(warehouse, work)
+    return window.commit()
 
 
 @task(name="export", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=3600)
-def export(warehouse: str, version: int, memory: str) -> str:
+def export(pipe: Pipeline, version: int) -> str:
     """Parquet export of the new version."""
-    return pipeline.export(warehouse, version, memory=memory)
+    return pipe.export(version)
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
+import duckdb
+
+from jjj_etl.config import load_config
+from jjj_etl.pipeline import Pipeline
 from jjj_etl.records import Article, Figure, ParsedPage
 
 TECH = "technology contracts from Beijing to Tianjin and Hebei"
@@ -59,3 +67,16 @@ def page(
     sha = hashlib.sha256(body.encode()).hexdigest()
     art = Article(url, url, title, published, lang, source, body, sha)
     return ParsedPage(url, sha, art, tuple(figures))
+
+
+@contextmanager
+def working_copy(warehouse: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a private working copy of ``warehouse`` (the pipeline's write
+    window), published when the block exits cleanly."""
+    with Pipeline(load_config(), warehouse).write_window() as window, window.connect() as con:
+        yield con
+
+
+def rebuild(warehouse: str | Path, **kwargs: Any) -> dict[str, Any]:
+    """``jjj-etl build`` on ``warehouse``: models and tests on what is staged."""
+    return Pipeline(load_config(), warehouse, **kwargs).rebuild()

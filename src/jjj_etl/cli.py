@@ -52,14 +52,11 @@ def _table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
     return table
 
 
-def _prefect_env(warehouse: Path | None) -> None:
+def _prefect_env() -> None:
     """Quiet, offline-friendly Prefect defaults (the user's own settings win)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
-    # cached parse results live beside the warehouse, not in the user's home
-    results = (warehouse or Path("warehouse")).resolve() / "prefect-results"
-    os.environ.setdefault("PREFECT_RESULTS_LOCAL_STORAGE_PATH", str(results))
 
 
 @app.command()
@@ -81,20 +78,16 @@ def run(
 
     Example: jjj-etl run --config config/sources.toml --warehouse warehouse
     """
-    from jjj_etl.config import load_config
-    from jjj_etl.pipeline import parse_workers
-    from jjj_etl.warehouse import memory_limit
+    from jjj_etl.pipeline import Pipeline
 
-    # validate before anything starts or is written
-    cfg = load_config(config)
-    parse_workers(cfg.parse.workers)
-    memory_limit(cfg.warehouse.memory_limit)
-    _prefect_env(warehouse)
+    # config, environment and source names are all checked before Prefect starts
+    pipe = Pipeline.open(config, warehouse, lock_timeout=lock_timeout)
+    pipe.select(source)
+    _prefect_env()
     from flows.pipeline import run_pipeline
 
     summary = run_pipeline(
-        config_path=str(config) if config else None,
-        warehouse=str(warehouse) if warehouse else None,
+        pipe,
         sources=source or None,
         full=full,
         lock_timeout=lock_timeout,
@@ -136,7 +129,7 @@ def serve(config: ConfigOpt = None, warehouse: WarehouseOpt = None) -> None:
     from jjj_etl.config import load_config
 
     cfg = load_config(config)
-    _prefect_env(warehouse)
+    _prefect_env()
     from flows.schedule import serve as serve_flow
 
     err.print(f"serving: cron {cfg.schedule.cron!r} in {cfg.schedule.timezone}")
@@ -197,6 +190,7 @@ def figures(
 
 @app.command()
 def build(
+    config: ConfigOpt = None,
     warehouse: WarehouseOpt = None,
     sql_dir: Annotated[
         Path | None, typer.Option("--sql-dir", help="Models folder (default: the shipped sql/).")
@@ -208,11 +202,10 @@ def build(
 
     Example: jjj-etl build --warehouse warehouse
     """
-    from jjj_etl.pipeline import rebuild
+    from jjj_etl.pipeline import Pipeline
 
-    result = rebuild(
-        str(warehouse) if warehouse else None, lock_timeout, str(sql_dir) if sql_dir else None
-    )
+    pipe = Pipeline.open(config, warehouse, sql_dir=sql_dir, lock_timeout=lock_timeout)
+    result = pipe.rebuild()
     if as_json:
         out.print_json(json.dumps(result, default=str))
     elif result["version"] is None:

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from jjj_etl.errors import ConfigError
+from jjj_etl.memory import DEFAULT_MEMORY_LIMIT, check_memory_limit
 
 DEFAULT_KEYWORDS = (
     "Beijing-Tianjin-Hebei",
@@ -38,7 +39,6 @@ DEFAULT_KEYWORDS = (
     "中关村",
     "雄安",
 )
-DEFAULT_MEMORY_LIMIT = "256MB"  # [warehouse] memory_limit
 DEFAULT_USER_AGENT = "jjj-etl/0.1 (+https://github.com/jjj-etl/jjj-etl; data-team@jjj-etl.invalid)"
 
 SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
@@ -150,8 +150,6 @@ class Warehouse(_Strict):
     @field_validator("memory_limit")
     @classmethod
     def _duckdb_accepts(cls, v: str) -> str:
-        from jjj_etl.warehouse import check_memory_limit  # duckdb: not at import time
-
         return check_memory_limit(v)
 
 

@@ -121,8 +121,9 @@ def export_warehouse(
     (default: its ``exports/``), reading it read-only under DuckDB's memory cap ``memory``
     (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export_version`.
     """
+    from jjj_etl.memory import memory_limit
     from jjj_etl.runner import default_sql_dir, mart_names
-    from jjj_etl.warehouse import memory_limit, paths, read_connection
+    from jjj_etl.warehouse import paths, read_connection
 
     wp = paths(warehouse)
     with read_connection(wp, memory or memory_limit()) as con:

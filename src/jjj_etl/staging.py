@@ -7,7 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -197,8 +197,14 @@ def _figure_schema() -> Any:
     )
 
 
-def write_parsed(folder: Path, parsed: Sequence[ParsedPage], parser_version: str) -> None:
-    """Write a parse batch's articles and figures as Parquet under ``folder`` (atomically).
+def write_parsed(
+    folder: Path,
+    parsed: Sequence[ParsedPage],
+    parser_version: str,
+    extra: Mapping[str, bytes] | None = None,
+) -> None:
+    """Write a parse batch's articles and figures as Parquet under ``folder`` (atomically),
+    with the ``extra`` files given (name → bytes) beside them.
 
     The pipeline streams through these files: a parse task returns only small per-page
     outcomes, and :func:`stage_parsed` loads the rows with DuckDB, never through Python lists.
@@ -234,6 +240,8 @@ def write_parsed(folder: Path, parsed: Sequence[ParsedPage], parser_version: str
         pa.Table.from_pylist(articles, schema=_article_schema()), tmp / "articles.parquet"
     )
     pq.write_table(pa.Table.from_pylist(figures, schema=_figure_schema()), tmp / "figures.parquet")
+    for name, data in (extra or {}).items():
+        (tmp / name).write_bytes(data)
     shutil.rmtree(folder, ignore_errors=True)
     tmp.replace(folder)
 

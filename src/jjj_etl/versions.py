@@ -164,9 +164,14 @@ def commit_version(
     parser_version: str,
     warnings: list[dict[str, Any]],
     model_timings: dict[str, float] | None = None,
+    fingerprint: str | None = None,
 ) -> Committed:
-    """Record a new version (history rows, meta.versions) unless the inputs are unchanged."""
-    fingerprint = input_fingerprint(con, sql_dir)
+    """Record a new version (history rows, meta.versions) unless the inputs are unchanged.
+
+    ``fingerprint`` is :func:`input_fingerprint` of these inputs when the caller has it
+    (the write window computes it once, after loading).
+    """
+    fingerprint = fingerprint or input_fingerprint(con, sql_dir)
     marts = mart_names(sql_dir)
     counts = {
         m: int(r[0]) if (r := con.execute(f"select count(*) from main.{m}").fetchone()) else 0

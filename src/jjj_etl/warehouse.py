@@ -28,8 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from jjj_etl.config import DEFAULT_MEMORY_LIMIT
-from jjj_etl.errors import ConfigError, RunError, UsageError, WarehouseLockedError
+from jjj_etl.errors import RunError, UsageError, WarehouseLockedError
 
 DB_NAME = "jjj.duckdb"
 LOCK_NAME = ".jjj.lock"
@@ -58,16 +57,24 @@ class WarehousePaths:
         return self.root / "exports"
 
     @property
+    def parsed(self) -> Path:
+        """The parse cache: one folder of Parquet files per parse batch."""
+        return self.root / "parsed"
+
+    @property
     def lock(self) -> Path:
         """The writer lock file."""
         return self.root / LOCK_NAME
 
+    def create(self) -> WarehousePaths:
+        """Make the warehouse folder (for writers; a reader never creates anything)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
 
 def paths(root: str | Path | None = None) -> WarehousePaths:
-    """Warehouse paths under ``root`` (default ``./warehouse``), created if missing."""
-    p = Path(root) if root is not None else Path("warehouse")
-    p.mkdir(parents=True, exist_ok=True)
-    return WarehousePaths(p.resolve())
+    """Warehouse paths under ``root`` (default ``./warehouse``); nothing is created."""
+    return WarehousePaths((Path(root) if root is not None else Path("warehouse")).resolve())
 
 
 @contextlib.contextmanager
@@ -78,7 +85,7 @@ def writer_lock(
 
     ``on_wait`` is told once, with a readable line, when the lock is busy and we start waiting.
     """
-    fd = os.open(wp.lock, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(wp.create().lock, os.O_RDWR | os.O_CREAT, 0o644)
     deadline = time.monotonic() + timeout
     told = False
     try:
@@ -116,56 +123,13 @@ def _remove_stale_work_files(wp: WarehousePaths) -> None:
             stale.unlink(missing_ok=True)
 
 
-MEMORY_LIMIT_ENV = "JJJ_ETL_DUCKDB_MEMORY_LIMIT"
+def connect_work(work: str | Path, memory: str) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a working file under the run's memory cap ``memory``
+    (:func:`jjj_etl.memory.memory_limit`, resolved once when the pipeline is set up)."""
+    return duckdb.connect(str(work), config={"memory_limit": memory})
 
 
-MIN_MEMORY_LIMIT_MIB = 16  # below this DuckDB cannot run a model at all
-_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
-
-
-def check_memory_limit(value: str) -> str:
-    """``value`` stripped, if DuckDB takes it as ``memory_limit`` (``256MB``, ``2GiB``,
-    ``none``) and it is at least 16 MiB; raises ValueError saying what is wrong otherwise."""
-    v = value.strip()
-    if not v:
-        raise ValueError("empty: give a size such as '256MB', or 'none' for DuckDB's default")
-    try:
-        with duckdb.connect(config={"memory_limit": v}) as con:
-            row = con.execute("select current_setting('memory_limit')").fetchone()
-    except duckdb.Error as exc:  # a bad unit, or a cap too small to run this very query
-        first = str(exc).strip().splitlines()[0]
-        raise ValueError(f"{v!r} is not a memory size DuckDB accepts ({first})") from exc
-    number, _, unit = str(row[0] if row else "").partition(" ")
-    if float(number or 0) * _UNITS.get(unit, 1) < MIN_MEMORY_LIMIT_MIB * 2**20:
-        raise ValueError(f"{v!r} is too small: DuckDB needs at least {MIN_MEMORY_LIMIT_MIB}MiB")
-    return v
-
-
-def memory_limit(configured: str = DEFAULT_MEMORY_LIMIT) -> str:
-    """The DuckDB memory cap of a write window: ``$JJJ_ETL_DUCKDB_MEMORY_LIMIT`` when set,
-    else ``configured`` (``[warehouse] memory_limit``, checked when the config was loaded).
-
-    The cap bounds what the load, build, tests and commit take however large the warehouse
-    grows; past it DuckDB spills to a temporary folder beside the working file.  ``none``
-    leaves DuckDB's own default (80 % of the machine's RAM).  Raises ConfigError (exit 2)
-    for an environment value DuckDB rejects.
-    """
-    value = os.environ.get(MEMORY_LIMIT_ENV, "")
-    if not value.strip():
-        return configured
-    try:
-        return check_memory_limit(value)
-    except ValueError as exc:
-        raise ConfigError("(environment)", MEMORY_LIMIT_ENV, str(exc)) from exc
-
-
-def connect_work(work: str | Path, memory: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A read-write connection to a working file under a memory cap: ``memory`` as resolved by
-    :func:`memory_limit` at the start of the run, or (None) resolved now."""
-    return duckdb.connect(str(work), config={"memory_limit": memory or memory_limit()})
-
-
-def begin_work(wp: WarehousePaths, memory: str | None = None) -> Path:
+def begin_work(wp: WarehousePaths, memory: str) -> Path:
     """Copy the published file to a private working file (hold the writer lock first)."""
     _remove_stale_work_files(wp)
     work = wp.root / f"{WORK_PREFIX}{os.getpid()}.duckdb"
@@ -182,9 +146,9 @@ def begin_work(wp: WarehousePaths, memory: str | None = None) -> Path:
 
 
 def publish_work(wp: WarehousePaths, work: Path) -> None:
-    """Checkpoint the working file and rename it over the published one, atomically."""
-    with connect_work(work) as con:
-        con.execute("checkpoint")
+    """Rename the working file over the published one, atomically.  The caller has
+    checkpointed and closed it (the last step's connection does, so the whole file is in
+    ``work`` and no WAL is left beside it)."""
     _fsync(work)
     work.replace(wp.db)
     _fsync(wp.root)
@@ -195,27 +159,6 @@ def discard_work(work: Path) -> None:
     work.unlink(missing_ok=True)
     Path(str(work) + ".wal").unlink(missing_ok=True)
     shutil.rmtree(str(work) + ".tmp", ignore_errors=True)
-
-
-@contextlib.contextmanager
-def write_session(
-    wp: WarehousePaths, lock_timeout: float = 60.0
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to a private copy, published atomically on clean exit.
-
-    Raises WarehouseLockedError when another writer holds the lock past the timeout.
-    """
-    with writer_lock(wp, lock_timeout):
-        work = begin_work(wp)
-        con = connect_work(work)
-        try:
-            yield con
-        except BaseException:
-            con.close()
-            discard_work(work)
-            raise
-        con.close()
-        publish_work(wp, work)
 
 
 def _fsync(path: Path) -> None:

@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
-from jjj_etl import pipeline, staging
+from builders import rebuild, working_copy
+from jjj_etl import staging
 from jjj_etl.records import Article, Figure, ParsedPage
 from jjj_etl.report import build_report
-from jjj_etl.warehouse import paths, write_session
 
 CHROMIUM = Path("/usr/bin/chromium")
 STEP_TIMEOUT = 15.0
@@ -140,10 +140,10 @@ def _pages() -> list[ParsedPage]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wh = tmp_path_factory.mktemp("warehouse")
-    with write_session(paths(wh)) as con:
+    with working_copy(wh) as con:
         staging.ensure_schema(con)
         staging.stage(con, "r1", [], _pages(), "1")
-    assert pipeline.rebuild(str(wh))["version"] == 1
+    assert rebuild(wh)["version"] == 1
     return build_report(wh)
 
 

@@ -41,18 +41,23 @@ def test_full_rerun_hits_the_parse_cache(prefect_harness: None, tmp_path: Path) 
     wh = str(tmp_path / "wh")
     first = jjj_pipeline(warehouse=wh, return_state=True)
     assert first.is_completed()
+    parsed = {p.parent.name: p.stat().st_mtime_ns for p in Path(wh).glob("parsed/*/*.parquet")}
+    assert parsed, "the run keeps the batches it loaded"
     second = jjj_pipeline(warehouse=wh, full=True, return_state=True)
     summary = second.result()
     assert summary["version"] is None  # same inputs: no new version
     states = _task_states(second.state_details.flow_run_id, "parse-batch")
     assert states, "a full rerun plans parse batches"
-    assert set(states) == {"Cached"}, states  # ... and parses nothing
+    assert set(states) == {"Completed"}, states
+    again = {p.parent.name: p.stat().st_mtime_ns for p in Path(wh).glob("parsed/*/*.parquet")}
+    assert again == parsed  # ... and parses nothing: the batch folders are the cache
+    assert not (Path(wh) / "prefect-results").exists()
 
-    # a cache entry whose Parquet output was deleted is not trusted: that batch is re-parsed
+    # a batch folder that was removed is parsed again, into the same place
     shutil.rmtree(Path(wh) / "parsed")
     third = jjj_pipeline(warehouse=wh, full=True, return_state=True)
-    assert "Completed" in set(_task_states(third.state_details.flow_run_id, "parse-batch"))
     assert third.result()["observations"] == summary["observations"]
+    assert set(Path(wh).glob("parsed/*")) == {Path(wh) / "parsed" / k for k in parsed}
 
     markdown = [
         a for a in _artifacts("jjj-run-summary") if a.flow_run_id == first.state_details.flow_run_id
@@ -105,6 +110,7 @@ def test_parser_upgrade_reparses_unchanged_pages_once(
     from flows.pipeline import jjj_pipeline
 
     from jjj_etl import pipeline
+    from jjj_etl.pipeline import _parse
 
     wh = str(tmp_path / "wh")
     # the patched parser version below exists in this process only: parse here
@@ -114,7 +120,7 @@ def test_parser_upgrade_reparses_unchanged_pages_once(
     assert same["version"] is None
     assert set(same["pages"]) == {"not-modified"}  # 304s cost no parse
 
-    monkeypatch.setattr(pipeline, "PARSER_VERSION", "next-parser")
+    monkeypatch.setattr(_parse, "PARSER_VERSION", "next-parser")
     upgraded = jjj_pipeline(warehouse=wh)
     # every page still answers 304, but its staged parse is from the old parser: parse again
     assert upgraded["pages"].get("article") == first["pages"]["article"]

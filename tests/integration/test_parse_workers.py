@@ -17,18 +17,31 @@ import pytest
 from jjj_etl import pipeline, workers
 from jjj_etl.config import load_config
 from jjj_etl.errors import ConfigError
+from jjj_etl.pipeline import PageResult, ParseJob, Pipeline, read_results
+from jjj_etl.pipeline._parse import parse_batch
+
+Archived = tuple[Path, list[ParseJob]]
 
 
 @pytest.fixture(scope="module")
-def archived(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, list[pipeline.ParseJob]]:
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Archived:
     """The sample site crawled into a warehouse's raw archive, and its parse jobs."""
-    wh = str(tmp_path_factory.mktemp("wh"))
-    cfg = load_config()
-    known = pipeline.KnownState()
-    fetched = [p for s in cfg.sources for p in pipeline.extract(s, wh, known)]
-    jobs = pipeline.plan_parse(fetched, cfg.sources, known)
+    pipe = Pipeline(load_config(), tmp_path_factory.mktemp("wh"))
+    run = pipe.start()
+    fetched = [p for s in run.sources for p in pipe.extract(run, s)]
+    (jobs,) = pipe.plan(run, fetched)
     assert len(jobs) >= 15
-    return wh, jobs
+    return pipe.paths.raw, jobs
+
+
+class _Parsed:
+    """One parse of a batch into its own (empty) cache folder."""
+
+    def __init__(self, archived: Archived, cache: Path, n_workers: int) -> None:
+        raw, jobs = archived
+        self.folder = parse_batch(jobs, raw, cache, n_workers)
+        self.key = Path(self.folder).name
+        self.pages: tuple[PageResult, ...] = read_results(self.folder)
 
 
 @pytest.fixture(autouse=True)
@@ -75,14 +88,14 @@ def _killing_workers(*, only_first: bool) -> Iterator[list[int]]:
 
 
 def test_workers_write_what_in_process_parsing_writes(
-    archived: tuple[str, list[pipeline.ParseJob]],
+    archived: Archived,
+    tmp_path: Path,
 ) -> None:
-    wh, jobs = archived
-    here = pipeline.parse_batch(jobs, wh, workers=1)
+    here = _Parsed(archived, tmp_path / "one", 1)
     articles_here, figures_here = _rows(here.folder, "articles"), _rows(here.folder, "figures")
     assert workers.worker_pids() == []  # workers=1 starts no process
 
-    pooled = pipeline.parse_batch(jobs, wh, workers=2)
+    pooled = _Parsed(archived, tmp_path / "two", 2)
 
     assert workers.worker_pids()  # ran in a worker process (started on demand)
     assert pooled.key == here.key
@@ -93,24 +106,25 @@ def test_workers_write_what_in_process_parsing_writes(
 
 
 def test_a_killed_worker_costs_a_retry_not_the_batch(
-    archived: tuple[str, list[pipeline.ParseJob]],
+    archived: Archived,
+    tmp_path: Path,
 ) -> None:
-    wh, jobs = archived
-    expected = pipeline.parse_batch(jobs, wh, workers=1).pages
+    expected = _Parsed(archived, tmp_path / "one", 1).pages
     with _killing_workers(only_first=True) as killed:
-        result = pipeline.parse_batch(jobs, wh, workers=2)
+        result = _Parsed(archived, tmp_path / "two", 2)
     assert killed, "the worker was never seen"
     assert killed[0] not in workers.worker_pids()  # the broken pool was replaced
     assert result.pages == expected
 
 
 def test_workers_that_keep_dying_skip_their_pages_and_lose_nothing(
-    archived: tuple[str, list[pipeline.ParseJob]],
+    archived: Archived,
+    tmp_path: Path,
 ) -> None:
-    wh, jobs = archived
+    raw, jobs = archived
     jobs = jobs[:6]
     with _killing_workers(only_first=False) as killed:
-        result = pipeline.parse_batch(jobs, wh, workers=2)
+        result = _Parsed((raw, jobs), tmp_path / "killed", 2)
 
     assert len(killed) >= 3  # two whole-batch attempts, then at least one page alone
     assert [p.content_sha256 for p in result.pages] == [j.content_sha256 for j in jobs]
@@ -119,7 +133,7 @@ def test_workers_that_keep_dying_skip_their_pages_and_lose_nothing(
     assert all(p.article_id is None for p in crashed)
     assert Path(result.folder, "articles.parquet").exists()
     # the pool recovers once the killing stops
-    again = pipeline.parse_batch(jobs, wh, workers=2)
+    again = _Parsed((raw, jobs), tmp_path / "again", 2)
     assert all(not (p.skipped or "").startswith("parse-crashed") for p in again.pages)
 
 
@@ -143,3 +157,19 @@ def test_worker_count_comes_from_config_then_environment(
     cfg.write_text(source + "[parse]\nworkers = -1\n")
     with pytest.raises(ConfigError, match=r"parse\.workers"):
         load_config(cfg)
+
+
+def test_a_whole_batch_folder_is_the_cache_and_a_partial_one_is_parsed_again(
+    archived: Archived, tmp_path: Path
+) -> None:
+    first = _Parsed(archived, tmp_path, 1)
+    figures = Path(first.folder) / "figures.parquet"
+    stamp = figures.stat().st_mtime_ns
+    again = _Parsed(archived, tmp_path, 2)
+    assert again.folder == first.folder
+    assert figures.stat().st_mtime_ns == stamp  # not written again ...
+    assert workers.worker_pids() == []  # ... and no worker was started to parse it
+    figures.unlink()  # a folder missing one output is not trusted
+    third = _Parsed(archived, tmp_path, 1)
+    assert figures.exists()
+    assert third.pages == first.pages

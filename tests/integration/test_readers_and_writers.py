@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from builders import rebuild, working_copy
 from cli_runs import BIN, versions
-from jjj_etl import pipeline, staging
+from jjj_etl import staging
 from jjj_etl.records import Article, Figure, ParsedPage
 from jjj_etl.runner import default_sql_dir
-from jjj_etl.warehouse import paths, write_session
 
 BODY = "Jing-Jin-Ji GDP reached 11.5 trillion yuan in 2024, up 5.1% year on year.\nMore text."
 
@@ -43,7 +43,7 @@ def _stage(wh: Path, value: float, sha: str) -> None:
         ),
     )
     art = Article("http://x/1.html", "http://x/1.html", "T", "2025-04-03", "en", "demo", BODY, sha)
-    with write_session(paths(wh)) as con:
+    with working_copy(wh) as con:
         staging.ensure_schema(con)
         staging.stage(con, "setup", [], [ParsedPage(art.url, sha, art, figs)], "1")
 
@@ -51,7 +51,7 @@ def _stage(wh: Path, value: float, sha: str) -> None:
 @pytest.fixture
 def warehouse_v1(fresh_warehouse: Path) -> Path:
     _stage(fresh_warehouse, 11.5e12, "a" * 64)
-    assert pipeline.rebuild(str(fresh_warehouse))["version"] == 1
+    assert rebuild(fresh_warehouse)["version"] == 1
     return fresh_warehouse
 
 

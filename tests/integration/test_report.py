@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from builders import figure, page
-from jjj_etl import pipeline, staging
+from builders import figure, page, rebuild, working_copy
+from jjj_etl import staging
 from jjj_etl.errors import UsageError
 from jjj_etl.records import Figure, ParsedPage
 from jjj_etl.report import build_report
-from jjj_etl.warehouse import paths, write_session
 
 SUBJECT = "technology contracts from Beijing to Tianjin and Hebei"
 EVIL = "<script>alert('x')</script>"
@@ -67,7 +66,7 @@ PAGE_C = _page(
 
 
 def _stage(wh: Path, run: str, pages: list[ParsedPage]) -> None:
-    with write_session(paths(wh)) as con:
+    with working_copy(wh) as con:
         staging.ensure_schema(con)
         staging.stage(con, run, [], pages, "1")
 
@@ -77,9 +76,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Version 1: two sources that disagree about 2024; version 2 adds a 2023 value."""
     wh = tmp_path_factory.mktemp("warehouse")
     _stage(wh, "r1", [PAGE_A, PAGE_B])
-    assert pipeline.rebuild(str(wh))["version"] == 1
+    assert rebuild(wh)["version"] == 1
     _stage(wh, "r2", [PAGE_C])
-    assert pipeline.rebuild(str(wh))["version"] == 2
+    assert rebuild(wh)["version"] == 2
     return wh
 
 

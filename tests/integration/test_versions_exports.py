@@ -13,20 +13,16 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from builders import figure
-from jjj_etl import pipeline, staging
+from builders import figure, rebuild, working_copy
+from jjj_etl import staging
 from jjj_etl.config import load_config
 from jjj_etl.errors import ConfigError
+from jjj_etl.memory import MEMORY_LIMIT_ENV, memory_limit
+from jjj_etl.pipeline import Pipeline
 from jjj_etl.records import Article, Figure, ParsedPage
 from jjj_etl.runner import default_sql_dir
 from jjj_etl.tools import diff_versions, export_to, run_query
-from jjj_etl.warehouse import (
-    MEMORY_LIMIT_ENV,
-    connect_work,
-    memory_limit,
-    paths,
-    write_session,
-)
+from jjj_etl.warehouse import paths
 
 HISTORY_FILE = "history_fct_observations.parquet"
 BODY = (
@@ -60,12 +56,12 @@ def warehouse(fresh_warehouse: Path) -> Path:
         BODY,
         hashlib.sha256(BODY.encode()).hexdigest(),
     )
-    with write_session(paths(fresh_warehouse)) as con:
+    with working_copy(fresh_warehouse) as con:
         staging.ensure_schema(con)
         staging.stage(
             con, "setup", [], [ParsedPage(art.url, art.content_sha256, art, FIGURES)], "1"
         )
-    assert pipeline.rebuild(str(fresh_warehouse))["version"] == 1
+    assert rebuild(fresh_warehouse)["version"] == 1
     return fresh_warehouse
 
 
@@ -98,7 +94,7 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
         if (warehouse / "raw").exists()
         else []
     )
-    result = pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+    result = rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
     assert result["version"] == 2
     d = diff_versions(str(warehouse), 1, 2, "fct_observations")
     assert [(r["indicator_id"], r["value"]) for r in d["added"]] == [("widget_makers", 9100)]
@@ -134,7 +130,7 @@ def test_history_written_by_an_older_release_upgrades_without_churn(
     warehouse: Path, tmp_path: Path
 ) -> None:
     # 0.1.0 hashed each history row as md5 of the row cast to text
-    with write_session(paths(warehouse)) as con:
+    with working_copy(warehouse) as con:
         con.execute(
             "update history.fct_observations as h set _row_hash = md5(cast(("
             "select m from main.fct_observations as m "
@@ -149,7 +145,7 @@ def test_history_written_by_an_older_release_upgrades_without_churn(
         )
     assert legacy == (2,)
 
-    pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+    rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
 
     d = diff_versions(str(warehouse), 1, 2, "fct_observations")
     assert [r["indicator_id"] for r in d["added"]] == ["widget_makers"]
@@ -175,7 +171,7 @@ def test_figures_staged_by_an_older_release_get_their_sentences(
     assert staged[0][1] == BODY.split("\n", maxsplit=1)[0]
     assert staged[2][1] == BODY.split("\n")[1]
     _, before = run_query(str(warehouse), "select * from fct_observations order by all")
-    with write_session(paths(warehouse)) as con:  # what 0.1 staged: no sentence column
+    with working_copy(warehouse) as con:  # what 0.1 staged: no sentence column
         con.execute("alter table staging.figures drop column sentence")
     parsed = tmp_path / "old-batch"  # and a parse batch written by 0.1, loaded after
     art = Article("http://x/2.html", "http://x/2.html", "T2", "2025-03-29", "en", "demo",
@@ -183,7 +179,7 @@ def test_figures_staged_by_an_older_release_get_their_sentences(
     staging.write_parsed(parsed, [ParsedPage(art.url, art.content_sha256, art, FIGURES)], "1")
     old = pq.read_table(parsed / "figures.parquet").drop_columns(["sentence"])
     pq.write_table(old, parsed / "figures.parquet")
-    with write_session(paths(warehouse)) as con:
+    with working_copy(warehouse) as con:
         staging.ensure_schema(con)
         staging.stage_parsed(
             con, "r2", [], [str(parsed)], [(staging.article_id(art.url), art.content_sha256)]
@@ -191,7 +187,7 @@ def test_figures_staged_by_an_older_release_get_their_sentences(
         assert con.execute(
             "select count(*) from staging.figures where sentence is null"
         ).fetchone() == (3,)
-    assert pipeline.rebuild(str(warehouse))["version"] == 2
+    assert rebuild(warehouse)["version"] == 2
     _, sentences = run_query(
         str(warehouse), "select distinct sentence from staging.figures order by 1"
     )
@@ -204,10 +200,10 @@ def test_a_memory_limit_caps_duckdb_in_the_write_window(
     warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "300MB")
-    with write_session(paths(warehouse)) as con:
+    with working_copy(warehouse) as con:
         limit = con.execute("select current_setting('memory_limit')").fetchone()
     assert limit == ("286.1 MiB",)  # 300 MB as DuckDB reports it
-    result = pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+    result = rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
     assert result["version"] == 2  # a full build and commit within the cap
 
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "a lot")
@@ -225,19 +221,17 @@ def test_the_configured_memory_limit_reaches_duckdb_and_the_environment_override
         '[warehouse]\nmemory_limit = " 100MB "\n\n'
         '[[sources]]\nname = "ok"\nstart_urls = ["http://x.invalid/"]\n'
     )
-    configured = load_config(cfg).warehouse.memory_limit
-    assert memory_limit(configured) == "100MB"
-    wp = paths(tmp_path / "wh")
-    work = pipeline.begin(wp.root, memory_limit(configured))
-    with connect_work(work, memory_limit(configured)) as con:
+    configured = load_config(cfg)
+    assert memory_limit(configured.warehouse.memory_limit) == "100MB"
+    pipe = Pipeline(configured, tmp_path / "wh")
+    with pipe.write_window() as window, window.connect() as con:
         assert con.execute("select current_setting('memory_limit')").fetchone() == ("95.3 MiB",)
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")  # one run's override wins over the file
-    assert memory_limit(configured) == "1GB"
-    pipeline.discard(work)
+    assert Pipeline(configured, tmp_path / "wh").memory == "1GB"
 
 
 def test_the_export_reads_under_the_run_s_memory_cap(
-    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import jjj_etl.warehouse as wh_module
 
@@ -251,9 +245,14 @@ def test_the_export_reads_under_the_run_s_memory_cap(
         return con
 
     monkeypatch.setattr(wh_module, "read_connection", reading)
-    pipeline.export(str(warehouse), 1, memory="100MB")
-    monkeypatch.setenv(MEMORY_LIMIT_ENV, "300MB")  # no cap passed: the environment's
-    pipeline.export(str(warehouse), 1)
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(
+        '[warehouse]\nmemory_limit = "100MB"\n\n'
+        '[[sources]]\nname = "ok"\nstart_urls = ["http://x.invalid/"]\n'
+    )
+    Pipeline.open(cfg, warehouse).export(1)
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "300MB")  # the environment overrides the config
+    Pipeline.open(cfg, warehouse).export(1)
     assert caps == ["95.3 MiB", "286.1 MiB"]
 
 
@@ -263,10 +262,18 @@ def test_a_killed_runs_spill_folder_is_removed_by_the_next_write(tmp_path: Path)
     spilled.mkdir(parents=True)
     (spilled / "duckdb_temp_storage-0.tmp").write_bytes(b"x" * 1024)
     (wp.root / ".jjj.work-999999.duckdb").write_bytes(b"")
-    work = pipeline.begin(wp.root)
-    assert not spilled.exists()
-    assert [p.name for p in wp.root.glob(".jjj.work-*")] == [Path(work).name]
-    pipeline.discard(work)
+    seen: list[str] = []
+
+    def failing_run() -> None:
+        with Pipeline(load_config(), wp.root).write_window() as window:
+            assert not spilled.exists()
+            seen.extend(p.name for p in wp.root.glob(".jjj.work-*"))
+            assert seen == [window.work.name]
+            raise RuntimeError("stop")  # a failed run: its own working copy goes too
+
+    with pytest.raises(RuntimeError, match="stop"):
+        failing_run()
+    assert seen
     assert not list(wp.root.glob(".jjj.work-*"))
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from jjj_etl.config import load_config
 from jjj_etl.errors import ConfigError
-from jjj_etl.warehouse import check_memory_limit
+from jjj_etl.memory import check_memory_limit
 
 SOURCE = '[[sources]]\nname = "ok"\nstart_urls = ["http://x.invalid/"]\n'
 

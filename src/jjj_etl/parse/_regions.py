@@ -452,8 +452,8 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
     if not source:
         return None
     targets = [g[2] for g in _groups(text, places) if source[0] not in g[2]]
-    if targets:
-        dest = tuple(targets[0])
+    if targets:  # in the house order: a frozenset's own order changes with the hash seed
+        dest = tuple(code(targets[0]).split("+"))
     elif topic and topic in {"CN-BJ", "CN-TJ", "CN-HE", "XA", "CN-TJ+CN-HE"} and topic != source[0]:
         dest = tuple(topic.split("+"))
     else:

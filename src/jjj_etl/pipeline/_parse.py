@@ -1,0 +1,207 @@
+"""The parse step: which pages to parse, in batches, and the one parse cache.
+
+A batch's output is a folder ``<warehouse>/parsed/<batch key>/`` holding the articles and
+figures as Parquet and the per-page results as JSON, written atomically (a folder that
+exists is whole).  The key is a digest of the parser version and of everything each page's
+parse depends on, so the folder *is* the cache: a batch whose folder exists is not parsed
+again, by a retried task or by the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from jjj_etl import staging
+from jjj_etl.archive import RawArchive
+from jjj_etl.config import Source
+from jjj_etl.parse import PARSER_VERSION, parse_article
+from jjj_etl.pipeline._known import KnownState
+from jjj_etl.records import FetchedPage, ParsedPage
+from jjj_etl.workers import WorkerDiedError, can_start_workers
+from jjj_etl.workers import call as call_in_worker
+
+# PARSER_VERSION (imported above) is read by the other steps as _parse.PARSER_VERSION: one
+# name to change, in tests too
+RESULTS_NAME = "pages.json"
+_OUTPUTS = ("articles.parquet", "figures.parquet", RESULTS_NAME)
+
+
+@dataclass(frozen=True, slots=True)
+class ParseJob:
+    """One distinct page body to parse."""
+
+    url: str
+    content_sha256: str
+    source: str
+    charset: str | None
+    keywords: tuple[str, ...]
+    lang: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """What the rest of the run needs to know about one parsed page (small, picklable)."""
+
+    url: str
+    content_sha256: str
+    article_id: str | None
+    canonical_url: str | None
+    skipped: str | None
+    n_figures: int
+
+
+def plan_parse(
+    pages: Sequence[FetchedPage], sources: Sequence[Source], known: KnownState
+) -> list[ParseJob]:
+    """Article pages whose content is new: one job per distinct content hash, in hash order."""
+    by_name = {s.name: s for s in sources}
+    seen: set[str] = set()
+    jobs: list[ParseJob] = []
+    for page in pages:
+        sha = page.content_sha256
+        if not sha or sha in seen or not _wants_parse(page, sha, known):
+            continue
+        seen.add(sha)
+        if (sha, PARSER_VERSION) in known.staged:
+            continue
+        src = by_name[page.source]
+        url = page.final_url or page.url
+        jobs.append(ParseJob(url, sha, src.name, page.charset, src.keywords, src.lang))
+    # crawl order varies with concurrency; batches (and their keys) must not
+    return sorted(jobs, key=lambda j: (j.content_sha256, j.url))
+
+
+def _wants_parse(page: FetchedPage, sha: str, known: KnownState) -> bool:
+    """Article pages with a body; a 304 only when its staged parse is from an older parser."""
+    if page.is_listing or page.error:
+        return False
+    if page.skipped == "not-modified":
+        return sha in known.staged_shas and (sha, PARSER_VERSION) not in known.staged
+    return not page.skipped
+
+
+def batch_key(jobs: Sequence[ParseJob]) -> str:
+    """Identity of a parse batch: the parser version and what each page's parse depends on."""
+    digest = hashlib.sha256(PARSER_VERSION.encode())
+    for job in jobs:
+        digest.update(
+            repr(
+                (job.url, job.content_sha256, job.source, job.charset, job.keywords, job.lang)
+            ).encode()
+        )
+    return digest.hexdigest()
+
+
+def is_whole(folder: Path) -> bool:
+    """Whether a batch folder holds every output (it is renamed into place when complete)."""
+    return all((folder / name).is_file() for name in _OUTPUTS)
+
+
+def read_results(folder: str | Path) -> tuple[PageResult, ...]:
+    """The per-page results a batch folder records."""
+    rows = json.loads((Path(folder) / RESULTS_NAME).read_text(encoding="utf-8"))
+    return tuple(PageResult(**row) for row in rows)
+
+
+def parse_batch(jobs: Sequence[ParseJob], raw: Path, parsed: Path, workers: int) -> str:
+    """The folder of this batch's output, parsing it unless it is already there.
+
+    ``workers`` > 1 runs the batch in the shared pool of that many worker processes
+    (:mod:`jjj_etl.workers`); 1, or a caller that is itself a daemonic worker (Dask), parses
+    here.  A bad page becomes a skip with its reason, never an error.  If a worker process
+    dies the batch is tried once more, then page by page, so a page that kills its worker is
+    skipped (``parse-crashed``) and the rest kept.
+    """
+    folder = parsed / batch_key(jobs)
+    if is_whole(folder):
+        return str(folder)
+    job_list = list(jobs)
+    if workers <= 1 or not can_start_workers():
+        return _parse_here(job_list, raw, folder)
+    for _attempt in range(2):
+        try:
+            return call_in_worker(workers, _parse_here, job_list, raw, folder)
+        except WorkerDiedError:
+            continue
+    return _write(folder, [_parse_alone(workers, job, raw) for job in job_list])
+
+
+def _parse_alone(workers: int, job: ParseJob, raw: Path) -> ParsedPage:
+    try:
+        return call_in_worker(workers, _parse_pages, [job], raw)[0]
+    except WorkerDiedError as exc:
+        return ParsedPage(job.url, job.content_sha256, None, skipped=f"parse-crashed: {exc}")
+
+
+def _parse_here(jobs: list[ParseJob], raw: Path, folder: Path) -> str:
+    return _write(folder, _parse_pages(jobs, raw))
+
+
+def _parse_pages(jobs: Sequence[ParseJob], raw: Path) -> list[ParsedPage]:
+    archive = RawArchive(raw)
+    return [_parse_one(archive, job) for job in jobs]
+
+
+def _parse_one(archive: RawArchive, job: ParseJob) -> ParsedPage:
+    try:
+        body = archive.get(job.content_sha256)
+    except KeyError:
+        return ParsedPage(job.url, job.content_sha256, None, skipped="missing-from-archive")
+    try:
+        return parse_article(
+            body,
+            job.url,
+            job.source,
+            keywords=job.keywords,
+            header_charset=job.charset,
+            lang=job.lang,
+        )
+    except Exception as exc:  # one page's failure is that page's skip, never the batch's
+        reason = f"parse-error: {type(exc).__name__}: {exc}"
+        return ParsedPage(job.url, job.content_sha256, None, skipped=reason)
+
+
+def _write(folder: Path, parsed: list[ParsedPage]) -> str:
+    results = [
+        PageResult(
+            p.url,
+            p.content_sha256,
+            staging.article_id(p.article.canonical_url) if p.article else None,
+            p.article.canonical_url if p.article else None,
+            p.skipped,
+            len(p.figures),
+        )
+        for p in parsed
+    ]
+    extra = {RESULTS_NAME: json.dumps([asdict(r) for r in results]).encode()}
+    staging.write_parsed(folder, parsed, PARSER_VERSION, extra=extra)
+    return str(folder)
+
+
+def prune(parsed: Path, keep: set[str], older_than: float) -> int:
+    """Remove batch folders not in ``keep`` last written before ``older_than`` (epoch
+    seconds); returns how many.  A folder written since then may belong to a run still
+    parsing; it is pruned by a later run (and a run that finds one of its batches gone
+    parses it again)."""
+    removed = 0
+    if not parsed.is_dir():
+        return 0
+    for folder in parsed.iterdir():
+        if folder.name in keep or _mtime(folder) >= older_than:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return time.time()  # vanished meanwhile: nothing to remove

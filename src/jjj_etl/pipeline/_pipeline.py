@@ -1,0 +1,258 @@
+"""The pipeline as one object: a warehouse's context resolved once, the run's steps as methods.
+
+``Pipeline(config, warehouse)`` resolves the warehouse paths, DuckDB's memory cap, the SQL
+folder and the parse workers once; :meth:`Pipeline.run` runs the steps in order with no
+Prefect, and the Prefect flow (``flows/pipeline.py``) calls the same steps from its tasks.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jjj_etl.archive import RawArchive
+from jjj_etl.config import Config, Source, load_config
+from jjj_etl.errors import ConfigError, RunError, UsageError
+from jjj_etl.export import export_warehouse
+from jjj_etl.fetch import crawl, replay
+from jjj_etl.memory import memory_limit
+from jjj_etl.pipeline import _parse
+from jjj_etl.pipeline._known import KnownState, read_known_state
+from jjj_etl.pipeline._parse import ParseJob, plan_parse
+from jjj_etl.pipeline._window import Timings, WriteWindow, timed
+from jjj_etl.progress import CrawlProgress
+from jjj_etl.records import FetchedPage
+from jjj_etl.runner import default_sql_dir
+from jjj_etl.summary import RunSummary, build_summary
+from jjj_etl.warehouse import WarehousePaths, paths
+from jjj_etl.workers import close_pool, usable_cores
+
+PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"
+PARSE_BATCH_SIZE = 50
+"""Pages per parse batch: a Prefect task costs ~35 ms against ~10 ms of parsing a page, so
+50 pages keep orchestration to a few per cent of the parse stage."""
+
+
+def new_run_id() -> str:
+    """A sortable, unique run id: UTC timestamp + random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+def parse_workers(configured: int) -> int:
+    """Worker processes for parsing: ``$JJJ_ETL_PARSE_WORKERS`` when set, else
+    ``configured`` (``[parse] workers``); 0 means one per usable core, 1 parses in-process.
+
+    Raises ConfigError (exit 2) if the environment variable is not a whole number 0-64.
+    """
+    raw = os.environ.get(PARSE_WORKERS_ENV, "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) > 64:
+            raise ConfigError("(environment)", PARSE_WORKERS_ENV, f"expected 0-64, got {raw!r}")
+        configured = int(raw)
+    return configured or usable_cores()
+
+
+class Run:
+    """One run's identity and inputs: id, start time, sources, and what the warehouse knew.
+
+    A plain object (not a dataclass): an orchestrator hands it to tasks as it is.
+    """
+
+    __slots__ = ("from_archive", "full", "known", "run_id", "sources", "started_at")
+
+    def __init__(
+        self, sources: tuple[Source, ...], known: KnownState, *, full: bool, from_archive: bool
+    ) -> None:
+        self.run_id = new_run_id()
+        self.started_at = datetime.now(UTC)
+        self.sources, self.known = sources, known
+        self.full, self.from_archive = full, from_archive
+
+
+class Pipeline:
+    """One warehouse's pipeline (``dlt``'s ``Pipeline`` is the model).
+
+    >>> pipe = Pipeline(load_config(), "warehouse")  # doctest: +SKIP
+    >>> summary = pipe.run()                          # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        warehouse: str | Path | None = None,
+        *,
+        sql_dir: Path | None = None,
+        lock_timeout: float = 60.0,
+    ) -> None:
+        self.config = config
+        self.paths: WarehousePaths = paths(warehouse)
+        self.memory = memory_limit(config.warehouse.memory_limit)  # bad environment: exit 2
+        self.workers = parse_workers(config.parse.workers)
+        self.sql_dir = sql_dir or default_sql_dir()
+        self.lock_timeout = lock_timeout
+        self.timings: Timings = {}  # seconds per step, summed over this object's life
+
+    @classmethod
+    def open(
+        cls, config_path: str | Path | None = None, warehouse: str | Path | None = None, **kw: Any
+    ) -> Pipeline:
+        """Load and validate ``config_path`` (default: the bundled sample site), then set up."""
+        return cls(load_config(config_path), warehouse, **kw)
+
+    def __repr__(self) -> str:
+        return f"Pipeline({self.config.path or '<config>'!r}, {str(self.paths.root)!r})"
+
+    # ------------------------------------------------------------------ steps
+
+    def select(self, names: Sequence[str] | None = None) -> tuple[Source, ...]:
+        """The configured sources named (all when none); UsageError names the unknown ones."""
+        if not names:
+            return self.config.sources
+        known = [s.name for s in self.config.sources]
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise UsageError(
+                f"no configured source named {', '.join(unknown)} "
+                f"(configured in {self.config.path or 'the config'}: {', '.join(known)})"
+            )
+        return tuple(s for s in self.config.sources if s.name in names)
+
+    def start(
+        self,
+        sources: Sequence[str] | None = None,
+        *,
+        full: bool = False,
+        from_archive: bool = False,
+    ) -> Run:
+        """A new run: its sources, and what the published warehouse knows (nothing when
+        ``full`` or ``from_archive``: every page fetched or replayed, every body parsed)."""
+        chosen = self.select(sources)
+        self.paths.create()
+        with timed(self.timings, "known_state"):
+            known = KnownState() if full or from_archive else read_known_state(self.paths)
+        return Run(chosen, known, full=full, from_archive=from_archive)
+
+    def extract(self, run: Run, source: Source) -> list[FetchedPage]:
+        """Crawl one source into the raw archive; never raises for a bad page.
+
+        ``run.from_archive`` walks the warehouse's own WARC archive instead of the network;
+        a source with ``warc_files`` is always read from those files (a web-archive export).
+        """
+        archive = RawArchive(self.paths.raw)
+        with timed(self.timings, "extract"), CrawlProgress(source.name) as progress:
+            if source.warc_files:
+                return replay(source, list(source.warc_files), into=archive, progress=progress)
+            if run.from_archive:
+                return replay(source, archive, progress=progress)
+            return crawl(source, archive, known=run.known.validators, progress=progress)
+
+    def plan(self, run: Run, pages: Sequence[FetchedPage]) -> list[list[ParseJob]]:
+        """The parse batches: one job per new page body, in batches of PARSE_BATCH_SIZE.
+
+        Raises RunError when every page failed to fetch (there is nothing to commit).
+        """
+        if pages and all(p.error for p in pages):
+            raise RunError(f"every page failed to fetch ({len(pages)}); nothing committed")
+        with timed(self.timings, "plan"):
+            jobs = plan_parse(pages, run.sources, run.known)
+        size = PARSE_BATCH_SIZE
+        return [jobs[i : i + size] for i in range(0, len(jobs), size)]
+
+    def parse(self, jobs: Sequence[ParseJob]) -> str:
+        """Parse one batch (unless its folder is already whole); returns the folder."""
+        with timed(self.timings, "parse"):
+            return _parse.parse_batch(jobs, self.paths.raw, self.paths.parsed, self.workers)
+
+    def write_window(
+        self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> WriteWindow:
+        """The write window of ``run`` (a new run id when None): use it as a context manager."""
+        return WriteWindow(
+            self.paths,
+            memory=self.memory,
+            sql_dir=self.sql_dir,
+            lock_timeout=self.lock_timeout,
+            run_id=run.run_id if run else new_run_id(),
+            started_at=run.started_at if run else datetime.now(UTC),
+            on_wait=on_wait,
+            timings=self.timings,
+        )
+
+    def load(
+        self,
+        window: WriteWindow,
+        run: Run,
+        pages: Sequence[FetchedPage],
+        batches: Sequence[Sequence[ParseJob]],
+    ) -> dict[str, int]:
+        """Stage the run's pages and parse batches into the open ``window``.  A batch whose
+        folder vanished since it was parsed (another run pruned it) is parsed again first."""
+        folders = [self.parse(jobs) for jobs in batches]  # whole folders: no parsing
+        return window.load(pages, folders, run.known)
+
+    def export(self, version: int) -> str:
+        """Parquet export of ``version`` into ``exports/v<N>`` and ``latest``."""
+        with timed(self.timings, "export"):
+            return str(
+                export_warehouse(self.paths.root, version, sql_dir=self.sql_dir, memory=self.memory)
+            )
+
+    def summarize(self, window: WriteWindow, exports: str | None) -> RunSummary:
+        """The run summary: page outcomes from this run, totals from the published warehouse."""
+        with timed(self.timings, "summarize"):
+            outcomes = [(o.outcome, o.reason, o.page.url) for o in window.outcomes]
+            return build_summary(
+                window.run_id, outcomes, self.paths.db, window.version, exports, window.warnings
+            )
+
+    # ------------------------------------------------------------------ whole runs
+
+    def run(
+        self,
+        sources: Sequence[str] | None = None,
+        *,
+        full: bool = False,
+        from_archive: bool = False,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> RunSummary:
+        """One whole run with no orchestrator: the same steps the Prefect flow runs."""
+        run = self.start(sources, full=full, from_archive=from_archive)
+        try:
+            pages = [p for s in run.sources for p in self.extract(run, s)]
+            batches = self.plan(run, pages)
+            for jobs in batches:
+                self.parse(jobs)
+            with self.write_window(run, on_wait) as window:
+                self.load(window, run, pages, batches)
+                if window.needs_build:
+                    window.build()
+                    window.test()
+                window.commit()
+        finally:
+            close_pool()  # the worker processes hold ~100 MB each: not kept between runs
+        exports = self.export(window.version) if window.version is not None else None
+        return self.summarize(window, exports)
+
+    def rebuild(self) -> dict[str, Any]:
+        """``jjj-etl build``: models and data tests on what is staged, as a new version.
+
+        Fetches nothing.  Raises BuildError / DataTestError (nothing committed) on failure.
+        """
+        if not self.paths.db.exists():
+            raise RunError(f"no warehouse at {self.paths.db}: run `jjj-etl run` first")
+        with self.write_window() as window:
+            window.build()
+            window.test()
+            window.commit(kind="build")
+        version = window.version
+        return {
+            "run_id": window.run_id,
+            "version": version,
+            "exports": self.export(version) if version is not None else None,
+            "timings": window.model_timings,
+            "warnings": [w["test"] for w in window.warnings],
+        }
