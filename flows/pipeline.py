@@ -17,7 +17,6 @@ from prefect.utilities.annotations import quote
 from flows import tasks
 from jjj_etl.config import Config, load_config
 from jjj_etl.pipeline import Pipeline
-from jjj_etl.workers import close_pool
 
 T = TypeVar("T")
 
@@ -61,7 +60,7 @@ def jjj_pipeline(
                 tasks.test(window)
             tasks.commit(window)
     finally:
-        close_pool()  # the worker processes hold ~100 MB each: not kept between runs
+        pipe.close()
     exports = tasks.export(pipe, window.version) if window.version is not None else None
     summary = pipe.summarize(window, exports)
     tasks.publish_artifacts(_opaque(summary))

@@ -15,7 +15,6 @@ from prefect.cache_policies import NO_CACHE
 from jjj_etl.config import Source
 from jjj_etl.pipeline import ParseJob, Pipeline, Run, RunSummary, WriteWindow
 from jjj_etl.records import FetchedPage
-from jjj_etl.summary import summary_markdown
 
 # Every task says NO_CACHE: Prefect's default policy hashes a task's inputs to make a cache
 # key, and `extract`/`load` take every page of the run (and the known validators of every
@@ -78,7 +77,7 @@ def publish_artifacts(summary: RunSummary) -> None:
 
     create_markdown_artifact(
         key="jjj-run-summary",
-        markdown=summary_markdown(summary),
+        markdown=summary.markdown(),
         description=f"jjj-etl run {summary.run_id}",
     )
     create_table_artifact(

@@ -67,3 +67,28 @@ def test_parsing_is_pure_no_network_or_database() -> None:
         "print(sorted(m for m in ('httpx', 'duckdb', 'prefect') if m in sys.modules))\n"
     )
     assert _run_python(code) == "[]"
+
+
+# What flows/ may take from the library: the pipeline object, config loading, the records
+# and the exception tree.  flows/server.py also stops the Prefect server it started with the
+# library's process-group helper (one way to stop a process tree, not two).
+FLOWS_MAY_IMPORT = {"jjj_etl.pipeline", "jjj_etl.config", "jjj_etl.records", "jjj_etl.errors"}
+FLOWS_EXTRA = {"server.py": {"jjj_etl.workers"}}
+
+
+def test_flows_import_only_the_pipeline_config_and_records() -> None:
+    import ast
+    from pathlib import Path
+
+    flows = Path(__file__).resolve().parents[1] / "flows"
+    for path in sorted(flows.glob("*.py")):
+        allowed = FLOWS_MAY_IMPORT | FLOWS_EXTRA.get(path.name, set())
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                if name == "jjj_etl" or name.startswith("jjj_etl."):
+                    assert name in allowed, f"flows/{path.name} imports {name}"

@@ -49,6 +49,10 @@ class RunSummary:
         d.pop("changes")
         return d
 
+    def markdown(self) -> str:
+        """The summary as markdown (the Prefect artifact)."""
+        return summary_markdown(self)
+
 
 def _totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     totals = dict.fromkeys((k for k, _ in TOTALS), 0)

@@ -109,12 +109,11 @@ def test_parser_upgrade_reparses_unchanged_pages_once(
 ) -> None:
     from flows.pipeline import jjj_pipeline
 
-    from jjj_etl import pipeline
     from jjj_etl.pipeline import _parse
 
     wh = str(tmp_path / "wh")
     # the patched parser version below exists in this process only: parse here
-    monkeypatch.setenv(pipeline.PARSE_WORKERS_ENV, "1")
+    monkeypatch.setenv("JJJ_ETL_PARSE_WORKERS", "1")
     first = jjj_pipeline(warehouse=wh)
     same = jjj_pipeline(warehouse=wh)
     assert same["version"] is None

@@ -21,6 +21,7 @@ from jjj_etl.pipeline import PageResult, ParseJob, Pipeline, read_results
 from jjj_etl.pipeline._parse import parse_batch
 
 Archived = tuple[Path, list[ParseJob]]
+PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"  # the documented name
 
 
 @pytest.fixture(scope="module")
@@ -140,14 +141,14 @@ def test_workers_that_keep_dying_skip_their_pages_and_lose_nothing(
 def test_worker_count_comes_from_config_then_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(pipeline.PARSE_WORKERS_ENV, raising=False)
+    monkeypatch.delenv(PARSE_WORKERS_ENV, raising=False)
     assert pipeline.parse_workers(0) == workers.usable_cores()
     assert pipeline.parse_workers(3) == 3
-    monkeypatch.setenv(pipeline.PARSE_WORKERS_ENV, "1")
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "1")
     assert pipeline.parse_workers(3) == 1
     for bad in ("two", "-1", "65", "1.5"):
-        monkeypatch.setenv(pipeline.PARSE_WORKERS_ENV, bad)
-        with pytest.raises(ConfigError, match=pipeline.PARSE_WORKERS_ENV):
+        monkeypatch.setenv(PARSE_WORKERS_ENV, bad)
+        with pytest.raises(ConfigError, match=PARSE_WORKERS_ENV):
             pipeline.parse_workers(0)
 
     cfg = tmp_path / "sources.toml"

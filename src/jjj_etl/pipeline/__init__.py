@@ -17,8 +17,6 @@ from jjj_etl.pipeline._known import KnownState
 from jjj_etl.pipeline._outcomes import Outcome
 from jjj_etl.pipeline._parse import PageResult, ParseJob, batch_key, read_results
 from jjj_etl.pipeline._pipeline import (
-    PARSE_BATCH_SIZE,
-    PARSE_WORKERS_ENV,
     Pipeline,
     Run,
     new_run_id,
@@ -30,8 +28,6 @@ from jjj_etl.summary import RunSummary
 __all__ = [
     "KnownState",
     "Outcome",
-    "PARSE_BATCH_SIZE",
-    "PARSE_WORKERS_ENV",
     "PageResult",
     "ParseJob",
     "Pipeline",

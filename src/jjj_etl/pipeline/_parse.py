@@ -28,6 +28,18 @@ from jjj_etl.workers import call as call_in_worker
 
 # PARSER_VERSION (imported above) is read by the other steps as _parse.PARSER_VERSION: one
 # name to change, in tests too
+__all__ = [
+    "PARSER_VERSION",
+    "PageResult",
+    "ParseJob",
+    "batch_key",
+    "is_whole",
+    "parse_batch",
+    "plan_parse",
+    "prune",
+    "read_results",
+]
+
 RESULTS_NAME = "pages.json"
 _OUTPUTS = ("articles.parquet", "figures.parquet", RESULTS_NAME)
 

@@ -233,9 +233,13 @@ class Pipeline:
                     window.test()
                 window.commit()
         finally:
-            close_pool()  # the worker processes hold ~100 MB each: not kept between runs
+            self.close()
         exports = self.export(window.version) if window.version is not None else None
         return self.summarize(window, exports)
+
+    def close(self) -> None:
+        """Stop the parse worker processes (~100 MB each: not kept between runs)."""
+        close_pool()
 
     def rebuild(self) -> dict[str, Any]:
         """``jjj-etl build``: models and data tests on what is staged, as a new version.
