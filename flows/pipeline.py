@@ -62,7 +62,7 @@ def jjj_pipeline(
     finally:
         pipe.close()
     exports = tasks.export(pipe, window.version) if window.version is not None else None
-    summary = pipe.summarize(window, exports)
+    summary = pipe.summarize(run, window, exports)
     tasks.publish_artifacts(_opaque(summary))
     logger.info("run %s: %s", run.run_id, summary.to_dict())
     return summary.to_dict()

@@ -106,6 +106,8 @@ def _print_summary(s: dict[str, Any]) -> None:
     if s["skipped_reasons"]:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["skipped_reasons"].items()))
         out.print(f"  skipped: {reasons}")
+    for source in s.get("failed_sources", []):
+        out.print(f"  source failed: {source}", markup=False)
     for failure in s["failed"][:10]:
         out.print(f"  failed: {failure}")
     out.print(

@@ -41,6 +41,8 @@ class RunSummary:
     new_observations: int = 0
     changed_observations: int = 0
     retired_observations: int = 0
+    # sources of which no page could be fetched ("name: why"); the run committed the others'
+    failed_sources: list[str] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,6 +104,7 @@ def build_summary(
     version: int | None,
     exports: str | None,
     warnings: list[dict[str, Any]],
+    failed_sources: list[str] | None = None,
 ) -> RunSummary:
     """Summarise page ``(outcome, reason, url)`` triples and the published warehouse.
 
@@ -140,6 +143,7 @@ def build_summary(
         new_observations=by_kind["added"],
         changed_observations=by_kind["changed"],
         retired_observations=by_kind["retired"],
+        failed_sources=list(failed_sources or []),
         changes=changes,
     )
 
@@ -163,6 +167,7 @@ def summary_markdown(s: RunSummary) -> str:
         lines.append(
             "- skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(s.skipped_reasons.items()))
         )
+    lines += [f"- **source failed**: {f}" for f in s.failed_sources]
     lines += [f"- failed: {f}" for f in s.failed[:20]]
     if s.warnings:
         lines.append("- warnings: " + ", ".join(s.warnings))

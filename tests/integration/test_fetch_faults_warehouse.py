@@ -485,10 +485,65 @@ def test_a_run_where_every_page_fails_commits_nothing(
     from flows.pipeline import jjj_pipeline
 
     cfg = write_config(tmp_path / "sources.toml", site, start=DEAD)
-    with pytest.raises(RunError, match="every page failed"):
+    with pytest.raises(RunError, match=r"no page of any source could be fetched.*loopback: "):
         jjj_pipeline(config_path=str(cfg), warehouse=str(tmp_path / "wh"))
     assert not (tmp_path / "wh" / "jjj.duckdb").exists()
     assert site.hits[DEAD] == 3  # bounded: one try and two retries
+
+
+def test_a_run_where_one_source_fails_commits_the_others_and_names_it(
+    site: Site, tmp_path: Path
+) -> None:
+    from jjj_etl.pipeline import Pipeline
+
+    good = write_config(tmp_path / "good.toml", site).read_text(encoding="utf-8")
+    dead = write_config(tmp_path / "dead.toml", site, start=DEAD).read_text(encoding="utf-8")
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(good + dead.replace('name = "loopback"', 'name = "dead-one"'), "utf-8")
+    summary = Pipeline.open(cfg, tmp_path / "wh").run()
+    assert summary.version == 1  # what the healthy source got is committed
+    (failed,) = summary.failed_sources
+    assert failed.startswith("dead-one: ")
+    assert "none fetched" in failed
+    assert "source failed" in summary.markdown()
+
+
+def test_a_host_that_cannot_be_reached_fails_the_run_with_exit_1(tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(
+        f'[[sources]]\nname = "gone"\nstart_urls = ["http://127.0.0.1:{port}/news/"]\n'
+        'allowed_hosts = ["127.0.0.1"]\nmax_retries = 0\ntimeout_seconds = 2\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jjj-etl"),
+            "run",
+            "--config",
+            str(cfg),
+            "--warehouse",
+            str(tmp_path / "wh"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "robots.txt of http://127.0.0.1" in done.stderr
+    assert "could not be read (ConnectError" in done.stderr
+    assert "robots: " not in done.stderr  # not reported as a disallow
+    assert not (tmp_path / "wh" / "jjj.duckdb").exists()
 
 
 def test_the_gzip_bomb_really_is_one() -> None:

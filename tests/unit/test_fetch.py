@@ -478,8 +478,35 @@ def test_crawl_robots(tmp_path: Path) -> None:
     assert site.hits[art(2)] == 0
     assert site.hits["/robots.txt"] == 1
 
+    # RFC 9309: a robots.txt that answers 5xx means "fetch nothing", but the page is a failed
+    # fetch whose error names the host's trouble, not a robots skip
     down = Site({"/robots.txt": httpx.Response(503), "/news/": listing(art(1))})
-    assert [reason(p) for p in run(down, tmp_path).values()] == ["robots"]  # RFC 9309
+    (only,) = run(down, tmp_path).values()
+    assert only.skipped is None
+    assert only.error == f"robots.txt of {HOST} could not be read (HTTP 503)"
+    assert down.hits["/news/"] == 0
+
+
+def test_an_unreachable_host_is_a_failed_fetch_naming_the_error(tmp_path: Path) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Name or service not known", request=request)
+
+    pages = crawl(
+        make_source(),
+        RawArchive(tmp_path / "raw"),
+        transport=httpx.MockTransport(refuse),
+        retry=FAST,
+    )
+    assert [p.skipped for p in pages] == [None]
+    assert "could not be read (ConnectError: Name or service not known)" in (pages[0].error or "")
+
+
+def test_only_the_first_500_kib_of_a_huge_robots_txt_is_read(tmp_path: Path) -> None:
+    text = "User-agent: *\nDisallow: /2024-06/02/\n" + "# padding\n" * 1_000_000  # ~10 MB
+    site = Site({"/robots.txt": httpx.Response(200, text=text), "/news/": listing(art(1), art(2))})
+    pages = run(site, tmp_path)
+    assert (pages[art(2)].skipped or "").startswith("robots: ")  # its rules were kept
+    assert site.hits[art(2)] == 0
 
 
 def test_conditional_get_and_304(tmp_path: Path) -> None:

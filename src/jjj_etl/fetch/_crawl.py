@@ -203,8 +203,11 @@ class _Crawl:
 
     async def _hop(self, url: str, current: str) -> FetchedPage | tuple[str, int]:
         """One request: a final record, or ``(redirect target, status)``."""
-        if not await self.robots.allowed(current):
-            why = f"robots: {current} is disallowed for {self.robots.agent} by robots.txt"
+        refused = await self.robots.refusal(current)
+        if refused is not None:
+            kind, why = refused
+            if kind == "error":  # the host did not answer: a failed fetch, not a robots skip
+                return self._page(url, current, 0, error=why)
             return self._page(url, current, 0, skipped=why)
         try:
             async with self.client.stream(

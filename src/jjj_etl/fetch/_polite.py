@@ -29,10 +29,21 @@ import httpx
 
 from jjj_etl.errors import FetchError
 
-__all__ = ["BodyTooLargeError", "PoliteTransport", "RetryPolicy", "parse_retry_after", "read_body"]
+__all__ = [
+    "TRUNCATE",
+    "BodyTooLargeError",
+    "PoliteTransport",
+    "RetryPolicy",
+    "parse_retry_after",
+    "read_body",
+]
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 _RETRY_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+
+TRUNCATE = "jjj_etl.truncate"
+"""A request extension: read only the first ``max_bytes`` of the body, without failing."""
 
 
 class BodyTooLargeError(FetchError):
@@ -209,9 +220,12 @@ class PoliteTransport(httpx.AsyncBaseTransport):
 
     async def _send_and_read(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
+        # a request that asks for a prefix (robots.txt: its first 500 KiB are what counts)
+        # keeps the first max_raw_bytes and stops reading, instead of failing
+        prefix = bool(request.extensions.get(TRUNCATE))
         try:
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_raw_bytes:
+            if not prefix and declared.isdigit() and int(declared) > self.max_raw_bytes:
                 detail = f"(Content-Length: {declared})"
                 raise BodyTooLargeError(self.max_raw_bytes, response.status_code, detail)
             chunks: list[bytes] = []
@@ -219,6 +233,9 @@ class PoliteTransport(httpx.AsyncBaseTransport):
             async for chunk in response.stream:  # type: ignore[union-attr]
                 size += len(chunk)
                 if size > self.max_raw_bytes:
+                    if prefix:
+                        chunks.append(chunk[: len(chunk) - (size - self.max_raw_bytes)])
+                        break
                     raise BodyTooLargeError(
                         self.max_raw_bytes, response.status_code, "while streaming"
                     )
@@ -234,11 +251,16 @@ class PoliteTransport(httpx.AsyncBaseTransport):
         )
 
 
+class _Full(Exception):  # noqa: N818 - control flow, not an error: the cap is reached
+    """Raised inside :class:`_Inflater` when a truncating read has what it wants."""
+
+
 class _Inflater:
     """Incremental decompression with a hard cap on the output size."""
 
-    def __init__(self, encoding: str, limit: int, status: int) -> None:
+    def __init__(self, encoding: str, limit: int, status: int, *, truncate: bool = False) -> None:
         self.limit = limit
+        self.truncate = truncate
         self.status = status
         self.detail = f"once {encoding}-decoded" if encoding not in ("", "identity") else ""
         self.size = 0
@@ -253,7 +275,10 @@ class _Inflater:
     def _keep(self, out: bytes) -> None:
         self.size += len(out)
         if self.size > self.limit:
-            raise BodyTooLargeError(self.limit, self.status, self.detail)
+            if not self.truncate:
+                raise BodyTooLargeError(self.limit, self.status, self.detail)
+            self.parts.append(out[: len(out) - (self.size - self.limit)])
+            raise _Full
         self.parts.append(out)
 
     def feed(self, data: bytes) -> None:
@@ -275,17 +300,20 @@ class _Inflater:
         return b"".join(self.parts)
 
 
-async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
+async def read_body(response: httpx.Response, max_bytes: int, *, truncate: bool = False) -> bytes:
     """Read and decompress a streamed response, stopping once it passes ``max_bytes``.
 
-    Supports ``gzip``, ``deflate`` and identity.  Raises :class:`BodyTooLargeError` past the
-    cap and :class:`FetchError` for a corrupt or unsupported encoding.
+    Supports ``gzip``, ``deflate`` and identity.  Past the cap, raises
+    :class:`BodyTooLargeError`, or with ``truncate`` returns the first ``max_bytes`` (and
+    reads no further).  Raises :class:`FetchError` for a corrupt or unsupported encoding.
     """
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    inflater = _Inflater(encoding, max_bytes, response.status_code)
+    inflater = _Inflater(encoding, max_bytes, response.status_code, truncate=truncate)
     try:
         async for chunk in response.aiter_raw():
             inflater.feed(chunk)
         return inflater.finish()
+    except _Full:
+        return b"".join(inflater.parts)
     except zlib.error as exc:
         raise FetchError(f"corrupt {encoding} body: {exc}") from exc

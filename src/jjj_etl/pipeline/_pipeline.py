@@ -56,13 +56,31 @@ def parse_workers(configured: int) -> int:
     return configured or usable_cores()
 
 
+def failed_sources(sources: Sequence[Source], pages: Sequence[FetchedPage]) -> list[str]:
+    """``"name: first error (N pages)"`` for each source every page of which failed."""
+    out = []
+    for source in sources:
+        errors = [p.error for p in pages if p.source == source.name]
+        if errors and all(errors):
+            out.append(f"{source.name}: {errors[0]} ({len(errors)} page(s), none fetched)")
+    return out
+
+
 class Run:
     """One run's identity and inputs: id, start time, sources, and what the warehouse knew.
 
     A plain object (not a dataclass): an orchestrator hands it to tasks as it is.
     """
 
-    __slots__ = ("from_archive", "full", "known", "run_id", "sources", "started_at")
+    __slots__ = (
+        "failed_sources",
+        "from_archive",
+        "full",
+        "known",
+        "run_id",
+        "sources",
+        "started_at",
+    )
 
     def __init__(
         self, sources: tuple[Source, ...], known: KnownState, *, full: bool, from_archive: bool
@@ -71,6 +89,7 @@ class Run:
         self.started_at = datetime.now(UTC)
         self.sources, self.known = sources, known
         self.full, self.from_archive = full, from_archive
+        self.failed_sources: list[str] = []  # "name: why", set when the run is planned
 
 
 class Pipeline:
@@ -153,10 +172,15 @@ class Pipeline:
     def plan(self, run: Run, pages: Sequence[FetchedPage]) -> list[list[ParseJob]]:
         """The parse batches: one job per new page body, in batches of PARSE_BATCH_SIZE.
 
-        Raises RunError when every page failed to fetch (there is nothing to commit).
+        A source of which no page could be fetched has failed (``run.failed_sources``); when
+        every source failed, raises RunError: there is nothing to commit.
         """
-        if pages and all(p.error for p in pages):
-            raise RunError(f"every page failed to fetch ({len(pages)}); nothing committed")
+        run.failed_sources = failed_sources(run.sources, pages)
+        if run.failed_sources and len(run.failed_sources) == len(run.sources):
+            raise RunError(
+                "no page of any source could be fetched; nothing committed: "
+                + "; ".join(run.failed_sources)
+            )
         with timed(self.timings, "plan"):
             jobs = plan_parse(pages, run.sources, run.known)
         size = PARSE_BATCH_SIZE
@@ -201,12 +225,18 @@ class Pipeline:
                 export_warehouse(self.paths.root, version, sql_dir=self.sql_dir, memory=self.memory)
             )
 
-    def summarize(self, window: WriteWindow, exports: str | None) -> RunSummary:
+    def summarize(self, run: Run, window: WriteWindow, exports: str | None) -> RunSummary:
         """The run summary: page outcomes from this run, totals from the published warehouse."""
         with timed(self.timings, "summarize"):
             outcomes = [(o.outcome, o.reason, o.page.url) for o in window.outcomes]
             return build_summary(
-                window.run_id, outcomes, self.paths.db, window.version, exports, window.warnings
+                run.run_id,
+                outcomes,
+                self.paths.db,
+                window.version,
+                exports,
+                window.warnings,
+                run.failed_sources,
             )
 
     # ------------------------------------------------------------------ whole runs
@@ -235,7 +265,7 @@ class Pipeline:
         finally:
             self.close()
         exports = self.export(window.version) if window.version is not None else None
-        return self.summarize(window, exports)
+        return self.summarize(run, window, exports)
 
     def close(self) -> None:
         """Stop the parse worker processes (~100 MB each: not kept between runs)."""
