@@ -27,9 +27,8 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 	$(VENV)/bin/python -m compileall -q src flows
 	touch $@
 
-run: $(SYNCED)  ## one pipeline run on the bundled sample site, then its HTML report
+run: $(SYNCED)  ## one pipeline run on the bundled sample site (it writes the HTML report too)
 	$(VENV)/bin/jjj-etl run
-	$(VENV)/bin/jjj-etl report
 
 eval: $(SYNCED)  ## figure extraction: precision / recall / F1 per category on tests/data/
 	$(VENV)/bin/python bench/eval_figures.py

@@ -62,7 +62,8 @@ def jjj_pipeline(
     finally:
         pipe.close()
     exports = tasks.export(pipe, window.version) if window.version is not None else None
-    summary = pipe.summarize(run, window, exports)
+    report = tasks.report(pipe)
+    summary = pipe.summarize(run, window, exports, report)
     tasks.publish_artifacts(_opaque(summary))
     logger.info("run %s: %s", run.run_id, summary.to_dict())
     return summary.to_dict()

@@ -70,6 +70,12 @@ def export(pipe: Pipeline, version: int) -> str:
     return pipe.export(version)
 
 
+@task(name="report", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=600)
+def report(pipe: Pipeline) -> str | None:
+    """The HTML report of the current version (``exports/report.html``)."""
+    return pipe.report()
+
+
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
 def publish_artifacts(summary: RunSummary) -> None:
     """The run summary (markdown) and the changed observations (table) as Prefect artifacts."""

@@ -52,10 +52,13 @@ def _table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
     return table
 
 
-def _prefect_env() -> None:
-    """Quiet, offline-friendly Prefect defaults (the user's own settings win)."""
+def _prefect_env(*, quiet: bool = True) -> None:
+    """Offline-friendly Prefect defaults (the user's own settings win).  A one-shot run is
+    quiet on the terminal (its summary says what happened); a served run logs as a worker's
+    does, task states and the summary line, to the terminal and to the Prefect server."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    if quiet:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
@@ -120,6 +123,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         out.print(f"  [green]version {s['version']}[/green] committed; exports in {s['exports']}")
     if s["warnings"]:
         out.print(f"  warnings: {', '.join(s['warnings'])}")
+    if s.get("report"):
+        out.print(f"report written to {s['report']}", markup=False)
 
 
 @app.command()
@@ -131,7 +136,7 @@ def serve(config: ConfigOpt = None, warehouse: WarehouseOpt = None) -> None:
     from jjj_etl.config import load_config
 
     cfg = load_config(config)
-    _prefect_env()
+    _prefect_env(quiet=False)
     from flows.schedule import serve as serve_flow
 
     err.print(f"serving: cron {cfg.schedule.cron!r} in {cfg.schedule.timezone}")

@@ -43,6 +43,7 @@ class RunSummary:
     retired_observations: int = 0
     # sources of which no page could be fetched ("name: why"); the run committed the others'
     failed_sources: list[str] = field(default_factory=list)
+    report: str | None = None  # exports/report.html, rewritten by every run
     changes: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -105,6 +106,7 @@ def build_summary(
     exports: str | None,
     warnings: list[dict[str, Any]],
     failed_sources: list[str] | None = None,
+    report: str | None = None,
 ) -> RunSummary:
     """Summarise page ``(outcome, reason, url)`` triples and the published warehouse.
 
@@ -144,6 +146,7 @@ def build_summary(
         changed_observations=by_kind["changed"],
         retired_observations=by_kind["retired"],
         failed_sources=list(failed_sources or []),
+        report=report,
         changes=changes,
     )
 

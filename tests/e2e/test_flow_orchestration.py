@@ -43,6 +43,8 @@ def test_full_rerun_hits_the_parse_cache(prefect_harness: None, tmp_path: Path) 
     assert first.is_completed()
     parsed = {p.parent.name: p.stat().st_mtime_ns for p in Path(wh).glob("parsed/*/*.parquet")}
     assert parsed, "the run keeps the batches it loaded"
+    assert first.result()["report"] == str(Path(wh).resolve() / "exports" / "report.html")
+    assert (Path(wh) / "exports" / "report.html").stat().st_size > 10_000  # every run writes it
     second = jjj_pipeline(warehouse=wh, full=True, return_state=True)
     summary = second.result()
     assert summary["version"] is None  # same inputs: no new version

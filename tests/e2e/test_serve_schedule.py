@@ -39,6 +39,19 @@ def _versions(db: Path) -> int:
     return int(row[0]) if row else 0
 
 
+def _logs(api: str, needle: str) -> list[str]:
+    """Messages the Prefect server holds, waiting (bounded) until one contains ``needle``."""
+    messages: list[str] = []
+    deadline = time.monotonic() + 60  # the run ends after its commit; logs come in batches
+    while time.monotonic() < deadline:
+        got = httpx.post(f"{api}/logs/filter", json={"limit": 200}, timeout=10)
+        messages = [row["message"] for row in got.json()]
+        if any(needle in m for m in messages):
+            break
+        time.sleep(1)
+    return messages
+
+
 def test_serve_runs_on_its_cron_with_its_own_server_and_stops_it(tmp_path: Path) -> None:
     cfg = tmp_path / "sources.toml"
     sample = (SAMPLE_SITE.parent / "sources.toml").read_text(encoding="utf-8")
@@ -77,6 +90,12 @@ def test_serve_runs_on_its_cron_with_its_own_server_and_stops_it(tmp_path: Path)
         assert api.startswith("http://127.0.0.1:")
         assert httpx.get(f"{api}/health", timeout=5).status_code == 200
         assert server_pids
+        # the served run logged to the server (task states and the summary line) ...
+        messages = _logs(api, "'version': 1")
+        assert any(m.startswith("run ") and "'version': 1" in m for m in messages), messages
+        assert any("Finished in state Completed" in m for m in messages), messages
+        # ... and published the report with its version (written before that summary line)
+        assert (wh / "exports" / "report.html").stat().st_size > 10_000
     finally:
         stop_process(proc, grace=60)  # SIGTERM first: serve must stop its server
     for pid in server_pids:  # the server serve started is gone with it

@@ -225,7 +225,22 @@ class Pipeline:
                 export_warehouse(self.paths.root, version, sql_dir=self.sql_dir, memory=self.memory)
             )
 
-    def summarize(self, run: Run, window: WriteWindow, exports: str | None) -> RunSummary:
+    def report(self) -> str | None:
+        """Write ``exports/report.html`` for the current version (None before the first):
+        the report is part of what every run publishes, however the run was started."""
+        from jjj_etl.report import build_report  # jinja and charts: only when reporting
+
+        if not self.paths.db.exists():
+            return None
+        with timed(self.timings, "report"):
+            try:
+                return str(build_report(self.paths.root))
+            except RunError:  # a warehouse with no version yet has nothing to report
+                return None
+
+    def summarize(
+        self, run: Run, window: WriteWindow, exports: str | None, report: str | None = None
+    ) -> RunSummary:
         """The run summary: page outcomes from this run, totals from the published warehouse."""
         with timed(self.timings, "summarize"):
             outcomes = [(o.outcome, o.reason, o.page.url) for o in window.outcomes]
@@ -237,6 +252,7 @@ class Pipeline:
                 exports,
                 window.warnings,
                 run.failed_sources,
+                report,
             )
 
     # ------------------------------------------------------------------ whole runs
@@ -265,7 +281,7 @@ class Pipeline:
         finally:
             self.close()
         exports = self.export(window.version) if window.version is not None else None
-        return self.summarize(run, window, exports)
+        return self.summarize(run, window, exports, self.report())
 
     def close(self) -> None:
         """Stop the parse worker processes (~100 MB each: not kept between runs)."""
