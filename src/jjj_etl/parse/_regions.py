@@ -173,7 +173,8 @@ def _mentions(
     prev_end = -10
     start = lo if ctx_lo is None else min(ctx_lo, lo)
     found = _index(text)
-    for m_start, m_end, codes, brand, compared in found[bisect_left(found, (start,)) :]:
+    for i in range(bisect_left(found, (start,)), len(found)):
+        m_start, m_end, codes, brand, compared = found[i]
         if m_end > hi:
             break
         glued = m_start - prev_end <= 2
@@ -440,8 +441,12 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
         return None
     source: tuple[str, ...] = ()
     places: list[Group] = []
-    for start, end, codes, _brand, _compared in _index(text):
-        if start < lo or end > hi or codes not in _SINGLE:
+    found = _index(text)
+    for i in range(bisect_left(found, (lo,)), len(found)):
+        start, end, codes, _brand, _compared = found[i]
+        if start >= hi:
+            break
+        if end > hi or codes not in _SINGLE:
             continue
         if not source and (
             _MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)
