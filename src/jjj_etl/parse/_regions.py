@@ -463,7 +463,9 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
         dest = tuple(topic.split("+"))
     else:
         return None
-    if region not in {source[0], "+".join(dest)} and region not in dest:
+    # the figure is about the source or about one destination place; a figure about several
+    # destinations together is their combined level, not what the source's movers did
+    if region != source[0] and region not in dest:
         return None
     flow = _known(f"{source[0]}>{code(frozenset(dest))}")
     return flow if ">" in flow else None
