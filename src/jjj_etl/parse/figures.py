@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 
 from jjj_etl.parse._cues import AVERAGE_ANNUAL, comparator, kind_and_sign, strip_comparator
@@ -120,6 +121,11 @@ def _default_period(
     return max(kept, key=lambda m: (m.last_year, "/" not in m.period)).period
 
 
+def _within(tokens: list[Token], starts: list[int], lo: int, hi: int) -> list[Token]:
+    """The tokens that start in ``[lo, hi)`` (``starts``: each token's start, in order)."""
+    return tokens[bisect_left(starts, lo) : bisect_left(starts, hi)]
+
+
 def _sentences(
     t: str,
     tokens: list[Token],
@@ -138,11 +144,12 @@ def _sentences(
     event = places.event  # the period of the event the article reports (a forum, a holiday)
     prev_hi = 0
     latest = _paragraph_years(t, spans, plain)
+    starts = [x.start for x in tokens]
     for n, ((lo, hi), first_look) in enumerate(zip(spans, plain, strict=True)):
         if "\n" in t[prev_hi:lo]:
             inherited = None
             carried = None
-        figs = tuple((x.start, x.end) for x in tokens if lo <= x.start < hi)
+        figs = tuple((x.start, x.end) for x in _within(tokens, starts, lo, hi))
         # a figure can never be a period: look again, without the figures, only if one of
         # the mentions found sits on a figure (otherwise excluding them changes nothing)
         clash = any(s < m.end and m.start < e for m in first_look for s, e in figs)
@@ -492,8 +499,10 @@ def _extract(body: str, lang: str | None, published: str | None, title: str) -> 
     places = _places(t, title, spans, pub)
     sentences = _sentences(t, tokens, lang, pub, spans, plain, places)
     figs: dict[int, Figure] = {}
+    starts = [x.start for x in tokens]
     for s in sentences:
-        inside = [(i, x) for i, x in enumerate(tokens) if s.lo <= x.start < s.hi]
+        first = bisect_left(starts, s.lo)
+        inside = list(enumerate(_within(tokens, starts, s.lo, s.hi), first))
         figs.update(_sentence_figures(t, places.text, body, s, inside, alts, pub))
     for i in sorted(alts):
         figs[i] = _alt_figure(body, tokens[i], figs[alts[i]], t, alts[i])
