@@ -34,7 +34,7 @@ from jjj_etl.parse._regions import (
 )
 from jjj_etl.parse._scan import Token, scan
 from jjj_etl.parse._sentences import clause_bounds, is_chinese, split_sentences
-from jjj_etl.parse._subjects import en_subject, zh_subject
+from jjj_etl.parse._subjects import ProperNouns, en_subject, zh_subject
 from jjj_etl.records import Figure
 
 __all__ = ["extract_figures", "split_sentences"]
@@ -309,7 +309,7 @@ def _over_base(
 
 
 def _figure(
-    t: str, tr: str, body: str, s: _Sentence, toks: list[Token], k: int, pub: int | None
+    t: str, tr: str, body: _Body, s: _Sentence, toks: list[Token], k: int, pub: int | None
 ) -> Figure:
     """Read token ``toks[k]`` (the main figures of sentence ``s``) in its context."""
     tok = toks[k]
@@ -355,12 +355,12 @@ def _figure(
     if s.zh:
         subject = zh_subject(t[max(cl_lo, prev_end) : tok.start] or clause_before, after, tok.unit)
     else:
-        subject = en_subject(clause_before, after, tok.unit, body)
+        subject = en_subject(clause_before, after, tok.unit, body.names)
     if kind == "change" and AVERAGE_ANNUAL.search(near):
         # the subject says what is measured: an average annual growth, not a year's change
         subject = f"{subject}{_AVG_ZH}" if s.zh else f"{_AVG_EN}{subject}"
     return Figure(
-        surface=body[tok.start : tok.end],
+        surface=body.text[tok.start : tok.end],
         start=tok.start,
         end=tok.end,
         value=value,
@@ -374,6 +374,14 @@ def _figure(
         sentence_start=s.lo,
         sentence_end=s.hi,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """The article body as written, and its proper nouns (indexed once per article)."""
+
+    text: str
+    names: ProperNouns
 
 
 _AVG_ZH = "年均增长"
@@ -398,7 +406,7 @@ def _fill_subjects(figs: list[Figure]) -> list[Figure]:
 def _sentence_figures(
     t: str,
     tr: str,
-    body: str,
+    body: _Body,
     s: _Sentence,
     tokens: list[tuple[int, Token]],
     alts: dict[int, int],
@@ -498,12 +506,13 @@ def _extract(body: str, lang: str | None, published: str | None, title: str) -> 
     alts = _alt_links(t, tokens)
     places = _places(t, title, spans, pub)
     sentences = _sentences(t, tokens, lang, pub, spans, plain, places)
+    text = _Body(body, ProperNouns(body))
     figs: dict[int, Figure] = {}
     starts = [x.start for x in tokens]
     for s in sentences:
         first = bisect_left(starts, s.lo)
         inside = list(enumerate(_within(tokens, starts, s.lo, s.hi), first))
-        figs.update(_sentence_figures(t, places.text, body, s, inside, alts, pub))
+        figs.update(_sentence_figures(t, places.text, text, s, inside, alts, pub))
     for i in sorted(alts):
         figs[i] = _alt_figure(body, tokens[i], figs[alts[i]], t, alts[i])
     order = [i for i in range(len(tokens)) if i in figs]
