@@ -33,7 +33,7 @@ from jjj_etl.parse._regions import (
     respective,
 )
 from jjj_etl.parse._scan import Token, scan
-from jjj_etl.parse._sentences import clause_bounds, is_chinese, split_sentences
+from jjj_etl.parse._sentences import ClauseBreaks, is_chinese, split_sentences
 from jjj_etl.parse._subjects import ProperNouns, en_subject, zh_subject
 from jjj_etl.records import Figure
 
@@ -58,6 +58,7 @@ class _Sentence:
     zh: bool
     mentions: tuple[Mention, ...]
     default: str | None
+    breaks: ClauseBreaks  # the sentence's clause breaks, found once
     topic: str | None = None  # the region carried from the paragraph, else the article's
 
 
@@ -168,7 +169,8 @@ def _sentences(
         inherited = default
         last = default or last
         zh = is_chinese(t[lo:hi], default=lang == "zh")
-        out.append(_Sentence(lo, hi, zh, mentions, default, carried or places.topic))
+        breaks = ClauseBreaks(t, lo, hi)
+        out.append(_Sentence(lo, hi, zh, mentions, default, breaks, carried or places.topic))
         carried = region_in(places.text, lo, hi, lo, carried or places.topic) or carried
         prev_hi = hi
     return out
@@ -313,7 +315,7 @@ def _figure(
 ) -> Figure:
     """Read token ``toks[k]`` (the main figures of sentence ``s``) in its context."""
     tok = toks[k]
-    cl_lo, cl_hi = clause_bounds(t, s.lo, s.hi, tok.start, tok.end)
+    cl_lo, cl_hi = s.breaks.around(tok.start, tok.end)
     prev_end = toks[k - 1].end if k > 0 else s.lo
     next_start = toks[k + 1].start if k + 1 < len(toks) else s.hi
     near = t[max(cl_lo, prev_end) : tok.start]
