@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from jjj_etl.parse._guard import guarded
 from jjj_etl.parse._numbers_en import MONTH_RE, MONTHS, parse_en_words
 from jjj_etl.parse._numbers_zh import parse_zh_numeral
 from jjj_etl.parse._spans import Spans
@@ -420,6 +421,13 @@ def _holiday(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
     first, last = _HOLIDAY_MONTHS[name].get(year, (first, last))
     return _months(year, first, last), year
 
+
+# each pattern runs over a whole article: a first-character test spares most places
+_DAY_RANGE, _HOLIDAY, _DATE, _BASE, _BACK, _EVENT, _FULL_YEAR = map(
+    guarded, (_DAY_RANGE, _HOLIDAY, _DATE, _BASE, _BACK, _EVENT, _FULL_YEAR)
+)
+_SINCE = (guarded(_SINCE[0]),)
+_PATTERNS = tuple((guarded(rx), build, keys) for rx, build, keys in _PATTERNS)
 
 _CACHE = threading.local()  # per thread: the text last scanned and each pattern's matches
 

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from jjj_etl.parse._guard import guarded
 from jjj_etl.parse._numbers_en import (
     ARABIC,
     EN_MAGNITUDE_RE,
@@ -146,6 +147,9 @@ _SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
         "frac",
     ),
 )
+# each of these runs over the whole text: a first-character test spares most places
+_MASKS, _CORE = guarded(_MASKS), guarded(_CORE)
+_SPECIALS = tuple((guarded(rx), kind) for rx, kind in _SPECIALS)
 _MULT = {"doubled": 2.0, "tripled": 3.0, "trebled": 3.0, "quadrupled": 4.0}
 _VAGUE = {"hundreds": 1e2, "thousands": 1e3, "millions": 1e6}
 _FOLD_WORDS = {"twenty": 20.0, "hundred": 100.0}
