@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -75,3 +78,13 @@ def test_what_cannot_be_read_for_sure_is_left_alone() -> None:
     rx = guarded(re.compile(r"(?<![\d.])(?:\d+|[一二]十)(?=%)"))
     assert rx.pattern.startswith("(?=[")
     assert [m.group() for m in rx.finditer("a 12% b 二十%")] == ["12", "二十"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["_guard", "_spans", "_sentences", "_subjects", "_periods", "_regions", "_scan", "figures"],
+)
+def test_docstring_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(f"jjj_etl.parse.{module}"))
+    assert result.attempted > 0
+    assert result.failed == 0
