@@ -5,7 +5,7 @@ English china.org.cn-like portal (two body containers), and a Chinese channel wi
 Daily-like (``div.rm_txt_con``) and Xinhua-like (``div#detail``) pages, about half of them
 GB18030 bytes (about 20 % of all pages).  Each article page is 40-80 KB with realistic chrome
 (inline CSS and scripts, mega-menus, share bars, related and most-read boxes with numbers in
-their headlines, footers with phone and licence numbers) around a body of 10-40 figures built
+their headlines, footers with phone and licence numbers) around a body of 40-80 figures (long sentences with several figures) built
 from sentence templates the catalog in ``sql/seeds/indicators.csv`` recognises.  Most pages
 carry a relevance keyword; about 3 % are off-topic (no keyword in title or body).
 
@@ -37,7 +37,7 @@ ZH_SHARE = 0.4  # Chinese articles; half of them GB18030 bytes
 GB18030_SHARE_OF_ZH = 0.5
 OFF_TOPIC_SHARE = 0.03
 MIN_BYTES, MAX_BYTES = 40_000, 80_000
-MIN_FIGURES, MAX_FIGURES = 10, 40
+MIN_FIGURES, MAX_FIGURES = 40, 80  # real articles carry 40-80 figures a page
 BASE_DATE = date(2016, 1, 1)
 DATE_SPAN_DAYS = 3650  # articles report on ten different years
 CONFLICT_SHARE = 0.002  # a sentence misreports its figure (a real conflict)
@@ -201,6 +201,28 @@ def _en_sentences(f: _Facts, year: int) -> list[tuple[str, int]]:
             f"{f.randint('tcavg', 10, 30, 0)} percent.",
             1,
         ),
+        (
+            f"In {year}, Beijing's GDP reached {f.uniform('gdpbj', 4, 5):.2f} trillion yuan, up "
+            f"{f.uniform('gdpbjg', 4, 6):.1f} percent, Tianjin's {f.uniform('gdptj', 1.5, 1.8):.2f} "
+            f"trillion yuan, up {f.uniform('gdptjg', 4, 6):.1f} percent, and Hebei's "
+            f"{f.uniform('gdphe', 4, 4.6):.2f} trillion yuan, up {f.uniform('gdpheg', 4, 6):.1f} percent.",
+            6,
+        ),
+        (
+            f"In the first three quarters of {year}, Tianjin Port handled "
+            f"{f.uniform('teu', 15, 18):.1f} million TEUs of containers, up "
+            f"{f.uniform('teug', 1, 9):.1f}% year on year, while its cargo throughput rose "
+            f"{f.uniform('cargog', 1, 6):.1f}% to {f.randint('cargo', 350, 420)} million tonnes and "
+            f"rail-sea shipments accounted for {f.uniform('railsea', 10, 20):.1f} percent of the total.",
+            5,
+        ),
+        (
+            f"Xiong'an New Area took in {f.randint('xamove', 100, 300)} firms relocated from Beijing "
+            f"in {year}, with investment of {f.randint('xainv', 50, 90)} billion yuan, and its "
+            f"{f.randint('xaproj', 200, 400)} key projects employed about "
+            f"{f.randint('xajobs', 100, 200) * 1000:,} workers at the end of {year}.",
+            4,
+        ),
     ]
 
 
@@ -234,6 +256,24 @@ def _zh_sentences(f: _Facts, year: int) -> list[tuple[str, int]]:
             2,
         ),
         (f"截至{year}年底，三地已推动{f.randint('ftz', 150, 300)}项自贸试验区政策统一。", 1),
+        (
+            f"{year}年，北京、天津、河北地区生产总值分别为{f.uniform('gdpbj', 4, 5):.2f}万亿元、"
+            f"{f.uniform('gdptj', 1.5, 1.8):.2f}万亿元和{f.uniform('gdphe', 4, 4.6):.2f}万亿元，"
+            f"分别增长{f.uniform('gdpbjg', 4, 6):.1f}%、{f.uniform('gdptjg', 4, 6):.1f}%和"
+            f"{f.uniform('gdpheg', 4, 6):.1f}%。",
+            6,
+        ),
+        (
+            f"{year}年前三季度，天津港集装箱吞吐量完成{10 * f.uniform('teu', 15, 18):.0f}万标准箱，"
+            f"同比增长{f.uniform('teug', 1, 9):.1f}%；货物吞吐量{f.randint('cargo', 350, 420) / 100:.2f}亿吨，"
+            f"增长{f.uniform('cargog', 1, 6):.1f}%。",
+            4,
+        ),
+        (
+            f"截至{year}年底，雄安新区累计承接北京疏解企业{f.randint('xamove', 100, 300)}家，"
+            f"完成投资{10 * f.randint('xainv', 50, 90)}亿元，在建重点项目{f.randint('xaproj', 200, 400)}个。",
+            3,
+        ),
     ]
 
 
@@ -256,7 +296,7 @@ def _off_topic_sentences(r: random.Random, zh: bool) -> list[tuple[str, int]]:
 def _body_paragraphs(
     r: random.Random, seed: int, zh: bool, off_topic: bool, year: int
 ) -> list[str]:
-    """Paragraphs holding 10-40 figures (by template count) and filler sentences."""
+    """Paragraphs holding 40-80 figures (by template count) and filler sentences."""
     want = r.randint(MIN_FIGURES, MAX_FIGURES)
     filler = (_ZH_OFF_TOPIC if off_topic else _ZH_FILLER) if zh else _EN_OFF_TOPIC
     if not zh and not off_topic:

@@ -87,7 +87,12 @@ def test_articles_parse_with_figures_and_keywords(site: object) -> None:
         outcomes.append(page)
     articles = [p for p in outcomes if p.article is not None]
     assert len(articles) >= 8
-    assert all(len(p.figures) >= 5 for p in articles)
+    # as dense as real articles: 40-80 figures a page, several to a sentence
+    counts = [len(p.figures) for p in articles]
+    assert min(counts) >= 35, counts
+    assert max(counts) <= 95, counts
+    sentences = [{f.sentence_start for f in p.figures} for p in articles]
+    assert all(len(p.figures) >= 1.5 * len(s) for p, s in zip(articles, sentences, strict=True))
     assert {p.article.lang for p in articles} == {"en", "zh"}  # type: ignore[union-attr]
     skipped = [p.skipped for p in outcomes if p.article is None]
     assert all(s and s.startswith("off-topic") for s in skipped)

@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from jjj_etl.parse._guard import guarded
 from jjj_etl.parse._numbers_en import MONTH_RE, MONTHS, parse_en_words
 from jjj_etl.parse._numbers_zh import parse_zh_numeral
+from jjj_etl.parse._spans import Spans
 
 _YEAR = r"(?:19[5-9]\d|20\d\d)"
 _MONTH_FULL = (
@@ -420,6 +422,13 @@ def _holiday(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
     return _months(year, first, last), year
 
 
+# each pattern runs over a whole article: a first-character test spares most places
+_DAY_RANGE, _HOLIDAY, _DATE, _BASE, _BACK, _EVENT, _FULL_YEAR = map(
+    guarded, (_DAY_RANGE, _HOLIDAY, _DATE, _BASE, _BACK, _EVENT, _FULL_YEAR)
+)
+_SINCE = (guarded(_SINCE[0]),)
+_PATTERNS = tuple((guarded(rx), build, keys) for rx, build, keys in _PATTERNS)
+
 _CACHE = threading.local()  # per thread: the text last scanned and each pattern's matches
 
 
@@ -438,7 +447,9 @@ def _found(rx: re.Pattern[str], text: str, lo: int, hi: int) -> list[re.Match[st
         cache[rx] = ([m.start() for m in ms], ms)
     starts, ms = cache[rx]
     out = []
-    for m in ms[bisect_left(starts, lo) :]:
+    # walk from the first match at ``lo`` (a slice would copy every later match each time)
+    for i in range(bisect_left(starts, lo), len(ms)):
+        m = ms[i]
         if m.start() >= hi:
             break
         if m.end() <= hi:
@@ -456,22 +467,29 @@ def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority ord
     >>> [m.period for m in find_mentions("上半年，2024年增长", 0, 11, 2025)]
     ['2025-01/2025-06', '2024']
     """
-    taken: list[tuple[int, int]] = [*exclude]
+    taken = Spans(exclude)
     found: list[Mention] = []
 
     def add(m: re.Match[str], got: tuple[str, int] | None, **kw: Any) -> None:
         if got is not None:
             found.append(Mention(m.start(), m.end(), got[0], got[1], **kw))
-            taken.append((m.start(), m.end()))
+            taken.add(m.start(), m.end())
 
     def free(rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
-        return (m for m in _found(rx, text, lo, hi) if not _overlaps(taken, m.start(), m.end()))
+        taken.seal()  # a new pattern: a new run of spans
+        return (m for m in _found(rx, text, lo, hi) if not taken.overlaps(m.start(), m.end()))
+
+    def claim(*rxs: re.Pattern[str]) -> None:
+        for rx in rxs:
+            taken.seal()
+            for m in _found(rx, text, lo, hi):
+                taken.add(m.start(), m.end())
 
     for m in free(_DAY_RANGE):
         add(m, _day_range(m, pub))
     for m in free(_HOLIDAY):
         add(m, _holiday(m, pub))
-    taken += [(m.start(), m.end()) for rx in (_DATE, _BASE) for m in _found(rx, text, lo, hi)]
+    claim(_DATE, _BASE)
     for m in free(_SINCE[0]):
         year = int(m["y"] or m["y2"] or m["y3"])
         add(m, (str(year), year), since=True)
@@ -479,7 +497,7 @@ def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority ord
         n = _years_back(m)
         if n:
             add(m, ("", 0), since=True, back=n)
-    taken += [(m.start(), m.end()) for m in _found(_EVENT, text, lo, hi)]
+    claim(_EVENT)
     report = getattr(pub, "report", None)
     if report is not None:
         for m in free(_FULL_YEAR):
@@ -497,10 +515,6 @@ def _years_back(m: re.Match[str]) -> int:
     except (ValueError, KeyError):
         return 0
     return n if 1 < n <= 50 else 0
-
-
-def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
 
 
 def close_since(

@@ -173,7 +173,8 @@ def _mentions(
     prev_end = -10
     start = lo if ctx_lo is None else min(ctx_lo, lo)
     found = _index(text)
-    for m_start, m_end, codes, brand, compared in found[bisect_left(found, (start,)) :]:
+    for i in range(bisect_left(found, (start,)), len(found)):
+        m_start, m_end, codes, brand, compared = found[i]
         if m_end > hi:
             break
         glued = m_start - prev_end <= 2
@@ -440,8 +441,12 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
         return None
     source: tuple[str, ...] = ()
     places: list[Group] = []
-    for start, end, codes, _brand, _compared in _index(text):
-        if start < lo or end > hi or codes not in _SINGLE:
+    found = _index(text)
+    for i in range(bisect_left(found, (lo,)), len(found)):
+        start, end, codes, _brand, _compared = found[i]
+        if start >= hi:
+            break
+        if end > hi or codes not in _SINGLE:
             continue
         if not source and (
             _MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)
@@ -458,7 +463,9 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
         dest = tuple(topic.split("+"))
     else:
         return None
-    if region not in {source[0], "+".join(dest)} and region not in dest:
+    # the figure is about the source or about one destination place; a figure about several
+    # destinations together is their combined level, not what the source's movers did
+    if region != source[0] and region not in dest:
         return None
     flow = _known(f"{source[0]}>{code(frozenset(dest))}")
     return flow if ">" in flow else None

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from jjj_etl.parse._guard import guarded
 from jjj_etl.parse._numbers_en import (
     ARABIC,
     EN_MAGNITUDE_RE,
@@ -37,6 +38,7 @@ from jjj_etl.parse._numbers_zh import (
     parse_zh_range,
     zh_unit,
 )
+from jjj_etl.parse._spans import Spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,9 @@ _SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
         "frac",
     ),
 )
+# each of these runs over the whole text: a first-character test spares most places
+_MASKS, _CORE = guarded(_MASKS), guarded(_CORE)
+_SPECIALS = tuple((guarded(rx), kind) for rx, kind in _SPECIALS)
 _MULT = {"doubled": 2.0, "tripled": 3.0, "trebled": 3.0, "quadrupled": 4.0}
 _VAGUE = {"hundreds": 1e2, "thousands": 1e3, "millions": 1e6}
 _FOLD_WORDS = {"twenty": 20.0, "hundred": 100.0}
@@ -482,10 +487,6 @@ def _special(kind: str, m: re.Match[str]) -> Token:  # noqa: PLR0911 - one retur
     return Token(m.start(), m.end(), value, "%", default_kind="share")
 
 
-def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
-    return not any(s < end and start < e for s, e in taken)
-
-
 def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
     """All figure tokens in the (digit-folded) text ``t``, in text order.
 
@@ -494,24 +495,25 @@ def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
     >>> [(x.value, x.unit) for x in scan("营收843.7亿元，增长12.7%")]
     [(84370000000.0, 'CNY'), (12.7, '%')]
     """
-    taken = [*masked] + [(m.start(), m.end()) for m in _MASKS.finditer(t)]
+    taken = Spans([*masked, *((m.start(), m.end()) for m in _MASKS.finditer(t))])
     tokens: list[Token] = []
     for rx, kind in _SPECIALS:
         for m in rx.finditer(t):
-            if _free(taken, m.start(), m.end()):
+            if not taken.overlaps(m.start(), m.end()):
                 try:
                     special = _special(kind, m)
                 except (ValueError, KeyError):
                     continue  # not a numeral after all: no figure here, never a failure
                 tokens.append(special)
-                taken.append((m.start(), m.end()))
+                taken.add(m.start(), m.end())
+        taken.seal()
     for m in _CORE.finditer(t):
-        if not _free(taken, m.start(), m.end()):
+        if taken.overlaps(m.start(), m.end()):
             continue
         tok = _token(t, m)
-        if tok is not None and _free(taken, tok.start, tok.end):
+        if tok is not None and not taken.overlaps(tok.start, tok.end):
             tokens.append(tok)
-            taken.append((tok.start, tok.end))
+            taken.add(tok.start, tok.end)
     return _share_units(t, sorted(tokens, key=lambda x: x.start))
 
 

@@ -10,6 +10,7 @@ right after the terminator stay with the sentence.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 _TERMINATOR = re.compile(r"[。！？!?]+|\.(?=\s|$|[\"”’»）)])|\n")
 _CLOSERS = frozenset('"”’»）)】」』')
@@ -130,16 +131,39 @@ def clause_bounds(body: str, lo: int, hi: int, start: int, end: int) -> tuple[in
     Clauses break at commas, semicolons, colons and enumeration commas; a break
     inside brackets (a converted amount) does not count.
     """
-    left = lo
-    for m in _CLAUSE_BREAK.finditer(body, lo, start):
-        if not _is_thousands_comma(body, m.start()):
-            left = m.end()
-    right = hi
-    for m in _CLAUSE_BREAK.finditer(body, end, hi):
-        if not _is_thousands_comma(body, m.start()):
-            right = m.start()
-            break
-    return left, right
+    return ClauseBreaks(body, lo, hi).around(start, end)
+
+
+class ClauseBreaks:
+    """The clause breaks of one sentence ``body[lo:hi]``, found once: each figure's clause
+    is then two binary searches, not a scan of the sentence up to the figure.
+
+    >>> text = "GDP rose 5%, exports 1,200 tons; imports fell"
+    >>> breaks = ClauseBreaks(text, 0, len(text))
+    >>> [text[a:b] for a, b in (breaks.around(21, 26), breaks.around(9, 11))]
+    [' exports 1,200 tons', 'GDP rose 5%']
+    """
+
+    __slots__ = ("_ends", "_hi", "_lo", "_starts")
+
+    def __init__(self, body: str, lo: int, hi: int) -> None:
+        found = [
+            m
+            for m in _CLAUSE_BREAK.finditer(body, lo, hi)
+            if not _is_thousands_comma(body, m.start())
+        ]
+        self._lo, self._hi = lo, hi
+        self._starts = [m.start() for m in found]
+        self._ends = [m.end() for m in found]
+
+    def around(self, start: int, end: int) -> tuple[int, int]:
+        """``(left, right)``: after the last break that ends by ``start``, up to the first
+        break that starts at or after ``end`` (else the sentence's ends)."""
+        i = bisect_right(self._ends, start)
+        left = self._ends[i - 1] if i > 0 else self._lo
+        j = bisect_left(self._starts, end)
+        right = self._starts[j] if j < len(self._starts) else self._hi
+        return left, right
 
 
 def _is_thousands_comma(body: str, i: int) -> bool:

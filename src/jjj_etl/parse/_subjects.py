@@ -55,17 +55,56 @@ _ZH_NOUN_AFTER = re.compile(
 )
 
 
-def _lower_first(subject: str, body: str) -> str:
+class ProperNouns:
+    """Which capitalised words of an article also stand capitalised mid-sentence (after a
+    lower-case letter, comma or semicolon and a space): those are proper nouns.
+
+    The words that follow such a gap are indexed once, by the run of word characters they
+    start with, so asking about a word looks at that word's places only, not the whole body.
+
+    >>> names = ProperNouns("Exports rose. Trade with Beijing, Beijing said")
+    >>> names.mid_sentence("Beijing"), names.mid_sentence("Exports")
+    (True, False)
+    """
+
+    def __init__(self, body: str) -> None:
+        self._body = body
+        self._at: dict[str, list[int]] = {}
+        for m in _MID_WORD.finditer(body):
+            self._at.setdefault(m.group(), []).append(m.start())
+        self._known: dict[str, bool] = {}
+
+    def mid_sentence(self, word: str) -> bool:
+        """True when ``word`` (then a word boundary) stands in the body after ``[a-z,;] ``."""
+        if word not in self._known:
+            self._known[word] = self._look(word)
+        return self._known[word]
+
+    def _look(self, word: str) -> bool:
+        rx = re.compile(rf"{re.escape(word)}\b")
+        run = _WORD_RUN.match(word)
+        if run is None:  # not a word's start: ask the body itself
+            return re.search(rf"(?<=[a-z,;] ){rx.pattern}", self._body) is not None
+        # where ``word`` then a boundary stands, the body's run of word characters is
+        # exactly the word's first run: the places of that run are the only candidates
+        return any(rx.match(self._body, p) for p in self._at.get(run.group(), ()))
+
+
+_MID_WORD = re.compile(r"(?<=[a-z,;] )\w+")
+_WORD_RUN = re.compile(r"\w+")
+
+
+def _lower_first(subject: str, names: ProperNouns) -> str:
     """Lower-case a sentence-initial common word ("Technology" → "technology")."""
     first = subject.split(" ", 1)[0]
     if not first[:1].isupper() or not first[1:].islower():
         return subject
-    if re.search(rf"(?<=[a-z,;] ){re.escape(first)}\b", body):
+    if names.mid_sentence(first):
         return subject  # capitalised mid-sentence too: a proper noun
     return first.lower() + subject[len(first) :]
 
 
-def en_subject(clause_before: str, after: str, unit: str, body: str) -> str:
+def en_subject(clause_before: str, after: str, unit: str, names: ProperNouns) -> str:
     """English subject from the clause before the number (or the counted noun after it)."""
     if unit == "count":
         m = _EN_NOUN_AFTER.match(after)
@@ -78,7 +117,7 @@ def en_subject(clause_before: str, after: str, unit: str, body: str) -> str:
     words = text.split()
     if not words:
         return ""
-    return _lower_first(" ".join(words[-12:]).strip(" ,;:'\""), body)
+    return _lower_first(" ".join(words[-12:]).strip(" ,;:'\""), names)
 
 
 def zh_subject(clause_before: str, after: str, unit: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 
 from jjj_etl.parse._cues import AVERAGE_ANNUAL, comparator, kind_and_sign, strip_comparator
@@ -32,8 +33,8 @@ from jjj_etl.parse._regions import (
     respective,
 )
 from jjj_etl.parse._scan import Token, scan
-from jjj_etl.parse._sentences import clause_bounds, is_chinese, split_sentences
-from jjj_etl.parse._subjects import en_subject, zh_subject
+from jjj_etl.parse._sentences import ClauseBreaks, is_chinese, split_sentences
+from jjj_etl.parse._subjects import ProperNouns, en_subject, zh_subject
 from jjj_etl.records import Figure
 
 __all__ = ["extract_figures", "split_sentences"]
@@ -57,6 +58,7 @@ class _Sentence:
     zh: bool
     mentions: tuple[Mention, ...]
     default: str | None
+    breaks: ClauseBreaks  # the sentence's clause breaks, found once
     topic: str | None = None  # the region carried from the paragraph, else the article's
 
 
@@ -120,6 +122,11 @@ def _default_period(
     return max(kept, key=lambda m: (m.last_year, "/" not in m.period)).period
 
 
+def _within(tokens: list[Token], starts: list[int], lo: int, hi: int) -> list[Token]:
+    """The tokens that start in ``[lo, hi)`` (``starts``: each token's start, in order)."""
+    return tokens[bisect_left(starts, lo) : bisect_left(starts, hi)]
+
+
 def _sentences(
     t: str,
     tokens: list[Token],
@@ -138,11 +145,12 @@ def _sentences(
     event = places.event  # the period of the event the article reports (a forum, a holiday)
     prev_hi = 0
     latest = _paragraph_years(t, spans, plain)
+    starts = [x.start for x in tokens]
     for n, ((lo, hi), first_look) in enumerate(zip(spans, plain, strict=True)):
         if "\n" in t[prev_hi:lo]:
             inherited = None
             carried = None
-        figs = tuple((x.start, x.end) for x in tokens if lo <= x.start < hi)
+        figs = tuple((x.start, x.end) for x in _within(tokens, starts, lo, hi))
         # a figure can never be a period: look again, without the figures, only if one of
         # the mentions found sits on a figure (otherwise excluding them changes nothing)
         clash = any(s < m.end and m.start < e for m in first_look for s, e in figs)
@@ -161,7 +169,8 @@ def _sentences(
         inherited = default
         last = default or last
         zh = is_chinese(t[lo:hi], default=lang == "zh")
-        out.append(_Sentence(lo, hi, zh, mentions, default, carried or places.topic))
+        breaks = ClauseBreaks(t, lo, hi)
+        out.append(_Sentence(lo, hi, zh, mentions, default, breaks, carried or places.topic))
         carried = region_in(places.text, lo, hi, lo, carried or places.topic) or carried
         prev_hi = hi
     return out
@@ -302,11 +311,11 @@ def _over_base(
 
 
 def _figure(
-    t: str, tr: str, body: str, s: _Sentence, toks: list[Token], k: int, pub: int | None
+    t: str, tr: str, body: _Body, s: _Sentence, toks: list[Token], k: int, pub: int | None
 ) -> Figure:
     """Read token ``toks[k]`` (the main figures of sentence ``s``) in its context."""
     tok = toks[k]
-    cl_lo, cl_hi = clause_bounds(t, s.lo, s.hi, tok.start, tok.end)
+    cl_lo, cl_hi = s.breaks.around(tok.start, tok.end)
     prev_end = toks[k - 1].end if k > 0 else s.lo
     next_start = toks[k + 1].start if k + 1 < len(toks) else s.hi
     near = t[max(cl_lo, prev_end) : tok.start]
@@ -348,12 +357,12 @@ def _figure(
     if s.zh:
         subject = zh_subject(t[max(cl_lo, prev_end) : tok.start] or clause_before, after, tok.unit)
     else:
-        subject = en_subject(clause_before, after, tok.unit, body)
+        subject = en_subject(clause_before, after, tok.unit, body.names)
     if kind == "change" and AVERAGE_ANNUAL.search(near):
         # the subject says what is measured: an average annual growth, not a year's change
         subject = f"{subject}{_AVG_ZH}" if s.zh else f"{_AVG_EN}{subject}"
     return Figure(
-        surface=body[tok.start : tok.end],
+        surface=body.text[tok.start : tok.end],
         start=tok.start,
         end=tok.end,
         value=value,
@@ -367,6 +376,14 @@ def _figure(
         sentence_start=s.lo,
         sentence_end=s.hi,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """The article body as written, and its proper nouns (indexed once per article)."""
+
+    text: str
+    names: ProperNouns
 
 
 _AVG_ZH = "年均增长"
@@ -391,7 +408,7 @@ def _fill_subjects(figs: list[Figure]) -> list[Figure]:
 def _sentence_figures(
     t: str,
     tr: str,
-    body: str,
+    body: _Body,
     s: _Sentence,
     tokens: list[tuple[int, Token]],
     alts: dict[int, int],
@@ -491,10 +508,13 @@ def _extract(body: str, lang: str | None, published: str | None, title: str) -> 
     alts = _alt_links(t, tokens)
     places = _places(t, title, spans, pub)
     sentences = _sentences(t, tokens, lang, pub, spans, plain, places)
+    text = _Body(body, ProperNouns(body))
     figs: dict[int, Figure] = {}
+    starts = [x.start for x in tokens]
     for s in sentences:
-        inside = [(i, x) for i, x in enumerate(tokens) if s.lo <= x.start < s.hi]
-        figs.update(_sentence_figures(t, places.text, body, s, inside, alts, pub))
+        first = bisect_left(starts, s.lo)
+        inside = list(enumerate(_within(tokens, starts, s.lo, s.hi), first))
+        figs.update(_sentence_figures(t, places.text, text, s, inside, alts, pub))
     for i in sorted(alts):
         figs[i] = _alt_figure(body, tokens[i], figs[alts[i]], t, alts[i])
     order = [i for i in range(len(tokens)) if i in figs]

@@ -1,0 +1,90 @@
+"""The first-character guard changes how fast a pattern fails, never what it matches."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jjj_etl.parse import _periods, _scan
+from jjj_etl.parse._eval import load_corpus
+from jjj_etl.parse._fold import fold
+from jjj_etl.parse._guard import guarded
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "figures_corpus.jsonl"
+
+_GUARDED = [
+    _periods._DAY_RANGE,
+    _periods._HOLIDAY,
+    _periods._DATE,
+    _periods._BASE,
+    _periods._SINCE[0],
+    _periods._BACK,
+    _periods._EVENT,
+    _periods._FULL_YEAR,
+    *(rx for rx, _, _ in _periods._PATTERNS),
+    _scan._MASKS,
+    _scan._CORE,
+    *(rx for rx, _ in _scan._SPECIALS),
+]
+
+
+def _plain(rx: re.Pattern[str]) -> re.Pattern[str]:
+    """The pattern as written, without its guard."""
+    m = re.fullmatch(r"\(\?=\[[^\]]*\]\)\(\?:(.*)\)", rx.pattern, re.S)
+    return re.compile(m.group(1), rx.flags) if m else rx
+
+
+def _matches(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict[str, str | None]]]:
+    return [(m.span(), m.groupdict()) for m in rx.finditer(text)]
+
+
+def test_the_costly_patterns_are_guarded() -> None:
+    assert sum(_plain(rx) is not rx for rx in _GUARDED) >= 20
+
+
+def test_guarded_patterns_match_as_written_on_the_corpus() -> None:
+    texts = [fold(item.text) for item in load_corpus(CORPUS)]
+    for rx in _GUARDED:
+        plain = _plain(rx)
+        for text in texts:
+            assert _matches(rx, text) == _matches(plain, text), (rx.pattern[:60], text)
+
+
+_ALPHABET = st.sampled_from(
+    [
+        *"0123456789 .,-%$年月日前上下半季度第一二三四首去今至到亿万元Qqfirstquarthalf",
+        *("since ", "the ", "first ", "2024", "1-10月", "H1 ", "Jan.", "March", "from ", "to "),
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ALPHABET, max_size=30).map("".join))
+def test_guarded_patterns_match_as_written_on_any_text(text: str) -> None:
+    for rx in _GUARDED:
+        assert _matches(rx, text) == _matches(_plain(rx), text)
+
+
+def test_what_cannot_be_read_for_sure_is_left_alone() -> None:
+    for pattern in ("[^a]+b", ".x", r"(a)?\1", "(?i:ab)|c", "a?", "百分之[0-9]+"):
+        rx = re.compile(pattern)
+        assert guarded(rx) is rx
+    rx = guarded(re.compile(r"(?<![\d.])(?:\d+|[一二]十)(?=%)"))
+    assert rx.pattern.startswith("(?=[")
+    assert [m.group() for m in rx.finditer("a 12% b 二十%")] == ["12", "二十"]
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["_guard", "_spans", "_sentences", "_subjects", "_periods", "_regions", "_scan", "figures"],
+)
+def test_docstring_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(f"jjj_etl.parse.{module}"))
+    assert result.attempted > 0
+    assert result.failed == 0
