@@ -16,8 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
-from jjj_etl.archive import _index, _writer
-from jjj_etl.archive import RawArchive, payload_digest
+from jjj_etl.archive import RawArchive, _index, _writer, payload_digest
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ encoding, chunked transfer, a revisit record, a sha1 digest).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import doctest
 import gzip
 import importlib

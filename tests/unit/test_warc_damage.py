@@ -7,6 +7,8 @@ damage is done to its bytes afterwards (flipped mid-record, cut short).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -107,7 +109,8 @@ def test_bytes_flipped_mid_record_lose_that_page_only(
     assert after == before  # every other page as the live crawl had it
     status, sha, error = lost
     assert (status, sha) == (0, None)
-    assert error is not None and error.startswith("unreadable-in-archive: ")
+    assert error is not None
+    assert error.startswith("unreadable-in-archive: ")
     assert f"{warc.name} offset {record.offset} is damaged" in error  # its URL was readable
     assert "404" not in error
     with pytest.raises(KeyError, match="unreadable"):  # parsing it says so as well
@@ -124,7 +127,7 @@ def test_a_truncated_warc_reports_its_lost_pages_as_unreadable_not_404(tmp_path:
     for page in live:
         got = again[page.url]
         if page.url in (f"{HOST}/a/4.html", f"{HOST}/a/5.html"):  # at or after the cut
-            assert got.status == 0 and got.content_sha256 is None, page.url
+            assert (got.status, got.content_sha256) == (0, None), page.url
             assert (got.error or "").startswith("unreadable-in-archive: "), got.error
             assert f"damaged records at {warc.name} offset {cut_in.offset}" in (got.error or "")
         else:
@@ -138,15 +141,13 @@ def test_a_truncated_warc_reports_its_lost_pages_as_unreadable_not_404(tmp_path:
 def test_an_intact_archive_still_answers_404_for_what_was_never_captured(
     tmp_path: Path,
 ) -> None:
-    archive, _live, warc = _crawled(tmp_path / "raw")
+    _archive, _live, warc = _crawled(tmp_path / "raw")
     transport = WarcReplayTransport([warc])
     assert transport.damaged == []
 
     async def get() -> int:
         async with httpx.AsyncClient(transport=transport) as client:
             return (await client.get(f"{HOST}/never.html")).status_code
-
-    import asyncio
 
     assert asyncio.run(get()) == 404
 
@@ -205,10 +206,8 @@ def test_the_reader_never_raises_on_a_damaged_warc(damage: tuple[str, object]) -
     assert all(isinstance(i, RecordHead | Damage) for i in items)
     heads = [i for i in items if isinstance(i, RecordHead)]
     for head in heads:
-        try:
+        with contextlib.suppress(RecordError):  # the reader's own error, never another
             read_record(warc, head.offset, head.length)
-        except RecordError:
-            pass  # reported as the reader's own error, never anything else
     found = {(h.offset, h.length) for h in heads}
     assert set(expected) <= found
     if damaged != data:
