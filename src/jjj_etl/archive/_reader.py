@@ -173,13 +173,28 @@ def _inflate_member(data: mmap.mmap, pos: int) -> tuple[int, bytes, int]:
         try:
             out = inflater.decompress(chunk)
         except INFLATE_ERRORS as exc:
-            raise _BrokenError(f"damaged gzip data ({exc})", head) from exc
+            raise _BrokenError(f"damaged gzip data ({exc})", _salvage_head(data, pos)) from exc
         size += len(out)
         if len(head) < _HEAD_BYTES:
             head += out[: _HEAD_BYTES - len(head)]
         if len(head) >= 5 and not head.startswith(b"WARC/"):
             raise _BrokenError("the gzip member holds no WARC record", head)
     return at - pos - len(inflater.unused_data), head, size
+
+
+def _salvage_head(data: mmap.mmap, pos: int) -> bytes:
+    """What inflates of a damaged member before the damage, in small steps, so the record's
+    headers (its URL) are known even when the damage is inside the first chunk read."""
+    inflater = zlib_ng.decompressobj(_GZIP_WBITS)
+    head = b""
+    for at in range(pos, min(pos + _HEAD_BYTES, len(data)), 64):
+        try:
+            head += inflater.decompress(data[at : at + 64])
+        except INFLATE_ERRORS:
+            break
+        if len(head) >= _HEAD_BYTES or inflater.eof:
+            break
+    return head[:_HEAD_BYTES]
 
 
 def _member_head(pos: int, length: int, head: bytes, size: int) -> RecordHead:

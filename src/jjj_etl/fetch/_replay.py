@@ -75,10 +75,11 @@ def _capture(path: Path, head: RecordHead) -> tuple[str, _Capture] | None:
 
 def _warn(damage: Damage) -> None:
     _log.warning(
-        "%s: the record at offset %d is cut short or unreadable (%s); skipped, every "
+        "%s: the record at offset %d%s is cut short or unreadable (%s); skipped, every "
         "other record is kept",
         damage.path,
         damage.offset,
+        f" (a capture of {damage.uri})" if damage.uri else "",
         damage.reason,
     )
 
