@@ -28,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+from warcio.statusandheaders import StatusAndHeadersParser
 from zlib_ng import zlib_ng
 
 __all__ = [
@@ -302,9 +305,6 @@ def _scan_plain(path: Path, data: mmap.mmap, pos: int) -> Iterator[RecordHead | 
 def _scan_warcio(path: Path) -> Iterator[RecordHead | Damage]:
     """Records of a file only warcio can walk.  A record it cannot read ends the walk with a
     :class:`Damage` (warcio cannot resynchronise); a file gzipped as one stream raises."""
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-
     with path.open("rb") as fh:
         records = ArchiveIterator(fh)
         it, offset = iter(records), 0
@@ -338,8 +338,6 @@ def _warcio_head(records: Any, record: Any) -> RecordHead:
 def _http_headers(record: Any) -> Any:
     """The record's HTTP headers; warcio parses them only for http(s) URIs, so a
     ``file://`` capture (the sample site) is parsed here."""
-    from warcio.statusandheaders import StatusAndHeadersParser
-
     if record.http_headers is None and record.rec_type in ("response", "revisit"):
         ctype = record.rec_headers.get_header("Content-Type") or ""
         if ctype.startswith("application/http"):
@@ -371,7 +369,7 @@ def read_record(path: Path, offset: int, length: int = 0) -> Record:
         raise RecordError(f"no intact record at {path.name}:{offset}: {exc}") from exc
     if not fields.get("content-type", "").startswith("application/http"):
         return Record(fields, body=block)
-    return _plain_http(fields, block) or _decode_warcio(data, path, offset)
+    return _plain_http(fields, block) or _warcio_record(io.BytesIO(data), path, offset)
 
 
 def _plain_http(fields: dict[str, str], block: bytes) -> Record | None:
@@ -394,11 +392,6 @@ def _plain_http(fields: dict[str, str], block: bytes) -> Record | None:
     return Record(fields, status, headers, body)
 
 
-def _decode_warcio(data: bytes, path: Path, offset: int) -> Record:
-    """An uncompressed record whose HTTP body warcio decodes."""
-    return _warcio_record(io.BytesIO(data), path, offset)
-
-
 def _read_warcio(path: Path, offset: int) -> Record:
     with path.open("rb") as fh:
         fh.seek(offset)
@@ -406,8 +399,6 @@ def _read_warcio(path: Path, offset: int) -> Record:
 
 
 def _warcio_record(stream: io.IOBase | io.BufferedReader, path: Path, offset: int) -> Record:
-    from warcio.archiveiterator import ArchiveIterator
-
     try:
         record: Any = next(iter(ArchiveIterator(stream)))
         fields = {k.lower(): v for k, v in reversed(record.rec_headers.headers)}
