@@ -93,9 +93,13 @@ class Record:
 
 
 class _BrokenError(Exception):
-    def __init__(self, reason: str, head: bytes = b"") -> None:
+    """No record here: ``head`` is what could be inflated of it; ``intact`` when the bytes
+    are whole (the gzip CRC held) but do not frame one record."""
+
+    def __init__(self, reason: str, head: bytes = b"", *, intact: bool = False) -> None:
         super().__init__(reason)
         self.head = head
+        self.intact = intact
 
 
 def warc_fields(head: bytes) -> dict[str, str]:
@@ -150,13 +154,15 @@ def scan(path: Path) -> Iterator[RecordHead | Damage]:
         with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
             if data[:3] == _GZIP_MAGIC:
                 yield from _scan_members(path, data)
-            elif data[:5] == b"WARC/":
+            elif data[:5] == b"WARC/" and b"\r\n" in data[: data.find(b"\n") + 1]:
                 yield from _scan_plain(path, data, 0)
+            elif data[:5] == b"WARC/":  # bare LF line ends: a foreign writer warcio reads
+                yield from _scan_warcio(path)
             elif data.find(_GZIP_MAGIC) >= 0:  # a damaged start of a member-per-record file
                 yield from _scan_members(path, data)
-            elif (start := data.find(b"\nWARC/1.")) >= 0:
+            elif (start := data.find(b"WARC/1.")) >= 0:
                 yield Damage(path, 0, "no WARC record at the start of the file")
-                yield from _scan_plain(path, data, start + 1)
+                yield from _scan_plain(path, data, start)
             else:  # ARC and other formats warcio knows
                 yield from _scan_warcio(path)
 
@@ -204,14 +210,14 @@ def _member_head(pos: int, length: int, head: bytes, size: int) -> RecordHead:
     """The record of an intact member; raises _BrokenError unless it holds exactly one record."""
     warc_head, sep, http = head.partition(b"\r\n\r\n")
     if not sep:
-        raise _BrokenError(f"record headers past {_HEAD_BYTES} bytes", head)
+        raise _BrokenError(f"record headers past {_HEAD_BYTES} bytes", head, intact=True)
     try:
         fields = warc_fields(warc_head)
     except ValueError as exc:
-        raise _BrokenError(str(exc), head) from exc
+        raise _BrokenError(str(exc), head, intact=True) from exc
     declared = fields.get("content-length", "")
     if not declared.isdigit() or size != len(warc_head) + 4 + int(declared) + 4:
-        raise _BrokenError("the gzip member is not exactly one record", head)
+        raise _BrokenError("the gzip member is not exactly one record", head, intact=True)
     return RecordHead(pos, length, fields, _http_status(fields, http))
 
 
@@ -222,8 +228,10 @@ def _scan_members(path: Path, data: mmap.mmap) -> Iterator[RecordHead | Damage]:
             length, head, size = _inflate_member(data, pos)
             entry = _member_head(pos, length, head, size)
         except _BrokenError as exc:
-            if pos == 0 and _one_stream(data, exc):
-                yield from _scan_warcio(path)  # warcio explains how to recompress it
+            if pos == 0 and (exc.intact or exc.head.startswith(b"filedesc:")):
+                # an intact member that is not one WARC record (or an ARC file): not damage
+                # but another layout, which warcio reads or refuses with its own explanation
+                yield from _scan_warcio(path)
                 return
             if not resyncing:
                 yield Damage(path, pos, str(exc), _uri_of(exc.head))
@@ -236,17 +244,6 @@ def _scan_members(path: Path, data: mmap.mmap) -> Iterator[RecordHead | Damage]:
         resyncing = False
         yield entry
         pos += length
-
-
-def _one_stream(data: mmap.mmap, exc: _BrokenError) -> bool:
-    """True when the whole file is one intact gzip member holding several records."""
-    if not str(exc).startswith("the gzip member is not exactly one record"):
-        return False
-    try:
-        length, _head, _size = _inflate_member(data, 0)
-    except _BrokenError:
-        return False
-    return length == len(data)
 
 
 def _uri_of(head: bytes) -> str | None:
@@ -292,10 +289,10 @@ def _scan_plain(path: Path, data: mmap.mmap, pos: int) -> Iterator[RecordHead | 
             if not resyncing:
                 yield Damage(path, pos, str(exc), _uri_of(exc.head))
             resyncing = True
-            found = data.find(b"\nWARC/1.", pos + 1)
+            found = data.find(b"WARC/1.", pos + 1)  # framing decides if it is a record
             if found < 0:
                 return
-            pos = found + 1
+            pos = found
             continue
         resyncing = False
         yield entry
