@@ -6,6 +6,7 @@
     ├── UsageError                bad arguments (exit 2)
     │   └── ConfigError           sources.toml missing, unreadable or invalid (exit 2)
     ├── FetchError                a page could not be fetched (recorded, run goes on)
+    │   └── ArchiveUnreadableError  a replayed page's record is damaged in the WARC archive
     ├── ParseError                a page could not be parsed (recorded as skipped)
     └── RunError                  the run failed; nothing was committed (exit 1)
         ├── BuildError            a SQL model failed (names the model file)
@@ -44,6 +45,10 @@ class ConfigError(UsageError):
 
 class FetchError(JjjError):
     """A page could not be fetched."""
+
+
+class ArchiveUnreadableError(FetchError):
+    """A replay could not answer a request because the WARC archive is damaged there."""
 
 
 class ParseError(JjjError):

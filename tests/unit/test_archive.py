@@ -16,8 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
-from jjj_etl import archive as archive_mod
-from jjj_etl.archive import RawArchive, payload_digest
+from jjj_etl.archive import RawArchive, _index, _writer, payload_digest
 
 
 @pytest.fixture
@@ -94,7 +93,7 @@ def test_round_trip(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> No
 )
 def test_a_warc_gzip_member_is_standard_gzip(data: bytes) -> None:
     """WARC records are compressed by zlib-ng; the standard library must read them back."""
-    member = archive_mod._gzip_member(data)
+    member = _writer.gzip_member(data)
     assert gzip.decompress(member) == data
     assert zlib.decompress(member, zlib.MAX_WBITS + 16) == data
 
@@ -226,7 +225,7 @@ def test_an_index_line_pointing_at_the_wrong_record_reads_as_missing(tmp_path: P
     _, offset, length, size = idx.read_text().split()
     request_at = int(offset) + int(length)  # the request record follows the response
     idx.write_text(f"{sha} {request_at} {warc.stat().st_size - request_at} {size}\n")
-    archive_mod._INDEXES.clear()  # a new process's view: the index read from disk
+    _index.INDEXES.clear()  # a new process's view: the index read from disk
     with pytest.raises(KeyError, match="no response record"):
         RawArchive(tmp_path / "raw").get(sha)
 

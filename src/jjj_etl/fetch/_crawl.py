@@ -18,7 +18,7 @@ import httpx
 from jjj_etl.archive import RawArchive
 from jjj_etl.charset import media_type
 from jjj_etl.config import Source
-from jjj_etl.errors import FetchError
+from jjj_etl.errors import ArchiveUnreadableError, FetchError
 from jjj_etl.fetch._dedupe import Claims, canonical_link, mark_canonical_duplicates
 from jjj_etl.fetch._files import request_url, sample_to_file_url
 from jjj_etl.fetch._frontier import LinkPolicy, canonicalize_url, page_kind, page_links
@@ -220,6 +220,8 @@ class _Crawl:
                 return target, response.status_code
         except BodyTooLargeError as exc:
             return self._page(url, current, exc.status, skipped=self._too_large(exc))
+        except ArchiveUnreadableError as exc:  # a replay whose WARC is damaged: not a 404
+            return self._page(url, current, 0, error=f"unreadable-in-archive: {exc}")
         except (httpx.HTTPError, FetchError) as exc:
             return self._page(url, current, 0, error=self._describe(exc))
 

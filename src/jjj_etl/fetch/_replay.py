@@ -3,40 +3,39 @@
 :class:`WarcReplayTransport` indexes the ``response`` (and ``revisit``) records of one or
 more WARC files — ours under ``warehouse/raw/warc/`` or any export from a web archive —
 and serves them to the crawler, so a replay walks the archived site through exactly the
-code path of a live crawl (robots, redirects, byte caps, link following, dedupe).
+code path of a live crawl (robots, redirects, byte caps, link following, dedupe).  Records
+are walked and read by the archive's one reader (:func:`jjj_etl.archive.scan`,
+:func:`jjj_etl.archive.read_record`).
 
 For a URL captured more than once, the latest capture with a body is served (a 304
 capture only says "unchanged", so it is passed over).  Bodies are decoded as warcio reads
 them (chunked transfer and gzip/deflate/brotli content encodings removed), and served
 with a matching ``Content-Length``.  A URL that was never captured gets a 404.  The index
 holds one small tuple per URL; bodies stay on disk until requested.
+
+A damaged record costs only itself: it is skipped with a warning naming the file and the
+offset, every other record is served, and a request the archive can no longer answer
+(the damaged record's own URL, or any uncaptured URL once something was damaged) raises
+:class:`~jjj_etl.errors.ArchiveUnreadableError`, which the crawler records as
+``unreadable-in-archive`` instead of a 404 the site never sent.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import mmap
-import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
-from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
-from warcio.statusandheaders import StatusAndHeadersParser
-from zlib_ng import zlib_ng
 
-from jjj_etl.archive import INFLATE_ERRORS, split_record, warc_fields
+from jjj_etl.archive import Damage, RecordError, RecordHead, read_record, scan
+from jjj_etl.errors import ArchiveUnreadableError
 from jjj_etl.fetch._frontier import canonicalize_url
 
 __all__ = ["WarcReplayTransport"]
 
 _DROP = frozenset({"content-encoding", "content-length", "transfer-encoding", "connection"})
-_READ_CAP = 1_000_000_000  # the crawler's own byte cap applies after this
-_PARSER = StatusAndHeadersParser([], verify=False)
 _log = logging.getLogger(__name__)
 
 
@@ -48,7 +47,7 @@ class _Capture:
     status: int
     digest: str | None
     revisit: bool
-    length: int = 0  # of the record's gzip member when known (then read without warcio)
+    length: int = 0  # of the record (its gzip member); 0: located by warcio
 
 
 def _target_key(url: str) -> str:
@@ -56,145 +55,33 @@ def _target_key(url: str) -> str:
     return canonicalize_url(url)
 
 
-def _http_headers(record: Any) -> Any:
-    """The record's HTTP headers; warcio parses them only for http(s) URIs, so a
-    ``file://`` capture (the sample site) is parsed here."""
-    if record.http_headers is None and record.rec_type in ("response", "revisit"):
-        ctype = record.rec_headers.get_header("Content-Type") or ""
-        if ctype.startswith("application/http"):
-            with contextlib.suppress(EOFError, ValueError):
-                record.http_headers = _PARSER.parse(record.raw_stream)
-    return record.http_headers
-
-
-# what _captures_fast raises for a file that is not one gzip member per record
-_NOT_MEMBERS: tuple[type[Exception], ...] = (ValueError, *INFLATE_ERRORS)
-
-
-def _captures(path: Path) -> Iterator[tuple[str, _Capture]]:
-    """Every response/revisit capture in ``path``: through zlib when each record is its
-    own gzip member (the usual ``.warc.gz``, ours included), else through warcio."""
-    try:
-        found = list(_captures_fast(path))
-    except _NOT_MEMBERS:
-        found = None
-    yield from found if found is not None else _captures_warcio(path)
-
-
-_HEAD_BYTES = 16_384  # WARC + HTTP headers of a record fit in this
-
-
-def _members(path: Path) -> Iterator[tuple[int, int, bytes, int]]:
-    """(offset, length, first decompressed bytes, decompressed size) of each gzip member
-    of ``path``.
-
-    A member cut short by the end of the file (a writer killed mid-append: ours appends
-    each exchange in one write, but a SIGKILL can land inside it) ends the file: the
-    complete members before it are kept, with a warning.  Raises ValueError (or
-    an inflate error) when the file is not a series of gzip members.
-    """
-    with path.open("rb") as fh:
-        if fh.seek(0, 2) == 0:
-            return
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            pos, end = 0, len(data)
-            while pos < end:
-                if data[pos : pos + 2] != b"\x1f\x8b":
-                    if b"\x1f\x8b".startswith(data[pos:end]):  # cut inside the magic bytes
-                        _torn(path, pos)
-                        return
-                    raise ValueError(f"no gzip member at offset {pos}")
-                inflater = zlib_ng.decompressobj(zlib.MAX_WBITS + 16)
-                head, at, size = b"", pos, 0
-                while not inflater.eof:
-                    if at >= end:
-                        _torn(path, pos)
-                        return
-                    chunk = data[at : at + 262_144]
-                    at += len(chunk)
-                    out = inflater.decompress(chunk)
-                    size += len(out)
-                    if len(head) < _HEAD_BYTES:
-                        head += out[: _HEAD_BYTES - len(head)]
-                length = at - pos - len(inflater.unused_data)
-                yield pos, length, head, size
-                pos += length
-
-
-def _captures_fast(path: Path) -> Iterator[tuple[str, _Capture]]:
-    for offset, length, head, size in _members(path):
-        warc_head, sep, http = head.partition(b"\r\n\r\n")
-        if not sep:
-            raise ValueError(f"record headers past {_HEAD_BYTES} bytes at offset {offset}")
-        fields = warc_fields(warc_head)
-        declared = fields.get("content-length", "")
-        if not declared.isdigit() or size != len(warc_head) + 4 + int(declared) + 4:
-            # not one record per member (a whole file gzipped as one stream): warcio
-            raise ValueError(f"the gzip member at offset {offset} is not exactly one record")
-        kind = fields.get("warc-type")
-        if kind not in ("response", "revisit"):
-            continue
-        if not fields.get("content-type", "").startswith("application/http"):
-            continue
-        status_line = http.split(b"\r\n", 1)[0].split()
-        if len(status_line) < 2 or not status_line[1].isdigit():
-            continue
-        uri = fields.get("warc-target-uri", "").strip("<>")
-        capture = _Capture(
-            path,
-            offset,
-            fields.get("warc-date", ""),
-            int(status_line[1]),
-            fields.get("warc-payload-digest"),
-            kind == "revisit",
-            length,
-        )
-        yield _target_key(uri), capture
-
-
-def _torn(path: Path, offset: int | None = None) -> None:
-    where = f"the record at offset {offset}" if offset is not None else "a record"
-    _log.warning("%s: %s is cut short or unreadable; the records before it are kept", path, where)
-
-
-def _captures_warcio(path: Path) -> Iterator[tuple[str, _Capture]]:
-    """Captures of a WARC file warcio reads (one gzip stream, or plain).  A record warcio
-    cannot read after at least one it could (a torn tail, garbage appended) ends the file
-    with a warning, keeping what came before: warcio raises anything from such a record,
-    even AttributeError.  A file whose first record cannot be read, or that warcio refuses
-    as a whole (``ArchiveLoadFailed``: one gzip stream for the whole file), raises."""
-    with path.open("rb") as fh:
-        records = ArchiveIterator(fh)
-        it, read = iter(records), 0
-        while True:
-            try:
-                record = next(it)
-                capture = _warcio_capture(path, records, record)
-            except StopIteration:
-                return
-            except ArchiveLoadFailed:  # warcio's own verdict on the file (e.g. one gzip stream)
-                raise
-            except Exception:  # see the docstring
-                if not read:
-                    raise
-                _torn(path)
-                return
-            read += 1
-            if capture is not None:
-                yield capture
-
-
-def _warcio_capture(path: Path, records: Any, record: Any) -> tuple[str, _Capture] | None:
-    kind = record.rec_type
-    if kind not in ("response", "revisit") or _http_headers(record) is None:
+def _capture(path: Path, head: RecordHead) -> tuple[str, _Capture] | None:
+    """The capture a record offers: a response or revisit with an HTTP status."""
+    kind = head.fields.get("warc-type")
+    if kind not in ("response", "revisit") or not head.status:
         return None
-    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-    status = int(record.http_headers.get_statuscode() or 0)
-    date = record.rec_headers.get_header("WARC-Date") or ""
-    digest = record.rec_headers.get_header("WARC-Payload-Digest")
-    records.read_to_end(record)
-    capture = _Capture(path, records.get_record_offset(), date, status, digest, kind == "revisit")
-    return _target_key(uri.strip("<>")), capture
+    uri = head.fields.get("warc-target-uri", "").strip("<>")
+    capture = _Capture(
+        path,
+        head.offset,
+        head.fields.get("warc-date", ""),
+        head.status,
+        head.fields.get("warc-payload-digest"),
+        kind == "revisit",
+        head.length,
+    )
+    return _target_key(uri), capture
+
+
+def _warn(damage: Damage) -> None:
+    _log.warning(
+        "%s: the record at offset %d%s is cut short or unreadable (%s); skipped, every "
+        "other record is kept",
+        damage.path,
+        damage.offset,
+        f" (a capture of {damage.uri})" if damage.uri else "",
+        damage.reason,
+    )
 
 
 class WarcReplayTransport(httpx.AsyncBaseTransport):
@@ -222,6 +109,8 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, warc_paths: Iterable[str | Path]) -> None:
         self.paths = [Path(p) for p in warc_paths]
+        self.damaged: list[Damage] = []  # what the archive could not give back, in order
+        self._lost: dict[str, Damage] = {}  # damaged records whose URL was still readable
         self._latest: dict[str, _Capture] = {}
         self._by_digest: dict[str, _Capture] = {}
         for path in self.paths:
@@ -230,14 +119,25 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
             self._index(path)
 
     def _index(self, path: Path) -> None:
-        for key, capture in _captures(path):
-            if capture.status == 304:
+        for item in scan(path):
+            if isinstance(item, Damage):
+                self._damage(item)
                 continue
+            found = _capture(path, item)
+            if found is None or found[1].status == 304:
+                continue
+            key, capture = found
             if not capture.revisit and capture.digest:
                 self._by_digest.setdefault(capture.digest, capture)
             known = self._latest.get(key)
             if known is None or capture.date >= known.date:
                 self._latest[key] = capture
+
+    def _damage(self, damage: Damage) -> None:
+        _warn(damage)
+        self.damaged.append(damage)
+        if damage.uri:
+            self._lost.setdefault(_target_key(damage.uri), damage)
 
     def __len__(self) -> int:
         return len(self._latest)
@@ -247,8 +147,14 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
         return sorted(self._latest)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Answer ``request`` from the archive (404 when it was never captured)."""
-        capture = self._latest.get(_target_key(str(request.url)))
+        """Answer ``request`` from the archive (404 when it was never captured).
+
+        Raises ArchiveUnreadableError when the answer was in a damaged record, or may have
+        been (an uncaptured URL in an archive with damaged records)."""
+        key = _target_key(str(request.url))
+        capture = self._latest.get(key)
+        if capture is None and self.damaged:
+            raise ArchiveUnreadableError(self._why_lost(key))
         if request.method not in ("GET", "HEAD") or capture is None:
             status = 405 if capture is not None else 404
             return httpx.Response(status, text="not in the archive", request=request)
@@ -258,49 +164,32 @@ class WarcReplayTransport(httpx.AsyncBaseTransport):
         raw = [(_raw(k), _raw(v)) for k, v in headers]
         return httpx.Response(status, headers=raw, content=body, request=request)
 
+    def _why_lost(self, key: str) -> str:
+        lost = self._lost.get(key)
+        if lost is not None:
+            return f"its record at {lost.path.name} offset {lost.offset} is damaged ({lost.reason})"
+        where = ", ".join(f"{d.path.name} offset {d.offset}" for d in self.damaged[:3])
+        more = f" and {len(self.damaged) - 3} more" if len(self.damaged) > 3 else ""
+        return f"no readable capture; damaged records at {where}{more} may have held it"
+
     def _load(self, capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes]:
-        status, headers, body = _read_record(capture)
+        status, headers, body = _read(capture)
         if capture.revisit and capture.digest in self._by_digest:
-            _, _, body = _read_record(self._by_digest[capture.digest or ""])
+            _, _, body = _read(self._by_digest[capture.digest or ""])
         headers = [(k, v) for k, v in headers if k.lower() not in _DROP]
         return status, headers, body
 
 
-def _read_record(capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes]:
-    fast = _read_plain(capture) if capture.length else None
-    if fast is not None:
-        return fast
-    with capture.path.open("rb") as fh:
-        fh.seek(capture.offset)
-        record: Any = next(iter(ArchiveIterator(fh)))
-        _http_headers(record)
-        body = record.content_stream().read(_READ_CAP)
-        return capture.status, list(record.http_headers.headers), bytes(body)
-
-
-_ENCODED = ("transfer-encoding", "content-encoding")
-
-
-def _read_plain(capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes] | None:
-    """The record read with zlib alone; None when its body needs warcio's decoding
-    (chunked or content-encoded, as web archives often store it)."""
-    with capture.path.open("rb") as fh:
-        fh.seek(capture.offset)
-        member = fh.read(capture.length)
-    _fields, block = split_record(zlib_ng.decompress(member, zlib.MAX_WBITS + 16))
-    head, sep, body = block.partition(b"\r\n\r\n")
-    if not sep:
-        return None
-    headers = []
-    for line in head.decode("iso-8859-1").split("\r\n")[1:]:
-        name, colon, value = line.partition(":")
-        if not colon:
-            return None  # a folded or broken header: leave it to warcio
-        name, value = name.strip(), value.strip()
-        if name.lower() in _ENCODED and value.lower() not in ("", "identity"):
-            return None
-        headers.append((name, value))
-    return capture.status, headers, body
+def _read(capture: _Capture) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and decoded body of a capture; raises ArchiveUnreadableError when its
+    record no longer reads (the file changed since it was indexed)."""
+    try:
+        record = read_record(capture.path, capture.offset, capture.length)
+    except (RecordError, OSError) as exc:
+        raise ArchiveUnreadableError(
+            f"its record at {capture.path.name} offset {capture.offset} cannot be read: {exc}"
+        ) from exc
+    return capture.status, record.headers, record.body
 
 
 def _raw(text: str) -> bytes:
