@@ -148,7 +148,7 @@ def test_conflicting_sources_flagged(con: duckdb.DuckDBPyConnection) -> None:
     _stage_and_commit(con, pages, "r1")
     series = con.execute(
         "select value, n_sources, has_conflict, chosen_url from mart_indicator_series "
-        "where indicator = 'tech_contract_value_bj_to_tjhe'"
+        "where indicator_id = 'tech_contract_value_bj_to_tjhe'"
     ).fetchone()
     assert series == (80e9, 2, True, "http://b/2.html")  # newest publication wins
     assert con.execute("select count(*) from mart_conflicts").fetchone() == (1,)
