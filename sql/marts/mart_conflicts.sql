@@ -17,8 +17,8 @@ chosen as (
 
 disagreeing as (
     select
-        series.indicator as indicator_id,
-        series.region as region_id,
+        series.indicator_id,
+        series.region_id,
         series.period,
         chosen.observation_id as observation_id_a,
         observations.observation_id as observation_id_b,

@@ -35,9 +35,9 @@ chosen as (
 final as (
     select
         facts.fact_id,
-        chosen.indicator_id as indicator,
+        chosen.indicator_id,
         indicators.name as indicator_name,
-        chosen.region_id as region,
+        chosen.region_id,
         chosen.period,
         facts.period_grain,
         facts.period_start,

@@ -284,7 +284,7 @@ def query(
 ) -> None:
     """Read-only SQL against the warehouse, optionally as of a past version.
 
-    Example: jjj-etl query "select * from mart_indicator_series order by indicator, period"
+    Example: jjj-etl query "select * from mart_indicator_series order by indicator_id, period"
     """
     from jjj_etl.tools import run_query
 

@@ -24,7 +24,18 @@ from jjj_etl.runner import mart_names, sql_checksum
 HIDDEN = ("_row_hash", "_valid_from", "_valid_to")
 DIFF_KEYS = {
     "fct_observations": ("observation_id",),
-    "mart_indicator_series": ("indicator", "region", "period"),
+    "mart_indicator_series": ("indicator_id", "region_id", "period"),
+}
+
+# Mart columns renamed since history was first kept (issue 19: the series says
+# ``indicator_id`` / ``region_id`` like every other table).  A history table that still has
+# the old name is renamed in place before the next version is recorded: same values in the
+# same column order, so every row hash still matches and the rename retires no row, and past
+# versions read back under the new names.  Without it the old columns would linger as
+# all-null columns in every later version and export, and ``diff`` across the rename would
+# report every series row as removed and added.
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {
+    "mart_indicator_series": {"indicator": "indicator_id", "region": "region_id"},
 }
 
 
@@ -106,6 +117,10 @@ def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> 
         f"from main.{mart} limit 0"
     )
     known = {c for c, _ in _columns(con, "history", mart)}
+    for old, new in RENAMED_COLUMNS.get(mart, {}).items():
+        if old in known and new not in known:
+            con.execute(f'alter table history.{mart} rename column "{old}" to "{new}"')
+            known = (known - {old}) | {new}
     for name, dtype in cols:
         if name not in known:
             con.execute(f'alter table history.{mart} add column "{name}" {dtype}')

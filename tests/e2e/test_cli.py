@@ -31,7 +31,8 @@ def cli_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_query_versions_diff_export(cli_warehouse: Path, tmp_path: Path) -> None:
     q = cli(
         "query",
-        "select indicator, period, value from mart_indicator_series order by indicator, period",
+        "select indicator_id, period, value from mart_indicator_series "
+        "order by indicator_id, period",
         "--warehouse",
         str(cli_warehouse),
         "--format",
@@ -40,7 +41,7 @@ def test_query_versions_diff_export(cli_warehouse: Path, tmp_path: Path) -> None
     assert q.returncode == 0, q.stderr
     rows = json.loads(q.stdout)
     assert {
-        "indicator": "tech_contract_value_bj_to_tjhe",
+        "indicator_id": "tech_contract_value_bj_to_tjhe",
         "period": "2024",
         "value": 84_370_000_000,
     } in rows

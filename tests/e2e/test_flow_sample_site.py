@@ -69,8 +69,8 @@ def test_series_mart_and_exports(sample_run: dict[str, Any]) -> None:
         wh,
         """
         select value, n_sources from mart_indicator_series
-        where indicator = 'tech_contract_value_bj_to_tjhe' and period = '2024'
-          and region = 'CN-BJ>CN-TJ+CN-HE'
+        where indicator_id = 'tech_contract_value_bj_to_tjhe' and period = '2024'
+          and region_id = 'CN-BJ>CN-TJ+CN-HE'
     """,
     )
     assert series

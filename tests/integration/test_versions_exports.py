@@ -160,6 +160,38 @@ def test_history_written_by_an_older_release_upgrades_without_churn(
     assert rows == [(1, 1, False), (1, None, True), (1, None, True), (2, None, True)]
 
 
+def test_series_history_with_the_old_column_names_is_renamed_not_left_behind(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    # before issue 19 the series said indicator / region; an existing warehouse has them
+    with write_session(paths(warehouse)) as con:
+        con.execute(
+            "alter table history.mart_indicator_series rename column indicator_id to indicator"
+        )
+        con.execute("alter table history.mart_indicator_series rename column region_id to region")
+
+    pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+
+    _, cols = run_query(
+        str(warehouse),
+        "select column_name from duckdb_columns() "
+        "where schema_name = 'history' and table_name = 'mart_indicator_series'",
+    )
+    names = {c for (c,) in cols}
+    assert {"indicator_id", "region_id"} <= names
+    assert not names & {"indicator", "region"}
+    d = diff_versions(str(warehouse), 1, 2, "mart_indicator_series")
+    # the rename retired nothing: only the new rule's series point is new
+    assert [(r["indicator_id"], r["region_id"]) for r in d["added"]] == [("widget_makers", "JJJ")]
+    assert d["removed"] == []
+    assert d["changed"] == []
+    _, old = run_query(
+        str(warehouse), "select indicator_id, region_id from indicator_series_as_of(1)"
+    )
+    assert old  # past versions read back under the new names, keys filled
+    assert all(i is not None and r is not None for i, r in old)
+
+
 def test_figures_staged_by_an_older_release_get_their_sentences(
     warehouse: Path, tmp_path: Path
 ) -> None:

@@ -148,7 +148,7 @@ def test_conflicting_sources_flagged(con: duckdb.DuckDBPyConnection) -> None:
     _stage_and_commit(con, pages, "r1")
     series = con.execute(
         "select value, n_sources, has_conflict, chosen_url from mart_indicator_series "
-        "where indicator = 'tech_contract_value_bj_to_tjhe'"
+        "where indicator_id = 'tech_contract_value_bj_to_tjhe'"
     ).fetchone()
     assert series == (80e9, 2, True, "http://b/2.html")  # newest publication wins
     assert con.execute("select count(*) from mart_conflicts").fetchone() == (1,)
@@ -226,3 +226,31 @@ def test_export_parquet_manifest(con: duckdb.DuckDBPyConnection, tmp_path: Path)
     table = pq.read_table(tmp_path / "exports" / "latest" / "fct_observations.parquet")
     assert table.num_rows == manifest["tables"]["fct_observations"]["rows"] == 2
     assert "_row_hash" not in table.column_names
+
+
+def test_kind_and_comparator_codes_are_explained_by_dimensions(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    version = _stage_and_commit(con, [_page("http://x/1.html", BODY, _figures())], "r1")
+    assert version == 1
+    kinds = con.execute("select kind from dim_kinds where description <> '' order by 1").fetchall()
+    assert [k for (k,) in kinds] == sorted(
+        ["level", "change", "cumulative", "share", "rate", "difference"]
+    )
+    comparators = con.execute(
+        "select comparator from dim_comparators where description <> '' order by 1"
+    ).fetchall()
+    assert sorted(c for (c,) in comparators) == sorted(["=", ">", ">=", "<", "<=", "~"])
+    joined = con.execute(
+        "select count(*) from fct_observations as o "
+        "inner join dim_kinds as k on o.kind = k.kind "
+        "inner join dim_comparators as c on o.comparator = c.comparator"
+    ).fetchone()
+    total = con.execute("select count(*) from fct_observations").fetchone()
+    assert joined == total
+    assert "dim_kinds" in mart_names(SQL)
+    assert "dim_comparators" in mart_names(SQL)
+    # a code missing from its dimension fails the relationship test (blocking)
+    con.execute("delete from dim_kinds where kind = 'change'")
+    with pytest.raises(DataTestError, match=r"relationships:fct_observations\.kind"):
+        check(con, SQL)

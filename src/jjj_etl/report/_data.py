@@ -195,14 +195,14 @@ def _evidence_sql(obs: str, url: str, sentence: str) -> str:
 def _series(con: duckdb.DuckDBPyConnection, m: _Marts) -> dict[str, list[SeriesPoint]]:
     rows = _rows(
         con,
-        "select s.indicator, s.region, coalesce(r.name_en, s.region), s.period, s.value, "
+        "select s.indicator_id, s.region_id, coalesce(r.name_en, s.region_id), s.period, s.value, "
         "s.unit, s.comparator, s.n_sources, s.min_value, s.max_value, s.has_conflict, "
         + _evidence_sql("o", "s.chosen_url", "s.chosen_sentence")
         + f" from {m['mart_indicator_series']} as s "
         f"left join {m['fct_observations']} as o on o.observation_id = s.chosen_observation_id "
         f"left join {m['dim_articles']} as oa on oa.article_id = o.article_id "
-        f"left join {m['dim_regions']} as r on r.region_id = s.region "
-        "order by s.indicator, s.region, s.period nulls last",
+        f"left join {m['dim_regions']} as r on r.region_id = s.region_id "
+        "order by s.indicator_id, s.region_id, s.period nulls last",
     )
     out: dict[str, list[SeriesPoint]] = {}
     for row in rows:
