@@ -59,8 +59,10 @@ def jjj_pipeline(
                 tasks.build(window)
                 tasks.test(window)
             tasks.commit(window)
-    finally:
-        pipe.close()
+    except BaseException as exc:  # a stop signal or a cancellation drops the parse in flight
+        pipe.close(abort=not isinstance(exc, Exception))
+        raise
+    pipe.close()
     exports = tasks.export(pipe, window.version) if window.version is not None else None
     report = tasks.report(pipe)
     summary = pipe.summarize(run, window, exports, report)

@@ -89,13 +89,16 @@ def run(
     _prefect_env()
     from flows.pipeline import run_pipeline
 
-    summary = run_pipeline(
-        pipe,
-        sources=source or None,
-        full=full,
-        lock_timeout=lock_timeout,
-        from_archive=from_archive,
-    )
+    from jjj_etl.stopping import stop_on_signals
+
+    with stop_on_signals():  # SIGTERM / Ctrl-C: stop within seconds, commit nothing
+        summary = run_pipeline(
+            pipe,
+            sources=source or None,
+            full=full,
+            lock_timeout=lock_timeout,
+            from_archive=from_archive,
+        )
     if as_json:
         out.print_json(json.dumps(summary, default=str))
     else:
@@ -341,7 +344,23 @@ def report(
 
 
 def main() -> None:
-    """Entry point: run the app and map errors to exit codes."""
+    """Entry point: run the app and map errors to exit codes; a run stopped by SIGTERM or
+    Ctrl-C exits 143 or 130, whatever the stop became on its way out (DuckDB reports an
+    interrupted query as a RuntimeError)."""
+    from jjj_etl.stopping import RunStopped, received
+
+    try:
+        _main()
+    except BaseException as exc:
+        signum = received()
+        if signum is None or isinstance(exc, SystemExit):
+            raise
+        stopped = RunStopped(signum)
+        err.print(f"error: {stopped}", markup=False, highlight=False)
+        sys.exit(stopped.exit_code)
+
+
+def _main() -> None:
     try:
         app(standalone_mode=False)
     except JjjError as exc:

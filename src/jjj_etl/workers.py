@@ -11,21 +11,26 @@ memory, a crash inside a C extension) breaks the pool: :func:`call` replaces it 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import multiprocessing
 import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from jjj_etl.stopping import STOP, RunStopped, received, when_stopping
 
 __all__ = [
     "WorkerDiedError",
     "call",
     "can_start_workers",
     "close_pool",
+    "kill_workers",
     "stop_process",
     "usable_cores",
     "worker_pids",
@@ -66,7 +71,10 @@ class _Shared:
                 if self.executor is not None:
                     self.executor.shutdown(wait=True)
                 self.executor = ProcessPoolExecutor(
-                    max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+                    max_workers=workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
                 )
                 self.size = workers
             return self.executor
@@ -83,6 +91,24 @@ class _Shared:
 
 _shared = _Shared()
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In each worker: exit as soon as the process that started it is gone (killed, or
+    crashed), instead of parsing on alone.  A thread polls the parent PID: the kernel's
+    parent-death signal follows the *thread* that forked, and pools are started from
+    short-lived task threads."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died while this worker started
+        os._exit(1)
+    threading.Thread(target=watch, name="jjj-parent-watch", daemon=True).start()
+
 
 def call(workers: int, fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn(*args)`` in the shared pool of ``workers`` processes and wait for it.
@@ -91,6 +117,7 @@ def call(workers: int, fn: Callable[..., T], *args: Any) -> T:
     Raises :class:`WorkerDiedError` if the worker running it exits; exceptions raised by
     ``fn`` itself are re-raised as they are.
     """
+    _stopping()
     pool = _shared.get(workers)
     try:
         return pool.submit(fn, *args).result()
@@ -98,7 +125,13 @@ def call(workers: int, fn: Callable[..., T], *args: Any) -> T:
         broken = _shared.take(only=pool)
         if broken is not None:
             broken.shutdown(wait=True, cancel_futures=True)
+        _stopping()  # stopped by a signal: not a crash to retry, and no new pool
         raise WorkerDiedError(f"a worker process died: {exc}") from exc
+
+
+def _stopping() -> None:
+    if STOP.is_set():
+        raise RunStopped(received() or signal.SIGTERM)
 
 
 def worker_pids() -> list[int]:
@@ -106,6 +139,18 @@ def worker_pids() -> list[int]:
     with _shared.lock:
         procs = getattr(_shared.executor, "_processes", None) or {}
         return sorted(int(p) for p in procs)
+
+
+def kill_workers() -> None:
+    """Stop every worker process now, by its PID (a stop signal arrived: whatever they are
+    parsing is thrown away).  Safe from a signal handler: it takes no lock."""
+    procs = getattr(_shared.executor, "_processes", None) or {}
+    for pid in list(procs):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(pid), signal.SIGKILL)
+
+
+when_stopping(kill_workers)
 
 
 def close_pool() -> None:

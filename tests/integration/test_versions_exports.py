@@ -164,13 +164,13 @@ def test_series_history_with_the_old_column_names_is_renamed_not_left_behind(
     warehouse: Path, tmp_path: Path
 ) -> None:
     # before issue 19 the series said indicator / region; an existing warehouse has them
-    with write_session(paths(warehouse)) as con:
+    with working_copy(warehouse) as con:
         con.execute(
             "alter table history.mart_indicator_series rename column indicator_id to indicator"
         )
         con.execute("alter table history.mart_indicator_series rename column region_id to region")
 
-    pipeline.rebuild(str(warehouse), sql_dir=str(_catalog_with_widgets(tmp_path)))
+    rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
 
     _, cols = run_query(
         str(warehouse),

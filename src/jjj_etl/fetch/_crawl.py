@@ -25,6 +25,7 @@ from jjj_etl.fetch._frontier import LinkPolicy, canonicalize_url, page_kind, pag
 from jjj_etl.fetch._polite import BodyTooLargeError, RetryPolicy, read_body
 from jjj_etl.fetch._robots import RobotsCache
 from jjj_etl.records import FetchedPage
+from jjj_etl.stopping import STOP
 
 __all__ = ["Progress", "Validators", "crawl_async", "page_deadline", "retry_policy", "starts"]
 
@@ -129,7 +130,13 @@ class _Crawl:
         )
         width = max(width, self.source.concurrency)
         while queue or running:
-            while queue and len(running) < width and started < self.source.max_pages:
+            # a stop signal: no new request; those in flight end within their timeouts
+            while (
+                queue
+                and len(running) < width
+                and started < self.source.max_pages
+                and not STOP.is_set()
+            ):
                 url, depth = queue.popleft()
                 task = asyncio.create_task(self._visit(url, deadline))
                 running[task] = (started, depth)
@@ -205,10 +212,7 @@ class _Crawl:
         """One request: a final record, or ``(redirect target, status)``."""
         refused = await self.robots.refusal(current)
         if refused is not None:
-            kind, why = refused
-            if kind == "error":  # the host did not answer: a failed fetch, not a robots skip
-                return self._page(url, current, 0, error=why)
-            return self._page(url, current, 0, skipped=why)
+            return self._refused(url, current, *refused)
         try:
             async with self.client.stream(
                 "GET", request_url(current), headers=self._conditional_headers(url)
@@ -224,6 +228,11 @@ class _Crawl:
             return self._page(url, current, 0, error=f"unreadable-in-archive: {exc}")
         except (httpx.HTTPError, FetchError) as exc:
             return self._page(url, current, 0, error=self._describe(exc))
+
+    def _refused(self, url: str, current: str, kind: str, why: str) -> FetchedPage:
+        if kind == "error":  # robots.txt did not answer: a failed fetch, not a robots skip
+            return self._page(url, current, 0, error=why)
+        return self._page(url, current, 0, skipped=why)
 
     def _too_large(self, exc: BodyTooLargeError) -> str:
         """The skip reason, in terms of the configured ``max_bytes``."""

@@ -30,7 +30,6 @@ import httpx
 from jjj_etl.errors import FetchError
 
 __all__ = [
-    "TRUNCATE",
     "BodyTooLargeError",
     "PoliteTransport",
     "RetryPolicy",

@@ -27,9 +27,10 @@ from jjj_etl.pipeline._window import Timings, WriteWindow, timed
 from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage
 from jjj_etl.runner import default_sql_dir
+from jjj_etl.stopping import STOP
 from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
-from jjj_etl.workers import close_pool, usable_cores
+from jjj_etl.workers import close_pool, kill_workers, usable_cores
 
 PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"
 PARSE_BATCH_SIZE = 50
@@ -150,6 +151,7 @@ class Pipeline:
         """A new run: its sources, and what the published warehouse knows (nothing when
         ``full`` or ``from_archive``: every page fetched or replayed, every body parsed)."""
         chosen = self.select(sources)
+        STOP.clear()  # an earlier run in this process may have been stopped
         self.paths.create()
         with timed(self.timings, "known_state"):
             known = KnownState() if full or from_archive else read_known_state(self.paths)
@@ -278,13 +280,19 @@ class Pipeline:
                     window.build()
                     window.test()
                 window.commit()
-        finally:
-            self.close()
+        except BaseException as exc:
+            self.close(abort=not isinstance(exc, Exception))
+            raise
+        self.close()
         exports = self.export(window.version) if window.version is not None else None
         return self.summarize(run, window, exports, self.report())
 
-    def close(self) -> None:
-        """Stop the parse worker processes (~100 MB each: not kept between runs)."""
+    def close(self, *, abort: bool = False) -> None:
+        """Stop the parse worker processes (~100 MB each: not kept between runs); with
+        ``abort`` (a stop signal, a cancellation) kill them first, dropping what they parse."""
+        if abort:
+            STOP.set()  # no task of this run starts a worker or a request again
+            kill_workers()
         close_pool()
 
     def rebuild(self) -> dict[str, Any]:
