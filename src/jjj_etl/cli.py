@@ -43,6 +43,26 @@ LockTimeoutOpt = Annotated[
 ]
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from jjj_etl import __version__
+
+        sys.stdout.write(f"jjj-etl {__version__}\n")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_show_version
+        ),
+    ] = False,
+) -> None:
+    """Beijing-Tianjin-Hebei news → figures → a versioned DuckDB warehouse."""
+
+
 def _table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     for col in rows[0] if rows else []:
@@ -369,12 +389,23 @@ def _main() -> None:
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         sys.exit(code or 0)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(130)
+    except Exception as exc:
+        _usage_error(exc)
         raise
+
+
+def _usage_error(exc: Exception) -> None:
+    """Exit 2 with one line for a usage error.  typer 0.29 raises its own vendored copy of
+    click's exceptions (``typer._click``), which are not click's classes: both are caught."""
+    import click
+    from typer._click import exceptions as vendored
+
+    if isinstance(exc, vendored.NoArgsIsHelpError):  # bare `jjj-etl`: the help, then exit 2
+        sys.stderr.write(exc.format_message() + "\n")
+        sys.exit(2)
+    if isinstance(exc, click.exceptions.Abort):
+        sys.exit(130)
+    if isinstance(exc, click.exceptions.ClickException | vendored.ClickException):
+        where = getattr(getattr(exc, "ctx", None), "command_path", "jjj-etl")
+        sys.stderr.write(f"error: {exc.format_message()} (see `{where} --help`)\n")
+        sys.exit(2)
