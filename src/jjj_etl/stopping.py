@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-__all__ = ["STOP", "RunStopped", "received", "stop_on_signals", "when_stopping"]
+__all__ = ["RunStopped", "received", "stop_on_signals", "when_stopping"]  # and the STOP event
 
 STOP = threading.Event()
 _state: dict[str, int] = {}
