@@ -13,8 +13,30 @@ Comparator = Literal["=", ">", ">=", "<", "<=", "~"]
 Kind = Literal["level", "change", "cumulative", "share", "rate", "difference"]
 Lang = Literal["en", "zh"]
 
-COMPARATORS: tuple[str, ...] = ("=", ">", ">=", "<", "<=", "~")
-KINDS: tuple[str, ...] = ("level", "change", "cumulative", "share", "rate", "difference")
+LANGS: tuple[Lang, ...] = ("en", "zh")
+COMPARATORS: tuple[Comparator, ...] = ("=", ">", ">=", "<", "<=", "~")
+KINDS: tuple[Kind, ...] = ("level", "change", "cumulative", "share", "rate", "difference")
+
+
+def as_kind(value: str) -> Kind:
+    """``value`` as a figure kind; ValueError when it is not one (the contract's six)."""
+    if value not in KINDS:
+        raise ValueError(f"not a figure kind: {value!r}")
+    return value  # narrowed by the membership test
+
+
+def as_lang(value: str) -> Lang:
+    """``value`` as an article language (``en`` or ``zh``); ValueError otherwise."""
+    if value not in LANGS:
+        raise ValueError(f"not a language of the contract: {value!r}")
+    return value
+
+
+def as_comparator(value: str) -> Comparator:
+    """``value`` as a comparator; ValueError when it is not one of the contract's six."""
+    if value not in COMPARATORS:
+        raise ValueError(f"not a comparator: {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +56,8 @@ class Figure:
     end: int
     value: float
     unit: str
-    comparator: str = "="
-    kind: str = "level"
+    comparator: Comparator = "="
+    kind: Kind = "level"
     period: str | None = None
     subject: str = ""
     alt_of: int | None = None
@@ -57,7 +79,7 @@ class Article:
     canonical_url: str
     title: str
     published: str | None  # ISO 8601 date or datetime
-    lang: str
+    lang: Lang
     source: str
     body: str
     content_sha256: str

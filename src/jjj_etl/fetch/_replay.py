@@ -61,6 +61,10 @@ def _capture(path: Path, head: RecordHead) -> tuple[str, _Capture] | None:
     if kind not in ("response", "revisit") or not head.status:
         return None
     uri = head.fields.get("warc-target-uri", "").strip("<>")
+    try:
+        key = _target_key(uri)
+    except ValueError:  # a damaged or hostile target URI ("Invalid IPv6 URL"): no capture
+        return None
     capture = _Capture(
         path,
         head.offset,
@@ -70,7 +74,7 @@ def _capture(path: Path, head: RecordHead) -> tuple[str, _Capture] | None:
         kind == "revisit",
         head.length,
     )
-    return _target_key(uri), capture
+    return key, capture
 
 
 def _warn(damage: Damage) -> None:

@@ -21,7 +21,7 @@ from jjj_etl.charset import decode_html
 from jjj_etl.parse._dates import find_published, meta_index
 from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
-from jjj_etl.records import Article, ParsedPage
+from jjj_etl.records import Article, ParsedPage, as_lang
 
 PARSER_VERSION = "4"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
@@ -111,7 +111,7 @@ def parse_article(
         canonical_url=canonical,
         title=title,
         published=published,
-        lang=article_lang if article_lang != "auto" else _guess_lang(body),
+        lang=as_lang(article_lang if article_lang != "auto" else _guess_lang(body)),
         source=source,
         body=body,
         content_sha256=sha,

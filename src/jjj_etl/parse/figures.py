@@ -35,7 +35,7 @@ from jjj_etl.parse._regions import (
 from jjj_etl.parse._scan import Token, scan
 from jjj_etl.parse._sentences import ClauseBreaks, is_chinese, split_sentences
 from jjj_etl.parse._subjects import ProperNouns, en_subject, zh_subject
-from jjj_etl.records import Figure
+from jjj_etl.records import Figure, as_comparator, as_kind
 
 __all__ = ["extract_figures", "split_sentences"]
 
@@ -367,8 +367,8 @@ def _figure(
         end=tok.end,
         value=value,
         unit=tok.unit,
-        comparator=comp,
-        kind=kind,
+        comparator=as_comparator(comp),
+        kind=as_kind(kind),
         period=period,
         subject=subject,
         region=region,
@@ -433,7 +433,7 @@ def _alt_figure(body: str, tok: Token, base: Figure, t: str, index: int) -> Figu
         end=tok.end,
         value=tok.value if base.value >= 0 else -abs(tok.value),
         unit=tok.unit,
-        comparator=tok.comparator or comparator(near, ""),
+        comparator=as_comparator(tok.comparator or comparator(near, "")),
         value_high=tok.value_high,
         alt_of=index,
     )
