@@ -105,20 +105,18 @@ def run_query(
     """Run read-only SQL; with ``as_of``, every mart name means that version's rows.
 
     One statement unless ``multi`` (then each runs in turn and the last one's rows are
-    returned).  The connection is sandboxed by DuckDB itself (see :func:`query_connection`):
-    a statement that would write a file, attach one, load an extension or reach the network
-    fails with DuckDB's permission error.
+    returned), and only statements DuckDB's parser types as reads (SELECT, which covers
+    DESCRIBE, SHOW, SUMMARIZE and PRAGMA queries, and EXPLAIN).  The connection is also
+    sandboxed by DuckDB's own settings (see :func:`query_connection`): a statement that
+    would write a file, attach one, load an extension or reach the network fails with
+    DuckDB's permission error.
 
     Raises UsageError for SQL errors, refused statements or an unknown version.
     """
     con = query_connection(paths(warehouse), as_of)
     try:
         statements = con.extract_statements(sql)
-        if len(statements) != 1 and not multi:
-            raise UsageError(
-                f"query takes one SQL statement, got {len(statements)} "
-                "(--multi runs several and prints the last)"
-            )
+        _check_statements(statements, multi)
         rel = None
         for statement in statements:
             rel = con.sql(statement.query)
@@ -129,6 +127,27 @@ def run_query(
         raise UsageError(f"query failed: {exc}") from exc
     finally:
         con.close()
+
+
+# DuckDB's parser types each statement; only these read.  The settings below are not
+# enough alone: disabling external access whitelists the attached file's own paths
+# (jjj.duckdb, jjj.duckdb.wal, …), so DETACH then ATTACH … (READ_WRITE) of the published
+# file, or a COPY creating jjj.duckdb.wal beside it, would still be allowed.
+READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def _check_statements(statements: list[duckdb.Statement], multi: bool) -> None:
+    if len(statements) != 1 and not multi:
+        raise UsageError(
+            f"query takes one SQL statement, got {len(statements)} "
+            "(--multi runs several and prints the last)"
+        )
+    for statement in statements:
+        if statement.type not in READ_STATEMENTS:
+            raise UsageError(
+                f"query is read-only: a {statement.type.name} statement is refused "
+                "(SELECT, DESCRIBE, SHOW, SUMMARIZE, PRAGMA and EXPLAIN are fine)"
+            )
 
 
 def query_connection(wp: WarehousePaths, as_of: int | None = None) -> duckdb.DuckDBPyConnection:
