@@ -37,7 +37,8 @@ def _is_number(value: Any) -> bool:
     return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
 
 
-def _cut(text: str, width: int) -> str:
+def cut(text: str, width: int) -> str:
+    """``text`` cut with ``…`` to at most ``width`` display cells."""
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, max(width - 1, 0)) + "…"
@@ -78,7 +79,7 @@ def render(
     widths = fit_widths(natural, floors, width)
 
     def line(values: Sequence[str]) -> str:
-        return GAP.join(set_cell_size(_cut(v, w), w) for v, w in zip(values, widths, strict=True))
+        return GAP.join(set_cell_size(cut(v, w), w) for v, w in zip(values, widths, strict=True))
 
     out = [line(names), line(["-" * w for w in widths])]
     out.extend(line(row) for row in cells)

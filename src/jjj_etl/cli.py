@@ -21,7 +21,7 @@ from rich.text import Text
 from typer.core import TyperArgument, TyperCommand
 
 from jjj_etl import __version__
-from jjj_etl._table import render
+from jjj_etl._table import cell_text, cut, render
 from jjj_etl.errors import JjjError, UsageError
 
 
@@ -336,49 +336,50 @@ def diff(
     if as_json:
         out.print_json(json.dumps(d, default=str))
         return
+    width = shutil.get_terminal_size((200, 24)).columns
     for kind in ("added", "changed", "removed"):
         rows = d[kind]
         out.print(Text(f"{kind}: {len(rows)}", style="bold"))
-        if rows:
-            _print_table(diff_rows(rows[:limit], kind))
+        for row in rows[:limit]:
+            sys.stdout.write(diff_block(row, kind, width) + "\n")
         if len(rows) > limit:
-            out.print(f"… and {len(rows) - limit} more (--limit, or --json for all)")
+            out.print(f"  … and {len(rows) - limit} more (--limit N, or --json for all)")
 
 
-# what an analyst reads a change by, under either table's names
-_DIFF_SHOWN = {
-    "indicator": ("indicator_id", "indicator"),
-    "region": ("region_id", "region"),
-    "period": ("period",),
-    "value": ("value",),
-    "unit": ("unit",),
-    "article": ("url", "chosen_url"),
-    "sentence": ("sentence", "chosen_sentence"),
-}
+def _first(row: dict[str, Any], *names: str) -> Any:
+    """The first of ``names`` the row has: the two diffable tables name columns apart."""
+    return next((row[n] for n in names if n in row), None)
 
 
-def diff_rows(rows: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    """Diff rows as the table shows them: indicator, region, period, value (old → new for a
-    change, with the other changed columns named), unit, article and sentence."""
-    shown = []
-    for r in rows:
-        row = {
-            label: next((r[c] for c in cols if c in r), None) for label, cols in _DIFF_SHOWN.items()
-        }
-        if kind == "changed":
-            changed = r.get("changed_columns", {})
-            if "value" in changed:
-                row["value"] = f"{cell(r['old_value'])} → {cell(r['new_value'])}"
-            row = {"changed": ", ".join(c for c in changed if c != "value") or "value", **row}
-        shown.append(row)
-    return shown
+def diff_block(row: dict[str, Any], kind: str, width: int) -> str:
+    """One diff row as an analyst reads it: indicator, region, period and value (old → new
+    for a change) on one line, then the other changed columns, the article and the sentence.
+    """
+    value = f"{cell(row.get('value'))} {cell(row.get('unit'))}".rstrip()
+    changed = row.get("changed_columns") or {}
+    if "value" in changed:
+        value = f"{cell(row['old_value'])} → {value}"
+    head = [_first(row, "indicator_id", "indicator"), _first(row, "region_id", "region")]
+    period = row.get("period") or "(period not stated)"
+    lines = [f"  {cell(head[0])}  {cell(head[1])}  {period}  {value}"]
+    others = [c for c in changed if c != "value"]
+    if kind == "changed" and others:
+        lines.append(f"    also changed: {', '.join(others)}")
+    for label, names in (
+        ("article", ("url", "chosen_url")),
+        ("sentence", ("sentence", "chosen_sentence")),
+    ):
+        text = cell_text(_first(row, *names))
+        if text:
+            lines.append(cut(f"    {label + ':':<9} {text}", width))
+    return "\n".join(lines)
 
 
 def cell(value: Any) -> str:
     """A number as an analyst reads it (no float noise); anything else as text."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return "" if value is None else str(value)
+    return cell_text(value)
 
 
 @command()
