@@ -41,7 +41,7 @@ def cut(text: str, width: int) -> str:
     """``text`` cut with ``…`` to at most ``width`` display cells."""
     if cell_len(text) <= width:
         return text
-    return set_cell_size(text, max(width - 1, 0)) + "…"
+    return set_cell_size(text, max(width - 1, 0)).rstrip() + "…"
 
 
 def fit_widths(natural: Sequence[int], floors: Sequence[int], width: int) -> list[int]:

@@ -1,17 +1,20 @@
 """`jjj-etl query` is read-only for real: each way in issue 18 of writing through it is
-refused by DuckDB's own settings, with exit 2, and no file on disk changes."""
+refused (DuckDB's statement types and its own settings), with exit 2, and no file on disk
+changes.  And its table output stays readable on a terminal."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from builders import figure, page
-from cli_runs import cli
+from cli_runs import BIN, cli, cli_env
 from jjj_etl import pipeline, staging
 from jjj_etl.tools import query_connection
 from jjj_etl.warehouse import paths, write_session
@@ -162,3 +165,26 @@ def test_duckdb_itself_refuses_writes_on_the_query_connection(warehouse: Path, s
     finally:
         con.close()
     assert _snapshot(tmp) == before
+
+
+def test_the_table_format_keeps_columns_readable_on_a_narrow_terminal(warehouse: Path) -> None:
+    done = subprocess.run(
+        [str(BIN), "query", "select * from fct_observations", "-w", str(warehouse)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**cli_env(), "COLUMNS": "80"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    header, _rule, *rows = done.stdout.splitlines()
+    assert len(rows) == 1  # one line per row: nothing folded over several lines
+    names = header.split()
+    assert names[:3] == ["observation…", "fact_id", "indicator_id"]
+    assert all(len(n) >= min(len(n.rstrip("…")), 12) for n in names)
+    assert "84370000000" in rows[0]  # numbers are never cut
+    assert "Technology…" in rows[0]  # long text is
+    csv_out = cli(
+        "query", "select sentence from fct_observations", "-w", str(warehouse), "--format", "csv"
+    )
+    assert next(csv.reader(csv_out.stdout.splitlines()[1:])) == [BODY]  # csv: every character
