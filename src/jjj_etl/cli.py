@@ -48,9 +48,10 @@ app = typer.Typer(
     # plain help: typer's Rich panels print every flag as `--json <bool>`
     rich_markup_mode=None,
 )
-# piped output is read by people in wide terminals and by scripts: don't wrap it at 80;
-# markup, emoji codes and highlighting off: data and messages print exactly as they are
-_PLAIN: dict[str, Any] = {"markup": False, "emoji": False, "highlight": False}
+# piped output is read by people in wide terminals and by scripts: don't wrap it at 80,
+# and never wrap a line (an error is one line a script can grep); markup, emoji codes and
+# highlighting off: data and messages print exactly as they are
+_PLAIN: dict[str, Any] = {"markup": False, "emoji": False, "highlight": False, "soft_wrap": True}
 out = Console(width=None if sys.stdout.isatty() else 200, **_PLAIN)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, **_PLAIN)
 
@@ -438,12 +439,31 @@ def export(
 ) -> None:
     """Parquet export of the marts (exports/v<N>/, latest/, manifest.json).
 
+    With no options, makes sure the current version's export is whole (a missing or
+    damaged one is written again).  A version already exported whole at the destination is
+    not written again: that exits 1, saying so.  --partition-by-indicator adds the
+    partitions to a whole export that lacks them.
+
     Example: jjj-etl export --version 3 --dest /tmp/exports
     """
-    from jjj_etl.tools import export_to
+    from jjj_etl.tools import export_outcome
 
-    folder = export_to(str(warehouse) if warehouse else None, version, dest, partition_by_indicator)
-    out.print(f"exported to {folder}")
+    done = export_outcome(
+        str(warehouse) if warehouse else None, version, dest, partition_by_indicator
+    )
+    if done.written:
+        out.print(f"exported version {done.version} to {done.folder}: {', '.join(done.written)}")
+        return
+    whole = f"{done.folder} already holds the whole export of version {done.version}"
+    if version is None and dest is None and not partition_by_indicator:
+        out.print(f"{whole} (every file matches manifest.json); nothing to write")
+        return
+    # asked to write it: say why nothing was, and exit non-zero (a script must notice)
+    _fail(
+        f"{whole} (every file matches manifest.json); a version's export is immutable, so "
+        "nothing was written (remove the folder to export it again)",
+        1,
+    )
 
 
 @command()

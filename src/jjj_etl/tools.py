@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
+
+if TYPE_CHECKING:
+    from jjj_etl.export import Exported
 
 from jjj_etl.errors import FetchError, RunError, UsageError
 from jjj_etl.runner import default_sql_dir, mart_names
@@ -203,3 +206,14 @@ def export_to(
     from jjj_etl.export import export_warehouse
 
     return export_warehouse(warehouse, version, dest=dest, partition_by_indicator=by_indicator)
+
+
+def export_outcome(
+    warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
+) -> Exported:
+    """:func:`export_to`, saying which tables were written (none: the export was whole)."""
+    from jjj_etl.export import export_warehouse_outcome
+
+    return export_warehouse_outcome(
+        warehouse, version, dest=dest, partition_by_indicator=by_indicator
+    )
