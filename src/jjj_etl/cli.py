@@ -1,75 +1,115 @@
 """The ``jjj-etl`` command line: parse arguments, call one library function, render.
 
 Exit codes: 0 ok, 1 the run failed (nothing committed), 2 bad usage or bad config.
-Only this module turns exceptions into exit codes.
+Only this module turns exceptions into exit codes.  Everything it prints from data or
+from an error message is plain text (no Rich markup), so ``[/x]`` prints as ``[/x]``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
+from typer.core import TyperArgument, TyperCommand
 
+from jjj_etl import __version__
+from jjj_etl._table import cell_text, cut, render
 from jjj_etl.errors import JjjError, UsageError
+
+
+class _Command(TyperCommand):
+    """Usage lines name arguments as people write them (``diff [OPTIONS] OLD NEW``);
+    typer 0.29 writes ``{old} {new}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:  # click.Context: a private module
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.display_name_raw
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
 
 app = typer.Typer(
     name="jjj-etl",
     help="Beijing-Tianjin-Hebei news → figures → a versioned DuckDB warehouse.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: typer's Rich panels print every flag as `--json <bool>`
+    rich_markup_mode=None,
 )
-# piped output is read by people in wide terminals and by scripts: don't wrap it at 80
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+# piped output is read by people in wide terminals and by scripts: don't wrap it at 80,
+# and never wrap a line (an error is one line a script can grep); markup, emoji codes and
+# highlighting off: data and messages print exactly as they are
+_PLAIN: dict[str, Any] = {"markup": False, "emoji": False, "highlight": False, "soft_wrap": True}
+out = Console(width=None if sys.stdout.isatty() else 200, **_PLAIN)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, **_PLAIN)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def command() -> Callable[[_F], _F]:
+    """``@app.command()`` with the usage line above."""
+    return app.command(cls=_Command)
+
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="sources.toml (default: the bundled sample site)."),
+    typer.Option(
+        "--config", "-c", metavar="FILE", help="sources.toml (default: the bundled sample site)."
+    ),
 ]
 WarehouseOpt = Annotated[
     Path | None,
-    typer.Option("--warehouse", "-w", help="Warehouse folder (default: ./warehouse)."),
+    typer.Option(
+        "--warehouse", "-w", metavar="DIR", help="Warehouse folder (default: ./warehouse)."
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 LockTimeoutOpt = Annotated[
-    float, typer.Option("--lock-timeout", help="Seconds to wait for another writer.")
+    float,
+    typer.Option("--lock-timeout", metavar="SECONDS", help="Seconds to wait for another writer."),
 ]
+
+
+def _print_table(rows: list[dict[str, Any]], columns: list[str] | None = None) -> None:
+    sys.stdout.write(
+        render(rows, width=shutil.get_terminal_size((200, 24)).columns, columns=columns)
+    )
+    sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 def _show_version(value: bool) -> None:
     if value:
-        from jjj_etl import __version__
-
-        sys.stdout.write(f"jjj-etl {__version__}\n")
+        out.print(f"jjj-etl {__version__}")
         raise typer.Exit
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
-    version: Annotated[
+    ctx: typer.Context,
+    version: Annotated[  # noqa: ARG001 - acted on by its eager callback
         bool,
         typer.Option(
-            "--version", help="Print the version and exit.", is_eager=True, callback=_show_version
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
 ) -> None:
-    """Beijing-Tianjin-Hebei news → figures → a versioned DuckDB warehouse."""
-
-
-def _table(rows: list[dict[str, Any]], title: str | None = None) -> Table:
-    table = Table(title=title, show_lines=False)
-    for col in rows[0] if rows else []:
-        table.add_column(str(col), overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row.values()))
-    return table
+    if ctx.invoked_subcommand is None:
+        names = ", ".join(sorted(ctx.command.commands))  # type: ignore[attr-defined]
+        raise UsageError(f"no command given (one of {names}); try 'jjj-etl --help'")
 
 
 def _prefect_env(*, quiet: bool = True) -> None:
@@ -82,12 +122,13 @@ def _prefect_env(*, quiet: bool = True) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
-@app.command()
+@command()
 def run(
     config: ConfigOpt = None,
     warehouse: WarehouseOpt = None,
     source: Annotated[
-        list[str] | None, typer.Option("--source", help="Only these sources (repeatable).")
+        list[str] | None,
+        typer.Option("--source", metavar="NAME", help="Only these sources (repeatable)."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Ignore validators; re-parse all.")] = False,
     from_archive: Annotated[
@@ -127,7 +168,7 @@ def run(
 
 def _print_summary(s: dict[str, Any]) -> None:
     pages = ", ".join(f"{k} {v}" for k, v in sorted(s["pages"].items())) or "none"
-    out.print(f"[bold]run {s['run_id']}[/bold]")
+    out.print(Text(f"run {s['run_id']}", style="bold"))
     out.print(f"  pages: {pages}")
     if s["skipped_reasons"]:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(s["skipped_reasons"].items()))
@@ -143,14 +184,15 @@ def _print_summary(s: dict[str, Any]) -> None:
     if s["version"] is None:
         out.print("  nothing new: no version added")
     else:
-        out.print(f"  [green]version {s['version']}[/green] committed; exports in {s['exports']}")
+        committed = Text("  ").append(f"version {s['version']}", style="green")
+        out.print(committed.append(f" committed; exports in {s['exports']}"))
     if s["warnings"]:
         out.print(f"  warnings: {', '.join(s['warnings'])}")
     if s.get("report"):
         out.print(f"report written to {s['report']}", markup=False)
 
 
-@app.command()
+@command()
 def serve(config: ConfigOpt = None, warehouse: WarehouseOpt = None) -> None:
     """Run the pipeline on its schedule (cron and timezone from the config).
 
@@ -166,11 +208,16 @@ def serve(config: ConfigOpt = None, warehouse: WarehouseOpt = None) -> None:
     serve_flow(cfg, str(warehouse) if warehouse else None)
 
 
-@app.command()
+FIGURE_COLUMNS = ["surface", "value", "unit", "comparator", "kind", "period", "region", "subject"]
+
+
+@command()
 def parse(
-    target: Annotated[str, typer.Argument(help="A file path or an http(s) URL.")],
+    target: Annotated[
+        str, typer.Argument(metavar="PATH_OR_URL", help="A file path or an http(s) URL.")
+    ],
     as_json: JsonOpt = False,
-    source: Annotated[str, typer.Option(help="Source name to record.")] = "adhoc",
+    source: Annotated[str, typer.Option(metavar="NAME", help="Source name to record.")] = "adhoc",
 ) -> None:
     """Parse one page: article fields and figures.
 
@@ -190,22 +237,18 @@ def parse(
         out.print(f"not an article: {page.skipped}")
         return
     art = page.article
-    out.print(f"[bold]{art.title}[/bold]\n{art.canonical_url}\n{art.published} · {art.lang}")
-    rows = [
-        {
-            k: v
-            for k, v in f.to_dict().items()
-            if k
-            in ("surface", "value", "unit", "comparator", "kind", "period", "region", "subject")
-        }
-        for f in page.figures
-    ]
-    out.print(_table(rows, f"{len(rows)} figures") if rows else "no figures")
+    out.print(Text(art.title, style="bold"))
+    out.print(f"{art.canonical_url}\n{art.published} · {art.lang}")
+    if not page.figures:
+        out.print("no figures")
+        return
+    out.print(f"{len(page.figures)} figures")
+    _print_table([f.to_dict() for f in page.figures], FIGURE_COLUMNS)
 
 
-@app.command()
+@command()
 def figures(
-    lang: Annotated[str, typer.Option("--lang", help="en, zh or auto.")] = "auto",
+    lang: Annotated[str, typer.Option("--lang", metavar="LANG", help="en, zh or auto.")] = "auto",
 ) -> None:
     """JSONL on stdin {"id","text","lang"?} → JSONL on stdout {"id","figures":[…]}.
 
@@ -218,12 +261,13 @@ def figures(
     figures_jsonl(sys.stdin, sys.stdout, None if lang == "auto" else lang)
 
 
-@app.command()
+@command()
 def build(
     config: ConfigOpt = None,
     warehouse: WarehouseOpt = None,
     sql_dir: Annotated[
-        Path | None, typer.Option("--sql-dir", help="Models folder (default: the shipped sql/).")
+        Path | None,
+        typer.Option("--sql-dir", metavar="DIR", help="Models folder (default: the shipped sql/)."),
     ] = None,
     lock_timeout: LockTimeoutOpt = 60.0,
     as_json: JsonOpt = False,
@@ -244,7 +288,7 @@ def build(
         out.print(f"version {result['version']} committed; exports in {result['exports']}")
 
 
-@app.command()
+@command()
 def versions(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     """List warehouse versions, newest first.
 
@@ -255,55 +299,96 @@ def versions(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     rows = list_versions(str(warehouse) if warehouse else None)
     if as_json:
         out.print_json(json.dumps(rows, default=str))
+    elif rows:
+        _print_table(rows)
     else:
-        out.print(_table(rows, "versions") if rows else "no versions yet")
+        out.print("no versions yet")
 
 
-@app.command()
+@command()
 def diff(
-    a: Annotated[int, typer.Argument(help="Older version.")],
-    b: Annotated[int, typer.Argument(help="Newer version.")],
+    old: Annotated[int, typer.Argument(metavar="OLD", help="The older version.")],
+    new: Annotated[int, typer.Argument(metavar="NEW", help="The newer version.")],
     warehouse: WarehouseOpt = None,
-    table: Annotated[str, typer.Option(help="fct_observations or mart_indicator_series")] = (
-        "fct_observations"
-    ),
+    table: Annotated[
+        str, typer.Option(metavar="TABLE", help="fct_observations or mart_indicator_series.")
+    ] = "fct_observations",
+    limit: Annotated[
+        int, typer.Option(metavar="N", help="Rows shown per kind of change (table output).")
+    ] = 50,
     as_json: JsonOpt = False,
 ) -> None:
-    """What changed between two versions: added, changed, removed rows.
+    """What changed from version OLD to NEW: added, changed and removed rows, each with its
+    indicator, region, period, article and sentence.
 
-    Example: jjj-etl diff 1 2
+    Example: jjj-etl diff 1 2 --table mart_indicator_series
     """
     from jjj_etl.tools import diff_versions
 
-    d = diff_versions(str(warehouse) if warehouse else None, a, b, table)
+    d = diff_versions(str(warehouse) if warehouse else None, old, new, table)
     if as_json:
         out.print_json(json.dumps(d, default=str))
         return
+    width = shutil.get_terminal_size((200, 24)).columns
     for kind in ("added", "changed", "removed"):
         rows = d[kind]
-        out.print(f"[bold]{kind}: {len(rows)}[/bold]")
-        if rows:
-            keep = (
-                "indicator_id",
-                "indicator",
-                "region_id",
-                "region",
-                "period",
-                "value",
-                "old_value",
-                "new_value",
-                "unit",
-                "url",
-            )
-            out.print(_table([{k: v for k, v in r.items() if k in keep} for r in rows[:50]]))
+        out.print(Text(f"{kind}: {len(rows)}", style="bold"))
+        for row in rows[:limit]:
+            sys.stdout.write(diff_block(row, kind, width) + "\n")
+        if len(rows) > limit:
+            out.print(f"  … and {len(rows) - limit} more (--limit N, or --json for all)")
 
 
-@app.command()
+def _first(row: dict[str, Any], *names: str) -> Any:
+    """The first of ``names`` the row has: the two diffable tables name columns apart."""
+    return next((row[n] for n in names if n in row), None)
+
+
+def diff_block(row: dict[str, Any], kind: str, width: int) -> str:
+    """One diff row as an analyst reads it: indicator, region, period and value (old → new
+    for a change) on one line, then the other changed columns, the article and the sentence.
+    """
+    value = f"{cell(row.get('value'))} {cell(row.get('unit'))}".rstrip()
+    changed = row.get("changed_columns") or {}
+    if "value" in changed:
+        value = f"{cell(row['old_value'])} → {value}"
+    head = [_first(row, "indicator_id", "indicator"), _first(row, "region_id", "region")]
+    period = row.get("period") or "(period not stated)"
+    lines = [f"  {cell(head[0])}  {cell(head[1])}  {period}  {value}"]
+    others = [c for c in changed if c != "value"]
+    if kind == "changed" and others:
+        lines.append(f"    also changed: {', '.join(others)}")
+    for label, names in (
+        ("article", ("url", "chosen_url")),
+        ("sentence", ("sentence", "chosen_sentence")),
+    ):
+        text = cell_text(_first(row, *names))
+        if text:
+            lines.append(cut(f"    {label + ':':<9} {text}", width))
+    return "\n".join(lines)
+
+
+def cell(value: Any) -> str:
+    """A number as an analyst reads it (no float noise); anything else as text."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return cell_text(value)
+
+
+@command()
 def query(
-    sql: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    sql: Annotated[str, typer.Argument(metavar="SQL", help="One SQL statement (read-only).")],
     warehouse: WarehouseOpt = None,
-    as_of: Annotated[int | None, typer.Option("--as-of", help="Read this past version.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    as_of: Annotated[
+        int | None, typer.Option("--as-of", metavar="VERSION", help="Read this past version.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="table, json or csv.")
+    ] = "table",
+    multi: Annotated[
+        bool,
+        typer.Option("--multi", help="Allow several ;-separated statements; print the last."),
+    ] = False,
 ) -> None:
     """Read-only SQL against the warehouse, optionally as of a past version.
 
@@ -311,7 +396,9 @@ def query(
     """
     from jjj_etl.tools import run_query
 
-    cols, rows = run_query(str(warehouse) if warehouse else None, sql, as_of)
+    if fmt not in ("table", "json", "csv"):
+        raise UsageError(f"--format must be table, json or csv, not {fmt!r}")
+    cols, rows = run_query(str(warehouse) if warehouse else None, sql, as_of, multi=multi)
     dicts = [dict(zip(cols, r, strict=True)) for r in rows]
     if fmt == "json":
         sys.stdout.write(json.dumps(dicts, default=str, ensure_ascii=False) + "\n")
@@ -321,16 +408,21 @@ def query(
         w = csv.writer(sys.stdout)
         w.writerow(cols)
         w.writerows(rows)
-    elif fmt == "table":
-        out.print(_table(dicts) if dicts else f"(no rows) columns: {', '.join(cols)}")
+    elif dicts:
+        _print_table(dicts, cols)
     else:
-        raise UsageError(f"--format must be table, json or csv, not {fmt!r}")
+        out.print(f"(no rows) columns: {', '.join(cols)}")
 
 
-@app.command()
+@command()
 def export(
-    version: Annotated[int | None, typer.Option("--version", help="Version to export.")] = None,
-    dest: Annotated[Path | None, typer.Option("--dest", help="Export folder.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", metavar="N", help="Version to export.")
+    ] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option("--dest", metavar="DIR", help="Export folder (default: <warehouse>/exports)."),
+    ] = None,
     partition_by_indicator: Annotated[
         bool,
         typer.Option("--partition-by-indicator", help="Also write Hive partitions by indicator."),
@@ -339,18 +431,41 @@ def export(
 ) -> None:
     """Parquet export of the marts (exports/v<N>/, latest/, manifest.json).
 
+    With no options, makes sure the current version's export is whole (a missing or
+    damaged one is written again).  A version already exported whole at the destination is
+    not written again: that exits 1, saying so.  --partition-by-indicator adds the
+    partitions to a whole export that lacks them.
+
     Example: jjj-etl export --version 3 --dest /tmp/exports
     """
-    from jjj_etl.tools import export_to
+    from jjj_etl.tools import export_outcome
 
-    folder = export_to(str(warehouse) if warehouse else None, version, dest, partition_by_indicator)
-    out.print(f"exported to {folder}")
+    done = export_outcome(
+        str(warehouse) if warehouse else None, version, dest, partition_by_indicator
+    )
+    if done.written:
+        out.print(f"exported version {done.version} to {done.folder}: {', '.join(done.written)}")
+        return
+    whole = f"{done.folder} already holds the whole export of version {done.version}"
+    if version is None and dest is None and not partition_by_indicator:
+        out.print(f"{whole} (every file matches manifest.json); nothing to write")
+        return
+    # asked to write it: say why nothing was, and exit non-zero (a script must notice)
+    _fail(
+        f"{whole} (every file matches manifest.json); a version's export is immutable, so "
+        "nothing was written (remove the folder to export it again)",
+        1,
+    )
 
 
-@app.command()
+@command()
 def report(
-    version: Annotated[int | None, typer.Option("--version", help="Version to describe.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="HTML file to write.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", metavar="N", help="Version to describe.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="HTML file to write.")
+    ] = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
     """A self-contained HTML report: series charts, latest values, conflicts, coverage.
@@ -361,6 +476,19 @@ def report(
 
     path = build_report(str(warehouse) if warehouse else None, version, out_file)
     out.print(f"report written to {path}")
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(Text("error: ", style="red").append(message))
+    sys.exit(code)
+
+
+def _usage_message(exc: typer.TyperException) -> str:
+    """One line for a usage error of typer's own click: what is wrong and where help is."""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "jjj-etl"
+    return f"{text} (try '{where} --help')"
 
 
 def main() -> None:
@@ -382,30 +510,11 @@ def main() -> None:
 
 def _main() -> None:
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except JjjError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(exc.exit_code)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code or 0)
-    except Exception as exc:
-        _usage_error(exc)
-        raise
-
-
-def _usage_error(exc: Exception) -> None:
-    """Exit 2 with one line for a usage error.  typer 0.29 raises its own vendored copy of
-    click's exceptions (``typer._click``), which are not click's classes: both are caught."""
-    import click
-    from typer._click import exceptions as vendored
-
-    if isinstance(exc, vendored.NoArgsIsHelpError):  # bare `jjj-etl`: the help, then exit 2
-        sys.stderr.write(exc.format_message() + "\n")
-        sys.exit(2)
-    if isinstance(exc, click.exceptions.Abort):
+        _fail(str(exc), exc.exit_code)
+    except typer.TyperException as exc:  # typer 0.29's vendored click: bad usage
+        _fail(_usage_message(exc), getattr(exc, "exit_code", 2))
+    except (typer.Abort, KeyboardInterrupt):
         sys.exit(130)
-    if isinstance(exc, click.exceptions.ClickException | vendored.ClickException):
-        where = getattr(getattr(exc, "ctx", None), "command_path", "jjj-etl")
-        sys.stderr.write(f"error: {exc.format_message()} (see `{where} --help`)\n")
-        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

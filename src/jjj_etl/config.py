@@ -212,10 +212,23 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         return Config.model_validate({**data, "path": str(p)})
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = _key_of(tuple(err["loc"]), data)
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise ConfigError(str(p), key, f"{err['msg']}{more}") from exc
+        problems = _problems(exc, data)
+        raise ConfigError(str(p), *problems[0], more=problems[1:]) from exc
+
+
+def _problems(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every ``(key, problem)`` of a failed validation.  A list whose items all failed also
+    reads as "too short" (pydantic drops the failed items): that echo is left out."""
+    errors = exc.errors()
+    inner = [tuple(e["loc"]) for e in errors]
+    return [
+        (_key_of(tuple(e["loc"]), data), e["msg"])
+        for e in errors
+        if not (
+            e["type"] == "too_short"
+            and any(len(o) > len(e["loc"]) and o[: len(e["loc"])] == tuple(e["loc"]) for o in inner)
+        )
+    ]
 
 
 def _resolve_relative_urls(data: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -18,6 +18,7 @@ httpx, duckdb and pydantic errors are translated into these where they enter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -34,13 +35,24 @@ class UsageError(JjjError):
 
 
 class ConfigError(UsageError):
-    """A configuration file is missing or invalid; the message names the file and key."""
+    """A configuration file is missing or invalid; the message names the file and key.
 
-    def __init__(self, path: str, key: str, problem: str) -> None:
+    ``more`` holds further ``(key, problem)`` pairs of the same file: the message lists
+    every one, a line each, so one edit can fix them all.
+    """
+
+    def __init__(
+        self, path: str, key: str, problem: str, more: Sequence[tuple[str, str]] = ()
+    ) -> None:
         self.path = path
         self.key = key
         self.problem = problem
-        super().__init__(f"{path}: {key}: {problem}")
+        self.problems = [(key, problem), *more]
+        if not more:
+            super().__init__(f"{path}: {key}: {problem}")
+            return
+        lines = "".join(f"\n  {k}: {p}" for k, p in self.problems)
+        super().__init__(f"{path}: {len(self.problems)} problems:{lines}")
 
 
 class FetchError(JjjError):

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ def _sha256(path: Path) -> str:
 
 
 HISTORY_TABLE = "fct_observations"
+PARTITIONED = f"{HISTORY_TABLE}_by_indicator"
 
 
 def history_sql(version: int) -> str:
@@ -99,13 +101,20 @@ def _write_tables(
     history = f"history_{HISTORY_TABLE}"
     tables[history] = _copy(con, history_sql(version), dest / f"{history}.parquet")
     if partition_by_indicator:
-        tables[f"{HISTORY_TABLE}_by_indicator"] = _copy(
-            con,
-            as_of_sql(HISTORY_TABLE, version),
-            dest / f"{HISTORY_TABLE}_by_indicator",
-            partition_by="indicator_id",
+        tables[PARTITIONED] = _copy(
+            con, as_of_sql(HISTORY_TABLE, version), dest / PARTITIONED, partition_by="indicator_id"
         )
     return tables
+
+
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """What one export call did: the version folder, and the tables it wrote there (empty
+    when the folder already held a whole export, every file matching its manifest)."""
+
+    folder: Path
+    version: int
+    written: tuple[str, ...]
 
 
 def export_warehouse(
@@ -121,13 +130,33 @@ def export_warehouse(
     (default: its ``exports/``), reading it read-only under DuckDB's memory cap ``memory``
     (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export_version`.
     """
+    return export_warehouse_outcome(
+        warehouse,
+        version,
+        dest=dest,
+        sql_dir=sql_dir,
+        memory=memory,
+        partition_by_indicator=partition_by_indicator,
+    ).folder
+
+
+def export_warehouse_outcome(
+    warehouse: str | Path | None,
+    version: int | None = None,
+    *,
+    dest: Path | None = None,
+    sql_dir: Path | None = None,
+    memory: str | None = None,
+    partition_by_indicator: bool = False,
+) -> Exported:
+    """:func:`export_warehouse`, saying what was written."""
     from jjj_etl.memory import memory_limit
     from jjj_etl.runner import default_sql_dir, mart_names
     from jjj_etl.warehouse import paths, read_connection
 
     wp = paths(warehouse)
     with read_connection(wp, memory or memory_limit()) as con:
-        return export_version(
+        return export(
             con,
             dest or wp.exports,
             mart_names(sql_dir or default_sql_dir()),
@@ -146,7 +175,28 @@ def export_version(
 ) -> Path:
     """Write ``exports/v<N>/`` (if not there yet) and refresh ``latest/`` when N is current.
 
-    Returns the version folder.  Raises UsageError for an unknown version.
+    Returns the version folder.  Raises UsageError for an unknown version.  See
+    :func:`export`.
+    """
+    return export(
+        con, exports_dir, marts, version, partition_by_indicator=partition_by_indicator
+    ).folder
+
+
+def export(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    marts: list[str],
+    version: int | None = None,
+    *,
+    partition_by_indicator: bool = False,
+) -> Exported:
+    """Make ``exports/v<N>/`` whole and refresh ``latest/`` when N is current.
+
+    A missing folder, or one a file of which is missing or differs from its manifest, is
+    written afresh.  A whole one is left as it is (a version's export is immutable), except
+    that ``partition_by_indicator`` adds the partitions when it lacks them.  Raises
+    UsageError for an unknown version, RunError on a warehouse with no version.
     """
     current = current_version(con)
     if current is None:
@@ -155,21 +205,71 @@ def export_version(
     check_version(con, version)
     exports_dir.mkdir(parents=True, exist_ok=True)
     final = exports_dir / f"v{version}"
-    if not (final / "manifest.json").exists():
-        tmp = exports_dir / f".v{version}.tmp-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        manifest = {
-            "version": version,
-            "exported_at": datetime.now(UTC).isoformat(),
-            "tables": _write_tables(con, version, marts, tmp, partition_by_indicator),
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.replace(final)
+    written: tuple[str, ...] = ()
+    if not (final / "manifest.json").exists() or export_problems(final):
+        written = _write_version(con, final, version, marts, partition_by_indicator)
+    elif partition_by_indicator and PARTITIONED not in read_manifest(final)["tables"]:
+        written = (_add_partitions(con, final, version),)
     if version == current:
         _refresh_latest(exports_dir, final)
-    return final
+    return Exported(final, version, written)
+
+
+def _write_version(
+    con: duckdb.DuckDBPyConnection,
+    final: Path,
+    version: int,
+    marts: list[str],
+    partition_by_indicator: bool,
+) -> tuple[str, ...]:
+    """Every table of ``version`` into a temporary folder, renamed to ``final`` at the end."""
+    tmp = final.parent / f".v{version}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    tables = _write_tables(con, version, marts, tmp, partition_by_indicator)
+    manifest = {"version": version, "exported_at": datetime.now(UTC).isoformat(), "tables": tables}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.replace(final)
+    return tuple(tables)
+
+
+def _add_partitions(con: duckdb.DuckDBPyConnection, final: Path, version: int) -> str:
+    """The by-indicator partitions added to a whole export: written beside it, renamed in,
+    then listed in a manifest swapped in by rename.  The other files are not touched."""
+    tmp = final.parent / f".v{version}.{PARTITIONED}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    entry = _copy(
+        con, as_of_sql(HISTORY_TABLE, version), tmp / PARTITIONED, partition_by="indicator_id"
+    )
+    shutil.rmtree(final / PARTITIONED, ignore_errors=True)  # left by a killed export
+    (tmp / PARTITIONED).replace(final / PARTITIONED)
+    manifest = read_manifest(final)
+    manifest["tables"][PARTITIONED] = entry
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    (tmp / "manifest.json").replace(final / "manifest.json")
+    tmp.rmdir()
+    return PARTITIONED
+
+
+def export_problems(folder: Path) -> list[str]:
+    """What keeps ``folder`` from being a whole export: an unreadable manifest, or a file it
+    lists that is missing or whose sha256 differs.  Empty when the export is whole."""
+    try:
+        tables = read_manifest(folder)["tables"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["manifest.json: missing or unreadable"]
+    problems = []
+    for meta in tables.values():
+        files = meta["files"] if "files" in meta else {meta["file"]: meta["sha256"]}
+        for rel, sha in files.items():
+            path = folder / rel
+            if not path.is_file():
+                problems.append(f"{rel}: missing")
+            elif _sha256(path) != sha:
+                problems.append(f"{rel}: differs from manifest.json")
+    return problems
 
 
 def _refresh_latest(exports_dir: Path, source: Path) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
-from jjj_etl.errors import FetchError, UsageError
+if TYPE_CHECKING:
+    from jjj_etl.export import Exported
+
+from jjj_etl.errors import FetchError, RunError, UsageError
 from jjj_etl.runner import default_sql_dir, mart_names
-from jjj_etl.warehouse import paths, read_connection
+from jjj_etl.warehouse import WarehousePaths, paths, read_connection
 
 MAX_FETCH_BYTES = 20_000_000
 
@@ -100,16 +103,26 @@ def diff_versions(warehouse: str | None, a: int, b: int, table: str) -> dict[str
 
 
 def run_query(
-    warehouse: str | None, sql: str, as_of: int | None = None
+    warehouse: str | None, sql: str, as_of: int | None = None, *, multi: bool = False
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run read-only SQL; with ``as_of``, every mart name means that version's rows.
 
-    Raises UsageError for SQL errors or an unknown version.
+    One statement unless ``multi`` (then each runs in turn and the last one's rows are
+    returned), and only statements DuckDB's parser types as reads (SELECT, which covers
+    DESCRIBE, SHOW, SUMMARIZE and PRAGMA queries, and EXPLAIN).  The connection is also
+    sandboxed by DuckDB's own settings (see :func:`query_connection`): a statement that
+    would write a file, attach one, load an extension or reach the network fails with
+    DuckDB's permission error.
+
+    Raises UsageError for SQL errors, refused statements or an unknown version.
     """
-    wp = paths(warehouse)
-    con = read_connection(wp) if as_of is None else _as_of_connection(wp.db, as_of)
+    con = query_connection(paths(warehouse), as_of)
     try:
-        rel = con.sql(sql)
+        statements = con.extract_statements(sql)
+        _check_statements(statements, multi)
+        rel = None
+        for statement in statements:
+            rel = con.sql(statement.query)
         if rel is None:
             return [], []
         return list(rel.columns), rel.fetchall()
@@ -119,20 +132,70 @@ def run_query(
         con.close()
 
 
-def _as_of_connection(db: Path, version: int) -> duckdb.DuckDBPyConnection:
-    """In-memory DuckDB with the warehouse attached read-only and the marts as of ``version``."""
+# DuckDB's parser types each statement; only these read.  The settings below are not
+# enough alone: disabling external access whitelists the attached file's own paths
+# (jjj.duckdb, jjj.duckdb.wal, …), so DETACH then ATTACH … (READ_WRITE) of the published
+# file, or a COPY creating jjj.duckdb.wal beside it, would still be allowed.
+READ_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+
+
+def _check_statements(statements: list[duckdb.Statement], multi: bool) -> None:
+    if len(statements) != 1 and not multi:
+        raise UsageError(
+            f"query takes one SQL statement, got {len(statements)} "
+            "(--multi runs several and prints the last)"
+        )
+    for statement in statements:
+        if statement.type not in READ_STATEMENTS:
+            raise UsageError(
+                f"query is read-only: a {statement.type.name} statement is refused "
+                "(SELECT, DESCRIBE, SHOW, SUMMARIZE, PRAGMA and EXPLAIN are fine)"
+            )
+
+
+def query_connection(wp: WarehousePaths, as_of: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the published warehouse attached read-only as ``wh`` (and,
+    with ``as_of``, the marts of that version as views), then locked down: no file or
+    network access (COPY TO, ATTACH, EXPORT, read_csv of a path, INSTALL/LOAD), no extension
+    autoload or autoinstall, and the configuration locked so no statement can undo that.
+
+    Raises UsageError when there is no warehouse or no such version.
+    """
+    if not wp.db.exists():
+        raise UsageError(f"no warehouse at {wp.db}: run `jjj-etl run` first")
+    # no memory cap: an ad-hoc query may take what DuckDB gives it (writes are capped)
+    con = duckdb.connect(
+        config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+    )
+    try:
+        try:
+            con.execute(f"attach '{_sql_text(wp.db)}' as wh (read_only)")
+        except duckdb.Error as exc:
+            raise RunError(f"cannot open {wp.db} read-only: {exc}") from exc
+        con.execute("use wh")
+        if as_of is not None:
+            _as_of_views(con, as_of)
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _sql_text(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _as_of_views(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """The marts as of ``version``, as views in the in-memory catalog, which becomes the
+    default (``wh.meta.versions`` and ``wh.history.*`` stay reachable by their full names)."""
     from jjj_etl.versions import as_of_sql, check_version
 
-    if not db.exists():
-        raise UsageError(f"no warehouse at {db}: run `jjj-etl run` first")
-    con = duckdb.connect()
-    con.execute(f"attach '{db}' as wh (read_only)")
-    con.execute("use wh")
     check_version(con, version)
     con.execute("use memory")
     for mart in mart_names(default_sql_dir()):
         con.execute(f"create view {mart} as {as_of_sql(mart, version, catalog='wh')}")
-    return con
 
 
 def export_to(
@@ -143,3 +206,14 @@ def export_to(
     from jjj_etl.export import export_warehouse
 
     return export_warehouse(warehouse, version, dest=dest, partition_by_indicator=by_indicator)
+
+
+def export_outcome(
+    warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
+) -> Exported:
+    """:func:`export_to`, saying which tables were written (none: the export was whole)."""
+    from jjj_etl.export import export_warehouse_outcome
+
+    return export_warehouse_outcome(
+        warehouse, version, dest=dest, partition_by_indicator=by_indicator
+    )

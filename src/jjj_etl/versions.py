@@ -24,7 +24,8 @@ from jjj_etl.runner import mart_names, sql_checksum
 HIDDEN = ("_row_hash", "_valid_from", "_valid_to")
 DIFF_KEYS = {
     "fct_observations": ("observation_id",),
-    "mart_indicator_series": ("indicator_id", "region_id", "period"),
+    # fact_id is md5(indicator, region, period): the yml key, under one stable name
+    "mart_indicator_series": ("fact_id",),
 }
 
 # Mart columns renamed since history was first kept (issue 19: the series says
@@ -267,7 +268,11 @@ def check_version(con: duckdb.DuckDBPyConnection, version: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Diff:
-    """Rows of one table added, removed and changed between two versions."""
+    """Rows of one table added, removed and changed between two versions.
+
+    A changed row is the newer row with ``old_value`` / ``new_value`` and
+    ``changed_columns`` (every column whose value differs, ``{"column": [old, new]}``).
+    """
 
     table: str
     added: list[dict[str, Any]]
@@ -275,24 +280,65 @@ class Diff:
     changed: list[dict[str, Any]]
 
 
+def _history_as_of(mart: str, version: int) -> str:
+    """:func:`as_of_sql` keeping ``_row_hash``: one history row seen in both versions is the
+    same row, whatever its columns hold."""
+    v = int(version)
+    return (
+        f"select * exclude (_valid_from, _valid_to) from history.{mart} "
+        f"where _valid_from <= {v} and (_valid_to is null or _valid_to > {v})"
+    )
+
+
+def _changed_columns(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    return {c: [old[c], v] for c, v in new.items() if c in old and old[c] != v}
+
+
 def diff(con: duckdb.DuckDBPyConnection, a: int, b: int, table: str = "fct_observations") -> Diff:
-    """What changed in ``table`` between versions ``a`` and ``b`` (by the table's key)."""
-    check_version(con, a)
-    check_version(con, b)
+    """What changed in ``table`` from the older version ``a`` to the newer ``b`` (by the
+    table's key; a changed row is one whose key stayed and whose columns did not).
+
+    Raises UsageError for an unknown version or table, or when ``a`` is newer than ``b``
+    (what ``b`` removed would read as added: the caller swapped them).
+    """
     keys = DIFF_KEYS.get(table)
     if keys is None:
         raise UsageError(f"diff supports {', '.join(sorted(DIFF_KEYS))}, not {table!r}")
+    check_version(con, a)
+    check_version(con, b)
+    if a > b:
+        raise UsageError(
+            f"diff compares an older version with a newer one: {a} is newer than {b} "
+            f"(did you mean `diff {b} {a}`?)"
+        )
     on = " and ".join(f"x.{k} is not distinct from y.{k}" for k in keys)
-    cte = f"with x as ({as_of_sql(table, a)}), y as ({as_of_sql(table, b)}) "
+    cte = f"with x as ({_history_as_of(table, a)}), y as ({_history_as_of(table, b)}) "
 
     def rows(sql: str) -> list[dict[str, Any]]:
         rel = con.sql(cte + sql)
-        return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+        return [
+            {k: v for k, v in zip(rel.columns, r, strict=True) if k != "_row_hash"}
+            for r in rel.fetchall()
+        ]
 
     added = rows(f"select y.* from y anti join x on {on}")
     removed = rows(f"select x.* from x anti join y on {on}")
-    changed = rows(
-        f"select {', '.join('y.' + k for k in keys)}, x.value as old_value, y.value as new_value, "
-        f"y.unit from x join y on {on} where x.value is distinct from y.value"
-    )
+    # one history row in both versions is unchanged; two with one key may still hold equal
+    # columns (a column added to the mart re-hashes every row), so compare the values
+    pairs = con.sql(
+        cte + f"select x, y from x join y on {on} where x._row_hash is distinct from y._row_hash"
+    ).fetchall()
+    changed = []
+    for old, new in pairs:
+        old.pop("_row_hash")
+        new.pop("_row_hash")
+        if cols := _changed_columns(old, new):
+            changed.append(
+                {
+                    **new,
+                    "old_value": old.get("value"),
+                    "new_value": new.get("value"),
+                    "changed_columns": cols,
+                }
+            )
     return Diff(table, added, removed, changed)

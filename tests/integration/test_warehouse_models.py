@@ -112,7 +112,12 @@ def test_history_as_of_and_diff(con: duckdb.DuckDBPyConnection) -> None:
     assert new == [(85e9,)]
     d = versions.diff(con, 1, 2)
     assert (len(d.added), len(d.removed)) == (0, 0)
-    assert [(c["old_value"], c["new_value"]) for c in d.changed] == [(84_370_000_000, 85e9)]
+    by_unit = {c["unit"]: c for c in d.changed}
+    assert (by_unit["CNY"]["old_value"], by_unit["CNY"]["new_value"]) == (84_370_000_000, 85e9)
+    assert by_unit["CNY"]["changed_columns"]["value"] == [84_370_000_000, 85e9]
+    # the growth rate kept its value; its sentence (which quotes the new amount) changed
+    assert set(by_unit["%"]["changed_columns"]) == {"sentence"}
+    assert by_unit["%"]["sentence"].startswith("Technology contracts")
 
 
 def test_a_row_that_comes_back_opens_a_new_history_span(con: duckdb.DuckDBPyConnection) -> None:

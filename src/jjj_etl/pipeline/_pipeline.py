@@ -136,8 +136,8 @@ class Pipeline:
         unknown = sorted(set(names) - set(known))
         if unknown:
             raise UsageError(
-                f"no configured source named {', '.join(unknown)} "
-                f"(configured in {self.config.path or 'the config'}: {', '.join(known)})"
+                f"--source {', '.join(unknown)}: no such source in "
+                f"{self.config.path or 'the config'}; configured: {', '.join(known)}"
             )
         return tuple(s for s in self.config.sources if s.name in names)
 

@@ -1,0 +1,103 @@
+"""`jjj-etl export` does what it says: writes, or says why not and exits non-zero."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from builders import figure, page
+from cli_runs import cli
+from jjj_etl import pipeline, staging
+from jjj_etl.export import PARTITIONED, export_problems
+from jjj_etl.warehouse import paths, write_session
+
+BODY = (
+    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
+    "in 2024, up 12.7% year on year."
+)
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    """Version 1, exported by the rebuild without partitions."""
+    root = tmp_path / "warehouse"
+    figs = [
+        figure(BODY, "84.37 billion yuan", 84.37e9, "CNY"),
+        figure(BODY, "12.7%", 12.7, "%", kind="change"),
+    ]
+    with write_session(paths(root)) as con:
+        staging.ensure_schema(con)
+        staging.stage(con, "setup", [], [page("http://x/1.html", BODY, figs)], "1")
+    assert pipeline.rebuild(str(root))["version"] == 1
+    assert not (root / "exports" / "v1" / PARTITIONED).exists()
+    return root
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_partitions_are_added_to_an_export_that_lacks_them(warehouse: Path) -> None:
+    v1 = warehouse / "exports" / "v1"
+    before = _hashes(v1)
+    done = cli("export", "--partition-by-indicator", "-w", str(warehouse), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert PARTITIONED in done.stdout
+    after = _hashes(v1)
+    # every file there before is untouched, the manifest apart; the partitions are new
+    assert {k: v for k, v in after.items() if k in before and k != "manifest.json"} == {
+        k: v for k, v in before.items() if k != "manifest.json"
+    }
+    parts = sorted(k for k in after if k.startswith(PARTITIONED + "/"))
+    assert parts
+    assert all("indicator_id=" in k for k in parts)
+    listed = json.loads((v1 / "manifest.json").read_text())["tables"][PARTITIONED]["files"]
+    assert sorted(listed) == parts
+    assert export_problems(v1) == []
+    assert not [p for p in (warehouse / "exports").iterdir() if p.name.startswith(".")]
+    # asked again: nothing to add, and it says so with a non-zero exit
+    again = cli("export", "--partition-by-indicator", "-w", str(warehouse), timeout=60)
+    assert again.returncode == 1
+    assert "already holds the whole export of version 1" in again.stderr
+    assert "nothing was written" in again.stderr
+    assert _hashes(v1) == after
+
+
+def test_dest_on_an_existing_folder_writes_there_once_then_says_why_not(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "bi"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    first = cli("export", "--dest", str(dest), "-w", str(warehouse), timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert f"exported version 1 to {dest / 'v1'}" in first.stdout
+    assert export_problems(dest / "v1") == []
+    assert (dest / "notes.txt").read_text() == "mine"
+    before = _hashes(dest)
+    second = cli("export", "--dest", str(dest), "-w", str(warehouse), timeout=60)
+    assert second.returncode == 1
+    assert len(second.stderr.splitlines()) == 1
+    assert "nothing was written" in second.stderr
+    assert _hashes(dest) == before
+
+
+def test_a_damaged_export_is_written_again(warehouse: Path) -> None:
+    v1 = warehouse / "exports" / "v1"
+    (v1 / "mart_indicator_series.parquet").unlink()
+    (v1 / "dim_regions.parquet").write_bytes(b"not parquet")
+    assert len(export_problems(v1)) == 2
+    done = cli("export", "-w", str(warehouse), timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "mart_indicator_series" in done.stdout
+    assert export_problems(v1) == []
+    whole = cli("export", "-w", str(warehouse), timeout=60)
+    assert whole.returncode == 0
+    assert "nothing to write" in whole.stdout
