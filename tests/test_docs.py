@@ -59,3 +59,13 @@ def test_every_dependency_and_the_build_backend_are_pinned() -> None:
     assert loose == []
     for lock in ("uv.lock", "pylock.toml", "requirements.txt"):
         assert (REPO / lock).is_file(), lock
+
+
+def test_the_duckdb_shell_is_pinned_at_the_library_version() -> None:
+    """The README's `duckdb` shell reads the file the pipeline's duckdb writes."""
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = dict(s.split("==") for s in project["project"]["dependencies"])
+    dev = dict(s.split("==") for s in project["dependency-groups"]["dev"])
+    assert dev["duckdb-cli"] == pins["duckdb"]

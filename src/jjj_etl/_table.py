@@ -1,4 +1,5 @@
-"""Plain-text tables for a terminal: every column keeps a readable width, long cells are cut.
+"""Plain-text tables for a terminal: every column keeps a readable width, long cells are cut;
+and the blocks ``jjj-etl diff`` prints for each row.
 
 Rich's tables share a narrow terminal out among the columns, so ten columns in 80 cells
 became four-character slivers folded over many lines.  Here a cell is one line, cut with
@@ -84,3 +85,39 @@ def render(
     out = [line(names), line(["-" * w for w in widths])]
     out.extend(line(row) for row in cells)
     return "\n".join(s.rstrip() for s in out)
+
+
+def _first(row: dict[str, Any], *names: str) -> Any:
+    """The first of ``names`` the row has: the two diffable tables name columns apart."""
+    return next((row[n] for n in names if n in row), None)
+
+
+def diff_block(row: dict[str, Any], kind: str, width: int) -> str:
+    """One diff row as an analyst reads it: indicator, region, period and value (old → new
+    for a change) on one line, then the other changed columns, the article and the sentence.
+    """
+    value = f"{cell(row.get('value'))} {cell(row.get('unit'))}".rstrip()
+    changed = row.get("changed_columns") or {}
+    if "value" in changed:
+        value = f"{cell(row['old_value'])} → {value}"
+    head = [_first(row, "indicator_id", "indicator"), _first(row, "region_id", "region")]
+    period = row.get("period") or "(period not stated)"
+    lines = [f"  {cell(head[0])}  {cell(head[1])}  {period}  {value}"]
+    others = [c for c in changed if c != "value"]
+    if kind == "changed" and others:
+        lines.append(f"    also changed: {', '.join(others)}")
+    for label, names in (
+        ("article", ("url", "chosen_url")),
+        ("sentence", ("sentence", "chosen_sentence")),
+    ):
+        text = cell_text(_first(row, *names))
+        if text:
+            lines.append(cut(f"    {label + ':':<9} {text}", width))
+    return "\n".join(lines)
+
+
+def cell(value: Any) -> str:
+    """A number as an analyst reads it (no float noise); anything else as text."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return cell_text(value)

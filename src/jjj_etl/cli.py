@@ -21,7 +21,7 @@ from rich.text import Text
 from typer.core import TyperArgument, TyperCommand
 
 from jjj_etl import __version__
-from jjj_etl._table import cell_text, cut, render
+from jjj_etl._table import diff_block, render
 from jjj_etl.errors import JjjError, UsageError
 
 
@@ -337,42 +337,6 @@ def diff(
             sys.stdout.write(diff_block(row, kind, width) + "\n")
         if len(rows) > limit:
             out.print(f"  … and {len(rows) - limit} more (--limit N, or --json for all)")
-
-
-def _first(row: dict[str, Any], *names: str) -> Any:
-    """The first of ``names`` the row has: the two diffable tables name columns apart."""
-    return next((row[n] for n in names if n in row), None)
-
-
-def diff_block(row: dict[str, Any], kind: str, width: int) -> str:
-    """One diff row as an analyst reads it: indicator, region, period and value (old → new
-    for a change) on one line, then the other changed columns, the article and the sentence.
-    """
-    value = f"{cell(row.get('value'))} {cell(row.get('unit'))}".rstrip()
-    changed = row.get("changed_columns") or {}
-    if "value" in changed:
-        value = f"{cell(row['old_value'])} → {value}"
-    head = [_first(row, "indicator_id", "indicator"), _first(row, "region_id", "region")]
-    period = row.get("period") or "(period not stated)"
-    lines = [f"  {cell(head[0])}  {cell(head[1])}  {period}  {value}"]
-    others = [c for c in changed if c != "value"]
-    if kind == "changed" and others:
-        lines.append(f"    also changed: {', '.join(others)}")
-    for label, names in (
-        ("article", ("url", "chosen_url")),
-        ("sentence", ("sentence", "chosen_sentence")),
-    ):
-        text = cell_text(_first(row, *names))
-        if text:
-            lines.append(cut(f"    {label + ':':<9} {text}", width))
-    return "\n".join(lines)
-
-
-def cell(value: Any) -> str:
-    """A number as an analyst reads it (no float noise); anything else as text."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return cell_text(value)
 
 
 @command()

@@ -9,11 +9,10 @@ from typing import Any
 
 import pytest
 
-from builders import figure, page
+from builders import figure, page, rebuild, working_copy
 from cli_runs import cli
-from jjj_etl import pipeline, staging
+from jjj_etl import staging
 from jjj_etl.records import ParsedPage
-from jjj_etl.warehouse import paths, write_session
 
 SENTENCE = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth {} billion yuan in 2024."
@@ -29,10 +28,10 @@ def _article(url: str, amount: str, published: str = "2025-03-28") -> ParsedPage
 
 
 def _commit(root: Path, pages: list[ParsedPage], run: str) -> int | None:
-    with write_session(paths(root)) as con:
+    with working_copy(root) as con:
         staging.ensure_schema(con)
         staging.stage(con, run, [], pages, "1")
-    version: int | None = pipeline.rebuild(str(root))["version"]
+    version: int | None = rebuild(root)["version"]
     return version
 
 

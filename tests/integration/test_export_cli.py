@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from builders import figure, page
+from builders import figure, page, rebuild, working_copy
 from cli_runs import cli
-from jjj_etl import pipeline, staging
+from jjj_etl import staging
 from jjj_etl.export import PARTITIONED, export_problems
-from jjj_etl.warehouse import paths, write_session
 
 BODY = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
@@ -28,10 +30,10 @@ def warehouse(tmp_path: Path) -> Path:
         figure(BODY, "84.37 billion yuan", 84.37e9, "CNY"),
         figure(BODY, "12.7%", 12.7, "%", kind="change"),
     ]
-    with write_session(paths(root)) as con:
+    with working_copy(root) as con:
         staging.ensure_schema(con)
         staging.stage(con, "setup", [], [page("http://x/1.html", BODY, figs)], "1")
-    assert pipeline.rebuild(str(root))["version"] == 1
+    assert rebuild(root)["version"] == 1
     assert not (root / "exports" / "v1" / PARTITIONED).exists()
     return root
 
@@ -101,3 +103,53 @@ def test_a_damaged_export_is_written_again(warehouse: Path) -> None:
     whole = cli("export", "-w", str(warehouse), timeout=60)
     assert whole.returncode == 0
     assert "nothing to write" in whole.stdout
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+PLACEHOLDER = "/path/to/exports"
+
+
+def _readme_views() -> list[str]:
+    """The README's DuckDB recipe: each `create view` line of its sql blocks over exports."""
+    blocks = README.read_text(encoding="utf-8").split("```sql\n")[1:]
+    lines = [line for block in blocks for line in block.split("```")[0].splitlines()]
+    return [line for line in lines if line.startswith("create view") and PLACEHOLDER in line]
+
+
+def test_the_readme_bi_recipe_reads_every_exported_table(warehouse: Path) -> None:
+    exports = warehouse / "exports"
+    done = cli("export", "--partition-by-indicator", "-w", str(warehouse), timeout=60)
+    assert done.returncode == 0, done.stderr
+    tables = json.loads((exports / "latest" / "manifest.json").read_text())["tables"]
+    views = _readme_views()
+    con = duckdb.connect()
+    for view in views:
+        con.execute(view.replace(PLACEHOLDER, str(exports)))
+    recipes = {line.split()[2] for line in views}
+    assert recipes == set(tables)  # one recipe per exported table, none for a missing one
+    for name, meta in tables.items():
+        row = con.execute(f"select count(*) from {name}").fetchone()
+        assert row == (meta["rows"],), name
+    # the glob the README used to give fails: the marts do not share a schema
+    with pytest.raises(duckdb.Error):
+        con.execute(f"select * from read_parquet('{exports}/latest/*.parquet')").fetchall()
+
+
+def test_the_duckdb_shell_reads_the_warehouse_read_only(warehouse: Path) -> None:
+    shell = Path(sys.executable).parent / "duckdb"
+    done = subprocess.run(
+        [
+            str(shell),
+            "-readonly",
+            "-csv",
+            str(warehouse / "jjj.duckdb"),
+            "-c",
+            "select version(), count(*) from fct_observations",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1] == f"v{duckdb.__version__},2"

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from builders import figure, page
+from builders import figure, page, rebuild, working_copy
 from cli_runs import BIN, cli, cli_env
-from jjj_etl import pipeline, staging
+from jjj_etl import staging
 from jjj_etl.tools import query_connection
-from jjj_etl.warehouse import paths, write_session
+from jjj_etl.warehouse import paths
 
 BODY = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
@@ -30,10 +30,10 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse at version 1, with its exports written."""
     root = tmp_path_factory.mktemp("ro") / "warehouse"
     pages = [page("http://x/1.html", BODY, [figure(BODY, "84.37 billion yuan", 84.37e9, "CNY")])]
-    with write_session(paths(root)) as con:
+    with working_copy(root) as con:
         staging.ensure_schema(con)
         staging.stage(con, "setup", [], pages, "1")
-    assert pipeline.rebuild(str(root))["version"] == 1
+    assert rebuild(root)["version"] == 1
     assert (root / "exports" / "v1" / "manifest.json").is_file()
     return root
 
