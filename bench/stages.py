@@ -14,21 +14,12 @@ import argparse
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-Timings = dict[str, float]
-
-
-@contextmanager
-def _timed(timings: Timings, name: str) -> Iterator[None]:
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+from jjj_etl.pipeline._window import Timings
+from jjj_etl.pipeline._window import timed as _timed  # the pipeline's own step timer
 
 
 def plain(config: str, warehouse: str) -> dict[str, Any]:
