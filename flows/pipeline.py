@@ -53,12 +53,13 @@ def jjj_pipeline(
         pages = [p for got in tasks.extract.map(pipe, run, run.sources).result() for p in got]
         batches = pipe.plan(run, pages)
         tasks.parse_batch.map(pipe, batches).result()
-        with pipe.write_window(run, on_wait=logger.warning) as window:
-            tasks.load(pipe, window, run, _opaque(pages), _opaque(batches))
-            if window.needs_build:  # nothing new: the current version stands
-                tasks.build(window)
-                tasks.test(window)
-            tasks.commit(window)
+        for window in pipe.write_windows(run, on_wait=logger.warning):  # again on a conflict
+            with window:
+                tasks.load(pipe, window, run, _opaque(pages), _opaque(batches))
+                if window.needs_build:  # nothing new: the current version stands
+                    tasks.build(window)
+                    tasks.test(window)
+                tasks.commit(window)
     except BaseException as exc:  # a stop signal or a cancellation drops the parse in flight
         pipe.close(abort=not isinstance(exc, Exception))
         raise

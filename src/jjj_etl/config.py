@@ -15,7 +15,7 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -146,11 +146,98 @@ class Warehouse(_Strict):
     # DuckDB's memory cap while a run loads, builds, tests and commits; past it DuckDB spills
     # to ``<warehouse>/*.duckdb.tmp``.  "none" lifts it (DuckDB then takes up to 80 % of RAM).
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # "duckdb": one file, published by atomic rename; "ducklake": a DuckLake catalog (a DuckDB
+    # file or PostgreSQL) holding snapshots, data as Parquet under ``data_path`` (README,
+    # "Warehouse backends").  Relative paths are taken inside the warehouse folder.
+    backend: Literal["duckdb", "ducklake"] = "duckdb"
+    catalog: str = ""  # ducklake: a file path, or "postgres:host=… port=… dbname=… user=…"
+    data_path: str = ""  # ducklake: a folder for the Parquet data files
+    # ducklake maintenance: snapshots (and the versions in them) older than this are
+    # expired, the files only they used deleted once scheduled that long; "forever" keeps all
+    snapshot_retention: str = "30 days"
+    file_retention: str = "1 day"
+    maintenance_every: int = Field(default=1, ge=0, le=10_000)  # versions; 0 = never
 
     @field_validator("memory_limit")
     @classmethod
     def _duckdb_accepts(cls, v: str) -> str:
         return check_memory_limit(v)
+
+    @field_validator("catalog")
+    @classmethod
+    def _catalog_form(cls, v: str) -> str:
+        return check_catalog(v)
+
+    @field_validator("data_path")
+    @classmethod
+    def _local_data_path(cls, v: str) -> str:
+        if "://" in v:
+            scheme = v.split("://", maxsplit=1)[0]
+            raise ValueError(f"expected a local folder; {scheme}:// is not supported yet")
+        return v
+
+    @field_validator("snapshot_retention", "file_retention")
+    @classmethod
+    def _interval(cls, v: str) -> str:
+        return check_retention(v)
+
+    @model_validator(mode="after")
+    def _lake_keys_need_ducklake(self) -> Warehouse:
+        if self.backend == "duckdb" and (self.catalog or self.data_path):
+            raise ValueError('catalog and data_path are for backend = "ducklake" only')
+        return self
+
+
+_LIBPQ_KEYS = frozenset(
+    {"host", "hostaddr", "port", "dbname", "user", "sslmode", "connect_timeout",
+     "application_name", "options", "passfile", "sslrootcert", "sslcert", "sslkey", "service"}
+)  # fmt: skip
+
+
+def check_catalog(value: str) -> str:
+    """A DuckLake catalog: a file path, or ``postgres:`` and libpq ``key=value`` pairs.
+
+    Raises ValueError for an unknown libpq key or a password (libpq reads it from
+    ``PGPASSWORD`` or ``~/.pgpass``, so it never sits in a config file).
+
+    >>> check_catalog("postgres:host=127.0.0.1 port=5432 dbname=lake user=etl")
+    'postgres:host=127.0.0.1 port=5432 dbname=lake user=etl'
+    """
+    v = value.strip()
+    if not v.startswith("postgres:"):
+        if "://" in v or v.startswith(("sqlite:", "mysql:")):
+            raise ValueError("expected a file path or 'postgres:host=… dbname=… user=…'")
+        return v
+    pairs = v.removeprefix("postgres:").split()
+    if not pairs:
+        raise ValueError("postgres: needs libpq keywords, e.g. 'postgres:dbname=lake user=etl'")
+    for pair in pairs:
+        key, eq, val = pair.partition("=")
+        if key == "password":
+            raise ValueError("no password here: libpq reads it from PGPASSWORD or ~/.pgpass")
+        if not eq or not val or key not in _LIBPQ_KEYS or "'" in val:
+            raise ValueError(f"{pair!r}: expected key=value with a libpq keyword")
+    return v
+
+
+def check_retention(value: str) -> str:
+    """``forever``, or an interval DuckDB reads (``30 days``, ``12 hours``, ``1 week``).
+
+    >>> check_retention("7 days")
+    '7 days'
+    """
+    v = value.strip()
+    if v == "forever":
+        return v
+    import duckdb
+
+    try:
+        row = duckdb.sql("select ?::interval >= interval '0 seconds'", params=[v]).fetchone()
+    except duckdb.Error:
+        row = None
+    if not v or row is None or not row[0]:
+        raise ValueError(f"expected 'forever' or an interval such as '30 days', got {value!r}")
+    return v
 
 
 class Config(_Strict):

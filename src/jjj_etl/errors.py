@@ -11,7 +11,8 @@
     └── RunError                  the run failed; nothing was committed (exit 1)
         ├── BuildError            a SQL model failed (names the model file)
         ├── DataTestError         blocking data tests failed (carries failing rows)
-        └── WarehouseLockedError  another writer holds the warehouse past the timeout
+        ├── WarehouseLockedError  another writer holds the warehouse past the timeout
+        └── CommitConflictError   another writer's DuckLake snapshot conflicted with this run's
 
 httpx, duckdb and pydantic errors are translated into these where they enter.
 """
@@ -93,3 +94,8 @@ class DataTestError(RunError):
 
 class WarehouseLockedError(RunError):
     """Another run holds the warehouse write lock."""
+
+
+class CommitConflictError(RunError):
+    """Another writer committed a conflicting DuckLake snapshot first; this run's transaction
+    was rolled back whole (the pipeline runs its write window again, a few times at most)."""

@@ -22,8 +22,9 @@ from typing import Any
 
 import duckdb
 
-from jjj_etl.errors import RunError
-from jjj_etl.versions import as_of_sql, check_version, current_version
+from jjj_etl.errors import RunError, UsageError
+from jjj_etl.lake import snapshot_of
+from jjj_etl.versions import as_of, check_version, current_version
 
 
 def _sha256(path: Path) -> str:
@@ -52,6 +53,47 @@ def history_sql(version: int) -> str:
         "_valid_from as valid_from_version, "
         f"case when _valid_to <= {v} then _valid_to end as valid_to_version "
         f"from history.{HISTORY_TABLE} where _valid_from <= {v}"
+    )
+
+
+def _history_of(con: duckdb.DuckDBPyConnection, version: int) -> str:
+    """:func:`history_sql` for the warehouse behind ``con``: on a lake, from the snapshots."""
+    if snapshot_of(con, version) is None:
+        return history_sql(version)
+    kept = [
+        int(r[0])
+        for r in con.execute(
+            "select version_id from meta.versions where version_id <= ? order by version_id",
+            [int(version)],
+        ).fetchall()
+    ]
+    snaps = {}
+    for v in kept:
+        try:
+            snaps[v] = snapshot_of(con, v)
+        except UsageError:  # expired: history starts at the oldest version still kept
+            continue
+    return lake_history_sql(snaps, int(version))
+
+
+def lake_history_sql(snapshots: dict[int, int | None], version: int) -> str:
+    """:func:`history_sql` on a lake: each row of every kept version up to ``version``, with
+    the first version it is in and the version after the last (null while in ``version``).
+
+    One scan per kept version (time travel to its snapshot): retention bounds the cost.
+    """
+    scans = " union all ".join(
+        f"select {v} as _v, t as _row from main.{HISTORY_TABLE} as t at (version => {s})"
+        for v, s in snapshots.items()
+    )
+    order = ", ".join(str(v) for v in snapshots)
+    return (
+        f"with seen as ({scans}), "
+        f"nexts as (select v, lead(v) over (order by v) as nxt from unnest([{order}]) as u(v)), "
+        "spans as (select _row, min(_v) as first_v, max(_v) as last_v from seen group by _row) "
+        "select unnest(s._row), s.first_v as valid_from_version, "
+        f"case when s.last_v < {int(version)} then n.nxt end as valid_to_version "
+        "from spans as s join nexts as n on n.v = s.last_v order by s.first_v"
     )
 
 
@@ -96,13 +138,13 @@ def _write_tables(
     partition_by_indicator: bool = False,
 ) -> dict[str, Any]:
     tables = {
-        mart: _copy(con, as_of_sql(mart, version), dest / f"{mart}.parquet") for mart in marts
+        mart: _copy(con, as_of(con, mart, version), dest / f"{mart}.parquet") for mart in marts
     }
     history = f"history_{HISTORY_TABLE}"
-    tables[history] = _copy(con, history_sql(version), dest / f"{history}.parquet")
+    tables[history] = _copy(con, _history_of(con, version), dest / f"{history}.parquet")
     if partition_by_indicator:
         tables[PARTITIONED] = _copy(
-            con, as_of_sql(HISTORY_TABLE, version), dest / PARTITIONED, partition_by="indicator_id"
+            con, as_of(con, HISTORY_TABLE, version), dest / PARTITIONED, partition_by="indicator_id"
         )
     return tables
 
@@ -241,7 +283,7 @@ def _add_partitions(con: duckdb.DuckDBPyConnection, final: Path, version: int) -
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     entry = _copy(
-        con, as_of_sql(HISTORY_TABLE, version), tmp / PARTITIONED, partition_by="indicator_id"
+        con, as_of(con, HISTORY_TABLE, version), tmp / PARTITIONED, partition_by="indicator_id"
     )
     shutil.rmtree(final / PARTITIONED, ignore_errors=True)  # left by a killed export
     (tmp / PARTITIONED).replace(final / PARTITIONED)

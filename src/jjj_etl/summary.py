@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from jjj_etl.versions import current_version, diff, version_warnings
+from jjj_etl.warehouse import WarehousePaths, read_connection
 
 TOTALS = (
     ("articles", "select count(*) from main.dim_articles"),
@@ -101,7 +101,7 @@ def _changes(con: duckdb.DuckDBPyConnection, version: int | None) -> list[dict[s
 def build_summary(
     run_id: str,
     outcomes: Sequence[tuple[str, str | None, str]],
-    db: Path,
+    wp: WarehousePaths,
     version: int | None,
     exports: str | None,
     warnings: list[dict[str, Any]],
@@ -118,8 +118,8 @@ def build_summary(
     failed = [f"{url}: {r}" for o, r, url in outcomes if o == "failed"]
     totals = dict.fromkeys((k for k, _ in TOTALS), 0)
     changes: list[dict[str, Any]] = []
-    if db.exists():
-        with duckdb.connect(str(db), read_only=True) as con:
+    if wp.exists():
+        with read_connection(wp) as con:
             totals = _totals(con)
             changes = _changes(con, version)
             if version is None and not warnings:

@@ -161,17 +161,23 @@ def query_connection(wp: WarehousePaths, as_of: int | None = None) -> duckdb.Duc
 
     Raises UsageError when there is no warehouse or no such version.
     """
-    if not wp.db.exists():
+    backend = wp.backend
+    if not wp.exists():
         raise UsageError(f"no warehouse at {wp.db}: run `jjj-etl run` first")
     # no memory cap: an ad-hoc query may take what DuckDB gives it (writes are capped)
     con = duckdb.connect(
         config={"autoload_known_extensions": False, "autoinstall_known_extensions": False}
     )
     try:
-        try:
-            con.execute(f"attach '{_sql_text(wp.db)}' as wh (read_only)")
-        except duckdb.Error as exc:
-            raise RunError(f"cannot open {wp.db} read-only: {exc}") from exc
+        if backend.is_lake:  # the extensions load before the lock-down below forbids it
+            from jjj_etl.lake import attach
+
+            attach(con, backend, "wh", read_only=True)
+        else:
+            try:
+                con.execute(f"attach '{_sql_text(wp.db)}' as wh (read_only)")
+            except duckdb.Error as exc:
+                raise RunError(f"cannot open {wp.db} read-only: {exc}") from exc
         con.execute("use wh")
         if as_of is not None:
             _as_of_views(con, as_of)
@@ -190,12 +196,12 @@ def _sql_text(path: Path) -> str:
 def _as_of_views(con: duckdb.DuckDBPyConnection, version: int) -> None:
     """The marts as of ``version``, as views in the in-memory catalog, which becomes the
     default (``wh.meta.versions`` and ``wh.history.*`` stay reachable by their full names)."""
-    from jjj_etl.versions import as_of_sql, check_version
+    from jjj_etl.versions import as_of, check_version
 
     check_version(con, version)
     con.execute("use memory")
     for mart in mart_names(default_sql_dir()):
-        con.execute(f"create view {mart} as {as_of_sql(mart, version, catalog='wh')}")
+        con.execute(f"create view {mart} as {as_of(con, mart, version, catalog='wh')}")
 
 
 def export_to(

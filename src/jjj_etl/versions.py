@@ -1,9 +1,10 @@
 """Warehouse versions: commit one per successful run, list them, read any past one, diff two.
 
-History is kept per mart in ``history.<mart>``: every row ever published, with
-``_valid_from`` (the version it appeared in) and ``_valid_to`` (the version that replaced
-or removed it, null while current).  ``observations_as_of(N)`` and friends are table
-macros over those tables.
+On the single-file backend history is kept per mart in ``history.<mart>``: every row ever
+published, with ``_valid_from`` (the version it appeared in) and ``_valid_to`` (the version
+that replaced or removed it, null while current).  ``observations_as_of(N)`` and friends are table
+macros over those tables.  On DuckLake every version is a snapshot and past versions are
+read by time travel (:mod:`jjj_etl.lake`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import duckdb
 
 from jjj_etl import __version__
 from jjj_etl.errors import UsageError
+from jjj_etl.lake import is_lake, snapshot_of
 from jjj_etl.runner import mart_names, sql_checksum
 
 HIDDEN = ("_row_hash", "_valid_from", "_valid_to")
@@ -199,9 +201,10 @@ def commit_version(
     if last is not None and last[0] == fingerprint:
         return Committed(None, fingerprint, counts)
     version = (current_version(con) or 0) + 1
-    for mart in marts:
-        _record_history(con, mart, version)
-    _define_macros(con, marts)
+    if not is_lake(con):  # a lake keeps every version as a snapshot: no history tables
+        for mart in marts:
+            _record_history(con, mart, version)
+        _define_macros(con, marts)
     con.execute(
         "insert into meta.versions by name select ? as version_id, ? as run_id, "
         "? as started_at, ? as finished_at, 'committed' as status, ? as code_version, "
@@ -247,13 +250,21 @@ def list_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 
-def as_of_sql(mart: str, version: int, catalog: str = "") -> str:
-    """A SELECT giving ``mart`` exactly as it was in ``version``."""
+def as_of_sql(mart: str, version: int, catalog: str = "", snapshot: int | None = None) -> str:
+    """A SELECT giving ``mart`` exactly as it was in ``version``: from its history table, or
+    on a lake by time travel to ``snapshot`` (:func:`jjj_etl.lake.snapshot_of` of it)."""
     prefix = f"{catalog}." if catalog else ""
+    if snapshot is not None:
+        return f"select * from {prefix}main.{mart} at (version => {int(snapshot)})"
     return (
         f"select * exclude (_row_hash, _valid_from, _valid_to) from {prefix}history.{mart} "
         f"where _valid_from <= {int(version)} and (_valid_to is null or _valid_to > {int(version)})"
     )
+
+
+def as_of(con: duckdb.DuckDBPyConnection, mart: str, version: int, catalog: str = "") -> str:
+    """:func:`as_of_sql` for the warehouse behind ``con`` (either backend)."""
+    return as_of_sql(mart, version, catalog, snapshot_of(con, version, catalog))
 
 
 def check_version(con: duckdb.DuckDBPyConnection, version: int) -> None:
@@ -280,10 +291,13 @@ class Diff:
     changed: list[dict[str, Any]]
 
 
-def _history_as_of(mart: str, version: int) -> str:
+def _history_as_of(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> str:
     """:func:`as_of_sql` keeping ``_row_hash``: one history row seen in both versions is the
-    same row, whatever its columns hold."""
+    same row, whatever its columns hold.  On a lake the hash is taken of the row itself."""
     v = int(version)
+    snapshot = snapshot_of(con, v)
+    if snapshot is not None:
+        return f"select t.*, hash(t) as _row_hash from main.{mart} as t at (version => {snapshot})"
     return (
         f"select * exclude (_valid_from, _valid_to) from history.{mart} "
         f"where _valid_from <= {v} and (_valid_to is null or _valid_to > {v})"
@@ -312,7 +326,7 @@ def diff(con: duckdb.DuckDBPyConnection, a: int, b: int, table: str = "fct_obser
             f"(did you mean `diff {b} {a}`?)"
         )
     on = " and ".join(f"x.{k} is not distinct from y.{k}" for k in keys)
-    cte = f"with x as ({_history_as_of(table, a)}), y as ({_history_as_of(table, b)}) "
+    cte = f"with x as ({_history_as_of(con, table, a)}), y as ({_history_as_of(con, table, b)}) "
 
     def rows(sql: str) -> list[dict[str, Any]]:
         rel = con.sql(cte + sql)

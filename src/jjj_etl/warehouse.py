@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from jjj_etl.errors import RunError, UsageError, WarehouseLockedError
+from jjj_etl.lake import Backend, recorded
 
 DB_NAME = "jjj.duckdb"
 LOCK_NAME = ".jjj.lock"
@@ -65,6 +66,15 @@ class WarehousePaths:
     def lock(self) -> Path:
         """The writer lock file."""
         return self.root / LOCK_NAME
+
+    @property
+    def backend(self) -> Backend:
+        """The backend recorded in the folder (:mod:`jjj_etl.lake`; the single file if none)."""
+        return recorded(self.root)
+
+    def exists(self) -> bool:
+        """True when a run has written this warehouse (its file, or its lake's record)."""
+        return self.db.exists() or self.backend.is_lake
 
     def create(self) -> WarehousePaths:
         """Make the warehouse folder (for writers; a reader never creates anything)."""
@@ -173,8 +183,14 @@ def read_connection(wp: WarehousePaths, memory: str | None = None) -> duckdb.Duc
     """A read-only connection to the published warehouse, under DuckDB's memory cap
     ``memory`` when given (exports are; ad-hoc queries are not).
 
-    Raises UsageError when there is no warehouse yet.
+    Raises UsageError when there is no warehouse yet.  On DuckLake the lake is attached
+    read-only as ``lake`` and in use, so the same SQL reads its newest snapshot.
     """
+    backend = wp.backend
+    if backend.is_lake:
+        from jjj_etl import lake
+
+        return lake.connect(backend, read_only=True, memory=memory)
     if not wp.db.exists():
         raise UsageError(f"no warehouse at {wp.db}: run `jjj-etl run` first")
     config: dict[str, str | bool | int | float | list[str]] = (

@@ -9,7 +9,7 @@ import duckdb
 
 from jjj_etl.errors import RunError
 from jjj_etl.fetch import Validators
-from jjj_etl.warehouse import WarehousePaths
+from jjj_etl.warehouse import WarehousePaths, read_connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +27,10 @@ class KnownState:
 
 def read_known_state(wp: WarehousePaths) -> KnownState:
     """Validators and staged hashes of the published warehouse (read-only, short)."""
-    if not wp.db.exists():
+    if not wp.exists():
         return KnownState()
     try:
-        con = duckdb.connect(str(wp.db), read_only=True)
+        con = read_connection(wp)
     except duckdb.Error as exc:
         raise RunError(f"cannot read {wp.db}: {exc}") from exc
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from jjj_etl.config import Config, Source, load_config
 from jjj_etl.errors import ConfigError, RunError, UsageError
 from jjj_etl.export import export_warehouse
 from jjj_etl.fetch import crawl, replay
+from jjj_etl.lake import from_config, record
 from jjj_etl.memory import memory_limit
 from jjj_etl.pipeline import _parse
 from jjj_etl.pipeline._known import KnownState, read_known_state
@@ -33,6 +34,8 @@ from jjj_etl.warehouse import WarehousePaths, paths
 from jjj_etl.workers import close_pool, kill_workers, usable_cores
 
 PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"
+COMMIT_ATTEMPTS = 3
+"""Write windows a run opens while its DuckLake commit conflicts with another writer's."""
 PARSE_BATCH_SIZE = 50
 """Pages per parse batch: a Prefect task costs ~35 ms against ~10 ms of parsing a page, so
 50 pages keep orchestration to a few per cent of the parse stage."""
@@ -110,6 +113,8 @@ class Pipeline:
     ) -> None:
         self.config = config
         self.paths: WarehousePaths = paths(warehouse)
+        wh = config.warehouse
+        self.backend = from_config(wh.backend, wh.catalog, wh.data_path, self.paths.root)
         self.memory = memory_limit(config.warehouse.memory_limit)  # bad environment: exit 2
         self.workers = parse_workers(config.parse.workers)
         self.sql_dir = sql_dir or default_sql_dir()
@@ -152,7 +157,7 @@ class Pipeline:
         ``full`` or ``from_archive``: every page fetched or replayed, every body parsed)."""
         chosen = self.select(sources)
         STOP.clear()  # an earlier run in this process may have been stopped
-        self.paths.create()
+        record(self.paths.create().root, self.backend, self.paths.db.exists())
         with timed(self.timings, "known_state"):
             known = KnownState() if full or from_archive else read_known_state(self.paths)
         return Run(chosen, known, full=full, from_archive=from_archive)
@@ -197,6 +202,7 @@ class Pipeline:
         self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
     ) -> WriteWindow:
         """The write window of ``run`` (a new run id when None): use it as a context manager."""
+        wh = self.config.warehouse
         return WriteWindow(
             self.paths,
             memory=self.memory,
@@ -206,7 +212,31 @@ class Pipeline:
             started_at=run.started_at if run else datetime.now(UTC),
             on_wait=on_wait,
             timings=self.timings,
+            backend=self.backend,
+            maintenance=(wh.snapshot_retention, wh.file_retention, wh.maintenance_every),
         )
+
+    def write_windows(
+        self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[WriteWindow]:
+        """Write windows of ``run``, one after another while a DuckLake commit conflicts
+        with another writer's (at most COMMIT_ATTEMPTS; the last conflict is raised):
+
+        >>> for window in pipe.write_windows(run):  # doctest: +SKIP
+        ...     with window:
+        ...         ...  # load, build, test, commit
+        """
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            window = self.write_window(run, on_wait)
+            window.retry_conflicts = attempt < COMMIT_ATTEMPTS
+            yield window
+            if not window.conflicted:
+                return
+            if on_wait is not None:
+                on_wait(
+                    f"another writer committed first; running the write window again "
+                    f"({attempt + 1} of {COMMIT_ATTEMPTS})"
+                )
 
     def load(
         self,
@@ -232,7 +262,7 @@ class Pipeline:
         the report is part of what every run publishes, however the run was started."""
         from jjj_etl.report import build_report  # jinja and charts: only when reporting
 
-        if not self.paths.db.exists():
+        if not self.paths.exists():
             return None
         with timed(self.timings, "report"):
             try:
@@ -249,7 +279,7 @@ class Pipeline:
             return build_summary(
                 run.run_id,
                 outcomes,
-                self.paths.db,
+                self.paths,
                 window.version,
                 exports,
                 window.warnings,
@@ -274,12 +304,13 @@ class Pipeline:
             batches = self.plan(run, pages)
             for jobs in batches:
                 self.parse(jobs)
-            with self.write_window(run, on_wait) as window:
-                self.load(window, run, pages, batches)
-                if window.needs_build:
-                    window.build()
-                    window.test()
-                window.commit()
+            for window in self.write_windows(run, on_wait):
+                with window:
+                    self.load(window, run, pages, batches)
+                    if window.needs_build:
+                        window.build()
+                        window.test()
+                    window.commit()
         except BaseException as exc:
             self.close(abort=not isinstance(exc, Exception))
             raise
@@ -300,12 +331,13 @@ class Pipeline:
 
         Fetches nothing.  Raises BuildError / DataTestError (nothing committed) on failure.
         """
-        if not self.paths.db.exists():
+        if not self.paths.exists():
             raise RunError(f"no warehouse at {self.paths.db}: run `jjj-etl run` first")
-        with self.write_window() as window:
-            window.build()
-            window.test()
-            window.commit(kind="build")
+        for window in self.write_windows():
+            with window:
+                window.build()
+                window.test()
+                window.commit(kind="build")
         version = window.version
         return {
             "run_id": window.run_id,

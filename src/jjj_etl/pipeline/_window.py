@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +19,8 @@ from typing import Any
 
 import duckdb
 
-from jjj_etl import staging, versions
+from jjj_etl import lake, staging, versions
+from jjj_etl.errors import CommitConflictError, RunError
 from jjj_etl.pipeline import _parse
 from jjj_etl.pipeline._known import KnownState
 from jjj_etl.pipeline._outcomes import Outcome, page_outcomes
@@ -62,8 +63,19 @@ class WriteWindow:
         started_at: datetime,
         on_wait: Callable[[str], None] | None = None,
         timings: Timings | None = None,
+        backend: lake.Backend | None = None,
+        maintenance: tuple[str, str, int] = ("forever", "forever", 0),
     ) -> None:
         self.paths, self.memory, self.sql_dir = wp, memory, sql_dir
+        self.backend = backend or lake.Backend()
+        # (snapshot retention, file retention, every N versions): DuckLake maintenance
+        self.maintenance = maintenance
+        self.maintained: str | None = None  # what the last maintenance did, or why it failed
+        # set by Pipeline.write_windows: a commit conflict ends this window quietly, and the
+        # pipeline opens the next one
+        self.retry_conflicts = False
+        self.conflicted = False
+        self._lake: duckdb.DuckDBPyConnection | None = None
         self.run_id, self.started_at = run_id, started_at
         self.timings: Timings = timings if timings is not None else {}
         # what the steps found, for the run summary
@@ -86,7 +98,11 @@ class WriteWindow:
         self._stack.enter_context(writer_lock(self.paths, self._lock_timeout, self._on_wait))
         try:
             with timed(self.timings, "begin"):
-                self._work = begin_work(self.paths, self.memory)
+                if self.backend.is_lake:  # the whole window is one DuckLake transaction
+                    self._lake = lake.connect(self.backend, read_only=False, memory=self.memory)
+                    self._lake.execute("begin transaction")
+                else:
+                    self._work = begin_work(self.paths, self.memory)
         except BaseException:
             self._stack.close()
             raise
@@ -97,12 +113,14 @@ class WriteWindow:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
+    ) -> bool:
         with self._stack:  # the lock is released last, whatever happens below
+            if self._lake is not None:
+                return self._exit_lake(exc_type)
             work, self._work = self.work, None
             if exc_type is not None:
                 discard_work(work)
-                return
+                return False
             try:
                 with timed(self.timings, "publish"):
                     if not self._checkpointed:
@@ -114,6 +132,21 @@ class WriteWindow:
                 raise
             # still under the lock, so no other run is loading batches meanwhile
             prune(self.paths.parsed, self._folders, self.started_at.timestamp())
+        return False
+
+    def _exit_lake(self, exc_type: type[BaseException] | None) -> bool:
+        """Close the lake connection: an open transaction (an exception, or no commit) is
+        rolled back, so a snapshot holds a whole run or nothing of it."""
+        con, self._lake = self._lake, None
+        if con is not None:
+            con.close()  # closing rolls back a transaction still open
+        if exc_type is None:
+            prune(self.paths.parsed, self._folders, self.started_at.timestamp())
+            return False
+        if issubclass(exc_type, CommitConflictError) and self.retry_conflicts:
+            self.conflicted = True
+            return True
+        return False
 
     @property
     def work(self) -> Path:
@@ -122,8 +155,11 @@ class WriteWindow:
             raise RuntimeError("the write window is not open")
         return self._work
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        """A read-write connection to the working copy, under the run's memory cap."""
+    def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the working copy, under the run's memory cap (on
+        DuckLake: the window's own connection, its transaction open, kept open by ``with``)."""
+        if self._lake is not None:
+            return nullcontext(self._lake)
         self._checkpointed = False
         return connect_work(self.work, self.memory)
 
@@ -152,8 +188,9 @@ class WriteWindow:
                 # Loading is compression-bound, not CPU-bound: a second thread buys no time,
                 # and each Parquet file is read once, so DuckDB's cache of external files
                 # would only hold memory.
-                con.execute("set threads = 1")
-                con.execute("set enable_external_file_cache = false")
+                if not self.backend.is_lake:  # the lake's connection builds next: keep threads
+                    con.execute("set threads = 1")
+                    con.execute("set enable_external_file_cache = false")
                 staging.ensure_schema(con)
                 counts = staging.stage_parsed(con, self.run_id, rows, folders, keep)
                 staging.record_fetch_state(con, pages)
@@ -186,7 +223,8 @@ class WriteWindow:
         """Build every SQL model in the working copy; seconds per model."""
         with timed(self.timings, "build"), self.connect() as con:
             staging.ensure_schema(con)
-            self.model_timings = dict(build(con, self.sql_dir).timings)
+            done = build(con, self.sql_dir, checkpoint=not self.backend.is_lake)
+            self.model_timings = dict(done.timings)
         return self.model_timings
 
     def test(self) -> list[dict[str, Any]]:
@@ -209,7 +247,8 @@ class WriteWindow:
             summary = {"kind": kind, "model_timings": self.model_timings}
         warnings = self.warnings
         with timed(self.timings, "commit"), self.connect() as con:
-            con.execute("begin transaction")
+            if not self.backend.is_lake:  # a lake's window is one transaction already
+                con.execute("begin transaction")
             done = versions.commit_version(
                 con,
                 run_id=self.run_id,
@@ -226,8 +265,33 @@ class WriteWindow:
                 "insert into meta.runs values (?, ?, ?, ?, ?, ?)",
                 [self.run_id, self.started_at, datetime.now(UTC), status, done.version_id, details],
             )
-            con.execute("commit")
-            con.execute("checkpoint")
-            self._checkpointed = True
+            if self.backend.is_lake:
+                self._commit_lake(con, done.version_id)
+            else:
+                con.execute("commit")
+                con.execute("checkpoint")
+                self._checkpointed = True
         self.version = done.version_id
         return done.version_id
+
+    def _commit_lake(self, con: duckdb.DuckDBPyConnection, version: int | None) -> None:
+        """Commit the window's transaction as one snapshot named after the run and its
+        version; a conflict with another writer's snapshot raises CommitConflictError (the
+        whole transaction is rolled back).  Then maintenance, when this version is due."""
+        lake.tag_commit(con, version, self.run_id)
+        try:
+            con.execute("commit")
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower():
+                raise RunError(f"the DuckLake commit failed; nothing committed: {exc}") from exc
+            raise CommitConflictError(
+                f"another writer committed a conflicting snapshot first; nothing of run "
+                f"{self.run_id} was committed ({str(exc).splitlines()[-1]})"
+            ) from exc
+        snap_keep, file_keep, every = self.maintenance
+        if version is not None and every and version % every == 0:
+            try:
+                lake.maintain(con, snap_keep, file_keep)
+                self.maintained = f"expired snapshots older than {snap_keep}"
+            except duckdb.Error as exc:  # the version stands; the next due run tries again
+                self.maintained = f"maintenance failed: {exc}"

@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from jjj_etl.errors import RunError
+from jjj_etl.lake import snapshot_of
 from jjj_etl.versions import as_of_sql, check_version, current_version, version_warnings
 
 UNMAPPED_SAMPLE = 12
@@ -118,13 +119,13 @@ class ReportData:
 class _Marts:
     """FROM-clause text for each mart: as published, or as of a past version."""
 
-    def __init__(self, version: int | None) -> None:
-        self.version = version
+    def __init__(self, version: int | None, snapshot: int | None = None) -> None:
+        self.version, self.snapshot = version, snapshot
 
     def __getitem__(self, mart: str) -> str:
         if self.version is None:
             return f"main.{mart}"
-        return f"({as_of_sql(mart, self.version)})"
+        return f"({as_of_sql(mart, self.version, snapshot=self.snapshot)})"
 
 
 def _iso(value: object) -> str | None:
@@ -313,7 +314,11 @@ def load(con: duckdb.DuckDBPyConnection, version: int | None = None) -> ReportDa
     Raises UsageError for an unknown version, RunError for a warehouse with no version.
     """
     info = _version_info(con, version)
-    m = _Marts(None if info.is_current else info.version_id)
+    m = (
+        _Marts(None)
+        if info.is_current
+        else _Marts(info.version_id, snapshot_of(con, info.version_id))
+    )
     return ReportData(
         version=info,
         indicators=_indicators(con, m),

@@ -63,7 +63,7 @@ def sql_checksum(sql_dir: Path, pattern: str = "**/*.sql") -> str:
     return digest.hexdigest()
 
 
-def build(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> BuildResult:
+def build(con: duckdb.DuckDBPyConnection, sql_dir: Path, *, checkpoint: bool = True) -> BuildResult:
     """Load seeds and build every model in dependency order, checkpointing after each.
 
     Each model is its own transaction, written out before the next starts, so a build under
@@ -73,6 +73,9 @@ def build(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> BuildResult:
     A failed build therefore leaves the models before it: build in a working copy and discard
     it on failure, as the pipeline does (:func:`jjj_etl.pipeline.build_models`).
 
+    ``checkpoint=False`` builds inside the caller's open transaction (a DuckLake run: the
+    whole run is one snapshot, and CHECKPOINT on a lake would run its maintenance).
+
     Raises BuildError naming the model file on the first SQL error.
     """
     models = discover(sql_dir)
@@ -80,7 +83,8 @@ def build(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> BuildResult:
     timings = []
     for model in models:
         timings.append((model.name, _build_within_memory(con, model)))
-        con.execute("checkpoint")
+        if checkpoint:
+            con.execute("checkpoint")
     return BuildResult(tuple(timings), tuple(sorted(seeds.items())))
 
 
