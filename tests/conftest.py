@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+import pgserver
+from pgserver import PgServer
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -44,3 +48,31 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PgServer]:
+    """One real PostgreSQL for the whole session (a temporary cluster on a loopback port),
+    for DuckLake catalogs; skipped with a reason where PostgreSQL is not installed
+    (``.ci/run`` installs Debian's ``postgresql``)."""
+    bin_dir = pgserver.pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = pgserver.start(bin_dir)
+    try:
+        yield server
+    finally:
+        pgserver.stop(server)
+
+
+@pytest.fixture
+def pg_catalog(postgres_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``[warehouse] catalog`` of a new, empty PostgreSQL database on the session's server;
+    its password reaches libpq through PGPASSWORD only."""
+    name = f"lake_{next(_PG_DATABASES)}"
+    postgres_server.psql(f"create database {name}", dbname="postgres")
+    monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
+    return postgres_server.catalog(name)
+
+
+_PG_DATABASES = itertools.count(1)

@@ -76,6 +76,7 @@ class WriteWindow:
         self.retry_conflicts = False
         self.conflicted = False
         self._lake: duckdb.DuckDBPyConnection | None = None
+        self._lake_committed = False
         self.run_id, self.started_at = run_id, started_at
         self.timings: Timings = timings if timings is not None else {}
         # what the steps found, for the run summary
@@ -97,6 +98,7 @@ class WriteWindow:
     def __enter__(self) -> WriteWindow:
         self._stack.enter_context(writer_lock(self.paths, self._lock_timeout, self._on_wait))
         try:
+            lake.record(self.paths.root, self.backend, self.paths.db.exists())
             with timed(self.timings, "begin"):
                 if self.backend.is_lake:  # the whole window is one DuckLake transaction
                     self._lake = lake.connect(self.backend, read_only=False, memory=self.memory)
@@ -116,7 +118,7 @@ class WriteWindow:
     ) -> bool:
         with self._stack:  # the lock is released last, whatever happens below
             if self._lake is not None:
-                return self._exit_lake(exc_type)
+                return self._exit_lake(self._lake, exc_type)
             work, self._work = self.work, None
             if exc_type is not None:
                 discard_work(work)
@@ -134,11 +136,18 @@ class WriteWindow:
             prune(self.paths.parsed, self._folders, self.started_at.timestamp())
         return False
 
-    def _exit_lake(self, exc_type: type[BaseException] | None) -> bool:
-        """Close the lake connection: an open transaction (an exception, or no commit) is
-        rolled back, so a snapshot holds a whole run or nothing of it."""
-        con, self._lake = self._lake, None
-        if con is not None:
+    def _exit_lake(
+        self, con: duckdb.DuckDBPyConnection, exc_type: type[BaseException] | None
+    ) -> bool:
+        """Close the lake connection.  On an exception its transaction is rolled back, so a
+        snapshot holds a whole run or nothing of it; a clean exit with no :meth:`commit`
+        commits what the block wrote, as one snapshot of no version (like publishing the
+        working file)."""
+        try:
+            if exc_type is None and not self._lake_committed:
+                self._commit_lake(con, None)
+        finally:
+            self._lake = None
             con.close()  # closing rolls back a transaction still open
         if exc_type is None:
             prune(self.paths.parsed, self._folders, self.started_at.timestamp())
@@ -279,6 +288,7 @@ class WriteWindow:
         version; a conflict with another writer's snapshot raises CommitConflictError (the
         whole transaction is rolled back).  Then maintenance, when this version is due."""
         lake.tag_commit(con, version, self.run_id)
+        self._lake_committed = True  # whatever happens next, this transaction is over
         try:
             con.execute("commit")
         except duckdb.TransactionException as exc:

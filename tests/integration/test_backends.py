@@ -1,0 +1,180 @@
+"""The read commands and the write window on each backend: the single DuckDB file, a DuckLake
+on a DuckDB-file catalog, and a DuckLake on the session's real PostgreSQL.
+
+Two versions are built from literal staged rows (no crawl): a catalog change adds one
+indicator, so version 2 differs from version 1 by exactly one observation.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from builders import figure, page
+from jjj_etl import lake, staging
+from jjj_etl.config import load_config
+from jjj_etl.errors import BuildError, UsageError
+from jjj_etl.pipeline import Pipeline
+from jjj_etl.report import build_report
+from jjj_etl.runner import default_sql_dir
+from jjj_etl.tools import diff_versions, export_to, list_versions, run_query
+from jjj_etl.warehouse import paths, read_connection
+
+BODY = (
+    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
+    "in 2024, up 12.7% year on year.\nThe region had 9,100 widget makers in 2024."
+)
+FIGURES = (
+    figure(BODY, "84.37 billion yuan", 84.37e9, "CNY"),
+    figure(BODY, "12.7%", 12.7, "%", kind="change"),
+    figure(BODY, "9,100", 9100, "count", subject="widget makers", region="JJJ"),
+)
+SOURCE = '[[sources]]\nname = "demo"\nstart_urls = ["http://x.invalid/"]\n'
+
+
+def write_config(folder: Path, backend: str, catalog: str = "") -> Path:
+    """A sources.toml whose ``[warehouse]`` names ``backend`` (and ``catalog``)."""
+    lines = ["[warehouse]", f'backend = "{backend}"']
+    if catalog:
+        lines.append(f'catalog = "{catalog}"')
+    cfg = folder / "sources.toml"
+    cfg.write_text("\n".join(lines) + "\n\n" + SOURCE, encoding="utf-8")
+    return cfg
+
+
+@pytest.fixture(params=["duckdb", "ducklake", "ducklake-postgres"])
+def backend_config(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """A config for each backend (the PostgreSQL one on a new database of the session's
+    server)."""
+    if request.param == "ducklake-postgres":
+        return write_config(tmp_path, "ducklake", request.getfixturevalue("pg_catalog"))
+    return write_config(tmp_path, request.param)
+
+
+def _widgets_sql(tmp_path: Path) -> Path:
+    """The SQL folder with one more indicator in the catalog (widget makers)."""
+    sql = tmp_path / "sql"
+    shutil.copytree(default_sql_dir(), sql)
+    with (sql / "seeds" / "indicators.csv").open("a", encoding="utf-8", newline="") as fh:
+        header = next(csv.reader((default_sql_dir() / "seeds" / "indicators.csv").open()))
+        row = dict.fromkeys(header, "")
+        row.update(
+            indicator_id="widget_makers",
+            name="Widget makers",
+            unit="count",
+            kind="level",
+            default_region_id="JJJ",
+            priority="5",
+            pattern_en="widget",
+            pattern_zh="小部件",
+            description="test indicator",
+        )
+        csv.DictWriter(fh, fieldnames=header, lineterminator="\n").writerow(row)
+    return sql
+
+
+@pytest.fixture
+def two_versions(backend_config: Path, tmp_path: Path) -> Path:
+    """A warehouse with versions 1 (sample catalog) and 2 (plus widget makers)."""
+    wh = tmp_path / "warehouse"
+    cfg = load_config(backend_config)
+    with Pipeline(cfg, wh).write_window() as window, window.connect() as con:
+        staging.ensure_schema(con)
+        staging.stage(con, "setup", [], [page("http://x/1.html", BODY, FIGURES)], "1")
+    assert Pipeline(cfg, wh).rebuild()["version"] == 1
+    assert Pipeline(cfg, wh, sql_dir=_widgets_sql(tmp_path)).rebuild()["version"] == 2
+    return wh
+
+
+def _indicators(warehouse: Path, as_of: int | None = None) -> set[str]:
+    rows = run_query(str(warehouse), "select indicator_id from fct_observations", as_of)[1]
+    return {r[0] for r in rows}
+
+
+def test_versions_diff_as_of_export_and_report(two_versions: Path, tmp_path: Path) -> None:
+    wh = str(two_versions)
+    assert [v["version_id"] for v in list_versions(wh)] == [2, 1]
+    d = diff_versions(wh, 1, 2, "fct_observations")
+    assert [(r["indicator_id"], r["value"]) for r in d["added"]] == [("widget_makers", 9100)]
+    assert (d["removed"], d["changed"]) == ([], [])
+    assert "widget_makers" in _indicators(two_versions)
+    assert "widget_makers" not in _indicators(two_versions, as_of=1)
+    assert _indicators(two_versions, as_of=1) | {"widget_makers"} == _indicators(two_versions)
+    with pytest.raises(UsageError, match="no version 3"):
+        run_query(wh, "select 1", as_of=3)
+    # exports of both versions, and the history of every observation up to each
+    v1 = export_to(wh, 1, tmp_path / "e1")
+    v2 = export_to(wh, 2, tmp_path / "e2")
+    m1, m2 = (json.loads((v / "manifest.json").read_text()) for v in (v1, v2))
+    assert m2["tables"]["fct_observations"]["rows"] == m1["tables"]["fct_observations"]["rows"] + 1
+    history = pq.read_table(v2 / "history_fct_observations.parquet").to_pylist()
+    assert len(history) == m2["tables"]["fct_observations"]["rows"]
+    assert [r["indicator_id"] for r in history if r["valid_from_version"] == 2] == [
+        "widget_makers"
+    ]
+    assert {r["valid_to_version"] for r in history} == {None}
+    old = pq.read_table(v1 / "history_fct_observations.parquet")
+    assert set(old.column("valid_from_version").to_pylist()) == {1}
+    assert build_report(wh, version=1).exists()
+
+
+def test_a_lake_version_is_one_snapshot_and_keeps_no_history_tables(two_versions: Path) -> None:
+    wp = paths(two_versions)
+    with read_connection(wp) as con:
+        history = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'history'"
+        ).fetchone()
+        if not wp.backend.is_lake:
+            assert history is not None
+            assert history[0] > 0  # the single file keeps history tables
+            return
+        assert history == (0,)
+        tagged = con.execute(
+            "select json_extract_string(commit_extra_info, '$.jjj_version') "
+            "from lake.snapshots() where author = 'jjj-etl' order by snapshot_id"
+        ).fetchall()
+    # the staging commit (no version), then one snapshot per version
+    assert [t[0] for t in tagged] == [None, "1", "2"]
+    assert not (two_versions / "jjj.duckdb").exists()
+    assert json.loads((two_versions / "backend.json").read_text())["kind"] == "ducklake"
+    assert "password" not in (two_versions / "backend.json").read_text()
+
+
+def test_a_failed_build_commits_nothing(
+    two_versions: Path, backend_config: Path, tmp_path: Path
+) -> None:
+    sql = _widgets_sql(tmp_path / "broken")
+    (sql / "marts" / "fct_observations.sql").write_text("select * from no_such_table\n")
+    wp = paths(two_versions)
+    before = _snapshots(wp)
+    with pytest.raises(BuildError, match="fct_observations"):
+        Pipeline(load_config(backend_config), two_versions, sql_dir=sql).rebuild()
+    assert [v["version_id"] for v in list_versions(str(two_versions))] == [2, 1]
+    assert "widget_makers" in _indicators(two_versions)
+    assert _snapshots(wp) == before
+
+
+def _snapshots(wp: object) -> int:
+    with read_connection(wp) as con:  # type: ignore[arg-type]
+        if not lake.is_lake(con):
+            return 0
+        row = con.execute("select count(*) from lake.snapshots()").fetchone()
+        return int(row[0]) if row else 0
+
+
+def test_the_pinned_duckdb_loads_the_extension_wheels() -> None:
+    con = duckdb.connect(config={"autoinstall_known_extensions": False})
+    for name in ("ducklake", "postgres_scanner"):
+        path = lake.extension_file(name)
+        assert f"v{duckdb.__version__}" in path.parts
+        con.execute(f"load '{path}'")
+    loaded = con.execute(
+        "select extension_name from duckdb_extensions() where loaded order by 1"
+    ).fetchall()
+    assert {"ducklake", "postgres_scanner"} <= {r[0] for r in loaded}
