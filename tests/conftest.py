@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -54,25 +54,33 @@ def prefect_harness() -> Iterator[None]:
 def postgres_server() -> Iterator[PgServer]:
     """One real PostgreSQL for the whole session (a temporary cluster on a loopback port),
     for DuckLake catalogs; skipped with a reason where PostgreSQL is not installed
-    (``.ci/run`` installs Debian's ``postgresql``)."""
+    (``.ci/run`` installs Debian's ``postgresql``).  Its password reaches libpq through
+    PGPASSWORD only, set for the session."""
     bin_dir = pgserver.pg_bin()
     if bin_dir is None:
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     server = pgserver.start(bin_dir)
+    old = os.environ.get("PGPASSWORD")
+    os.environ["PGPASSWORD"] = pgserver.PASSWORD
     try:
         yield server
     finally:
+        if old is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = old
         pgserver.stop(server)
 
 
-@pytest.fixture
-def pg_catalog(postgres_server: PgServer, monkeypatch: pytest.MonkeyPatch) -> str:
-    """``[warehouse] catalog`` of a new, empty PostgreSQL database on the session's server;
-    its password reaches libpq through PGPASSWORD only."""
-    name = f"lake_{next(_PG_DATABASES)}"
-    postgres_server.psql(f"create database {name}", dbname="postgres")
-    monkeypatch.setenv("PGPASSWORD", pgserver.PASSWORD)
-    return postgres_server.catalog(name)
+@pytest.fixture(scope="session")
+def new_pg_catalog(postgres_server: PgServer) -> Callable[[], str]:
+    """Makes a new, empty database on the session's server; returns its ``[warehouse]
+    catalog`` (no password in it)."""
+    names = itertools.count(1)
 
+    def make() -> str:
+        name = f"lake_{next(names)}"
+        postgres_server.psql(f"create database {name}", dbname="postgres")
+        return postgres_server.catalog(name)
 
-_PG_DATABASES = itertools.count(1)
+    return make

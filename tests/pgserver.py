@@ -7,6 +7,7 @@ Debian's ``postgresql`` package puts the binaries in ``/usr/lib/postgresql/<majo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -48,8 +49,20 @@ class PgServer:
     def psql(self, sql: str, dbname: str = DBNAME) -> str:
         """Run ``sql`` with psql; its unaligned output."""
         out = subprocess.run(
-            [str(self.folder / "bin" / "psql"), "-h", "127.0.0.1", "-p", str(self.port)]
-            + ["-U", "postgres", "-d", dbname, "-At", "-c", sql],
+            [
+                str(self.folder / "bin" / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                dbname,
+                "-At",
+                "-c",
+                sql,
+            ],
             capture_output=True,
             text=True,
             timeout=30,
@@ -76,8 +89,20 @@ def start(bin_dir: Path) -> PgServer:
     run = {"capture_output": True, "text": True, "timeout": 120, "check": True}
     subprocess.run(  # noqa: PLW1510 - check is in run
         _as_owner(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile)]
-            + ["--auth-host=scram-sha-256", "--auth-local=trust", "--no-sync", "-E", "UTF8"]
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--pwfile",
+                str(pwfile),
+                "--auth-host=scram-sha-256",
+                "--auth-local=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ]
         ),
         **run,  # type: ignore[arg-type]
     )
@@ -87,8 +112,19 @@ def start(bin_dir: Path) -> PgServer:
     )
     subprocess.run(  # noqa: PLW1510
         _as_owner(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options]
-            + ["-l", str(folder / "log"), "-w", "-t", "60", "start"]
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
         ),
         **run,  # type: ignore[arg-type]
     )
@@ -100,10 +136,8 @@ def start(bin_dir: Path) -> PgServer:
 
 def stop(server: PgServer, timeout: float = 30.0) -> None:
     """Fast shutdown of the postmaster by its PID, then remove the folder."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(server.pid, signal.SIGINT)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -1,5 +1,5 @@
-"""The read commands and the write window on each backend: the single DuckDB file, a DuckLake
-on a DuckDB-file catalog, and a DuckLake on the session's real PostgreSQL.
+"""The read commands and the write window on each backend: the single DuckDB file and a
+DuckLake on a DuckDB-file catalog.
 
 Two versions are built from literal staged rows (no crawl): a catalog change adds one
 indicator, so version 2 differs from version 1 by exactly one observation.
@@ -48,13 +48,14 @@ def write_config(folder: Path, backend: str, catalog: str = "") -> Path:
     return cfg
 
 
-@pytest.fixture(params=["duckdb", "ducklake", "ducklake-postgres"])
-def backend_config(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    """A config for each backend (the PostgreSQL one on a new database of the session's
-    server)."""
-    if request.param == "ducklake-postgres":
-        return write_config(tmp_path, "ducklake", request.getfixturevalue("pg_catalog"))
-    return write_config(tmp_path, request.param)
+# DuckLake on PostgreSQL: tests/integration/test_lake_writers.py (the same reads, with two
+# writers); each attach there costs catalog round trips, so it is not repeated here
+@pytest.fixture(scope="module", params=["duckdb", "ducklake"])
+def backend_config(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """A config for each backend, in a folder of its own."""
+    return write_config(tmp_path_factory.mktemp(request.param), request.param)
 
 
 def _widgets_sql(tmp_path: Path) -> Path:
@@ -79,9 +80,11 @@ def _widgets_sql(tmp_path: Path) -> Path:
     return sql
 
 
-@pytest.fixture
-def two_versions(backend_config: Path, tmp_path: Path) -> Path:
-    """A warehouse with versions 1 (sample catalog) and 2 (plus widget makers)."""
+@pytest.fixture(scope="module")
+def two_versions(backend_config: Path) -> Path:
+    """A warehouse with versions 1 (sample catalog) and 2 (plus widget makers), built once
+    per backend: the tests below only read it, or fail to write it."""
+    tmp_path = backend_config.parent
     wh = tmp_path / "warehouse"
     cfg = load_config(backend_config)
     with Pipeline(cfg, wh).write_window() as window, window.connect() as con:
@@ -115,9 +118,7 @@ def test_versions_diff_as_of_export_and_report(two_versions: Path, tmp_path: Pat
     assert m2["tables"]["fct_observations"]["rows"] == m1["tables"]["fct_observations"]["rows"] + 1
     history = pq.read_table(v2 / "history_fct_observations.parquet").to_pylist()
     assert len(history) == m2["tables"]["fct_observations"]["rows"]
-    assert [r["indicator_id"] for r in history if r["valid_from_version"] == 2] == [
-        "widget_makers"
-    ]
+    assert [r["indicator_id"] for r in history if r["valid_from_version"] == 2] == ["widget_makers"]
     assert {r["valid_to_version"] for r in history} == {None}
     old = pq.read_table(v1 / "history_fct_observations.parquet")
     assert set(old.column("valid_from_version").to_pylist()) == {1}
