@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from builders import figure, page
+from cli_runs import cli
 from jjj_etl import lake, staging
 from jjj_etl.config import load_config
 from jjj_etl.errors import BuildError, UsageError
@@ -179,3 +180,19 @@ def test_the_pinned_duckdb_loads_the_extension_wheels() -> None:
         "select extension_name from duckdb_extensions() where loaded order by 1"
     ).fetchall()
     assert {"ducklake", "postgres_scanner"} <= {r[0] for r in loaded}
+
+
+def test_the_read_commands_need_only_the_warehouse_folder(two_versions: Path) -> None:
+    wh = str(two_versions)
+    listed = cli("versions", "--warehouse", wh, "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [v["version_id"] for v in json.loads(listed.stdout)] == [2, 1]
+    old = cli(
+        "query", "--warehouse", wh, "--as-of", "1", "select count(*) as n from fct_observations"
+    )
+    assert old.returncode == 0, old.stderr
+    assert old.stdout.split()[-1] == str(len(_indicators_rows(two_versions, 1)))
+
+
+def _indicators_rows(warehouse: Path, as_of: int) -> list[tuple[object, ...]]:
+    return run_query(str(warehouse), "select * from fct_observations", as_of)[1]
