@@ -76,6 +76,10 @@ def _as_owner(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
 
 
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True)
+
+
 def start(bin_dir: Path) -> PgServer:
     """initdb + pg_ctl start in a new temporary folder; the caller stops it with :func:`stop`."""
     folder = Path(tempfile.mkdtemp(prefix="jjj-pg-"))
@@ -86,8 +90,7 @@ def start(bin_dir: Path) -> PgServer:
         shutil.chown(folder, "postgres")
         shutil.chown(pwfile, "postgres")
     port = _free_port()
-    run = {"capture_output": True, "text": True, "timeout": 120, "check": True}
-    subprocess.run(  # noqa: PLW1510 - check is in run
+    _run(
         _as_owner(
             [
                 str(bin_dir / "initdb"),
@@ -104,13 +107,12 @@ def start(bin_dir: Path) -> PgServer:
                 "UTF8",
             ]
         ),
-        **run,  # type: ignore[arg-type]
     )
     options = (
         f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=60"
     )
-    subprocess.run(  # noqa: PLW1510
+    _run(
         _as_owner(
             [
                 str(bin_dir / "pg_ctl"),
@@ -126,11 +128,14 @@ def start(bin_dir: Path) -> PgServer:
                 "start",
             ]
         ),
-        **run,  # type: ignore[arg-type]
     )
     pid = int((data / "postmaster.pid").read_text().split()[0])
     server = PgServer(folder, port, pid)
-    server.psql(f"create database {DBNAME}", dbname="postgres")
+    try:
+        server.psql(f"create database {DBNAME}", dbname="postgres")
+    except BaseException:
+        stop(server)
+        raise
     return server
 
 
