@@ -1,9 +1,11 @@
 """Raw page bytes → :class:`Article`: charset, title, date, language, body without chrome.
 
-The body is found the way a reader finds it, not by one site's ids: among the page's
-block containers, the one whose direct paragraphs hold the most text wins (with a bonus
-for well-known article-body ids and classes, a penalty for link-heavy blocks).  Chrome
-(navigation, share bars, comment counters, scripts, footers, editor lines) is dropped.
+The body comes from one of three readers (:mod:`jjj_etl.parse._body` says which wins
+where): a source's CSS selector, trafilatura, or the house heuristic below — the way a
+reader finds a body, not by one site's ids: among the page's block containers, the one
+whose direct paragraphs hold the most text wins (with a bonus for well-known article-body
+ids and classes, a penalty for link-heavy blocks).  Chrome (navigation, share bars,
+comment counters, scripts, footers, editor lines) is dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHT
 from bs4.element import NavigableString
 
 from jjj_etl.charset import decode_html
+from jjj_etl.parse._body import (
+    NO_HINTS,
+    BodyHints,
+    chrome_line,
+    generic_body,
+    generic_tree,
+    shingles,
+    squash,
+)
 from jjj_etl.parse._dates import find_published, meta_index
 from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
@@ -53,13 +64,6 @@ _CHROME_HINT = re.compile(
     r"advert|\bad\b|banner|social|recommend|hot|rank",
     re.IGNORECASE,
 )
-_CHROME_LINE = re.compile(
-    r"^\s*(editor|source|reporter|photo|责任编辑|编辑|来源|记者|分享到|\[?责编)\s*[:：]|"
-    r"^\s*(print|e-?mail|go to forum|share|comment\(s\)|\d+\s+comment\(s\))\s*$|"
-    r"^\s*(打印|关闭|纠错|推荐|分享)\s*$|"
-    r"^\s*《[^》]{1,20}》\s*[（(][^）)]*版\s*[）)]\s*$",
-    re.IGNORECASE,
-)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SITE_SUFFIX = re.compile(r"\s*[-|_–—]\s*[^-|_–—]{2,40}$")
 
@@ -72,6 +76,7 @@ def parse_article(
     keywords: tuple[str, ...] = (),
     header_charset: str | None = None,
     lang: str | None = None,
+    hints: BodyHints = NO_HINTS,
 ) -> ParsedPage:
     """Parse one page into an article with its figures, or say why it was skipped.
 
@@ -99,9 +104,9 @@ def parse_article(
         return ParsedPage(url, sha, None, skipped="malformed: no <body>")
     meta = meta_index(soup, tags)
     article_lang, title = _lang_of(html, meta, lang), _title_of(soup, meta, tags)
-    published = find_published(soup, meta, tags)  # before _body_of strips the date line away
+    published = find_published(soup, meta, tags)  # before the body loses its date line
     canonical = _canonical_of(meta, url, tags)
-    body = _body_of(soup)
+    body = _choose_body(soup, text, title, hints)
     if len(body) < MIN_BODY_CHARS:
         return ParsedPage(url, sha, None, skipped="not-article: no article body found")
     if keywords and not _is_relevant(title + "\n" + body, keywords):
@@ -168,8 +173,7 @@ def _is_canonical(link: Tag) -> bool:
     return any(str(v).lower() == "canonical" for v in values)
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+_squash = squash
 
 
 def _own_text_len(tag: Tag) -> int:
@@ -230,7 +234,50 @@ def _is_chrome(tag: Tag) -> bool:
     return bool(classes) and bool(_CHROME_HINT.search(classes)) and not _BODY_HINT.search(classes)
 
 
-def _body_of(soup: BeautifulSoup) -> str:
+# trafilatura is the default reader; the house block wins when trafilatura kept less than
+# this share of the house block's text (they read different blocks: see _choose_body)
+_KEPT_ENOUGH = 0.5
+
+
+def _choose_body(soup: BeautifulSoup, text: str, title: str, hints: BodyHints) -> str:
+    """The article body from the best of the three readers (module docstring)."""
+    tree = generic_tree(text)  # before the soup loses its chrome; trafilatura has its own tree
+    links = {squash(a.get_text(" ")) for a in soup.find_all("a")}
+    _strip_chrome(soup)
+    if hints.body_selector:
+        picked = _selected(soup, hints.body_selector)
+        if len(picked) >= MIN_BODY_CHARS:
+            return picked
+    house = _house_body(soup)
+    generic = generic_body(tree, title)
+    if len(generic) < MIN_BODY_CHARS or _mostly_links(generic, links):
+        return house
+    if len(house) < MIN_BODY_CHARS:
+        return generic
+    house_words = shingles(house)
+    kept = len(house_words & shingles(generic)) / max(1, len(house_words))
+    return generic if kept >= _KEPT_ENOUGH else house
+
+
+# a "body" most of whose text is link labels is a listing page's headlines, not an article
+_LINKY = 0.5
+
+
+def _mostly_links(body: str, links: set[str]) -> bool:
+    lines = body.split("\n")
+    linked = sum(len(line) for line in lines if line in links)
+    return linked > _LINKY * sum(len(line) for line in lines)
+
+
+def _selected(soup: BeautifulSoup, selector: str) -> str:
+    """Every block the source's selector matches, in page order (a body split over blocks)."""
+    blocks = soup.select(selector)
+    # a match inside another match would repeat its text
+    keep = [b for b in blocks if not any(p in blocks for p in b.parents)]
+    return "\n".join(t for t in (_paragraphs(b) for b in keep) if t)
+
+
+def _strip_chrome(soup: BeautifulSoup) -> None:
     body = soup.body
     assert body is not None  # noqa: S101 - checked by the caller
     inside: set[int] = set()  # ids of tags in a dropped subtree (parents come first)
@@ -243,6 +290,11 @@ def _body_of(soup: BeautifulSoup) -> str:
             roots.append(tag)
     for tag in roots:
         tag.decompose()
+
+
+def _house_body(soup: BeautifulSoup) -> str:
+    body = soup.body
+    assert body is not None  # noqa: S101 - checked by the caller
     under = tags_under(body)
     sizes = _measure(body, under)
     candidates = [t for t in under if t.name in _BLOCKS]
@@ -257,7 +309,7 @@ def _paragraphs(block: Tag) -> str:
     for piece in pieces:
         for chunk in piece.get_text("\n").split("\n"):
             line = _squash(chunk.replace("\u3000", " "))
-            if line and not _CHROME_LINE.search(line):
+            if line and not chrome_line(line):
                 lines.append(line)
     return "\n".join(lines)
 

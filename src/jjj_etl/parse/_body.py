@@ -1,0 +1,115 @@
+"""The article body: trafilatura's generic extraction, the house heuristic, per-source hints.
+
+Three readers of the same page, each best somewhere:
+
+- a source's own CSS selector (``body_selector`` in ``sources.toml``), when an analyst has
+  set one: it names the body outright, so it wins whenever it matches;
+- trafilatura (the field's maintained extractor, lxml-based): the best reader of arbitrary
+  sites — ``<div>``/``<br>`` bodies, ``<article>``/``<main>`` layouts, bodies split over
+  blocks, tables — and the default;
+- the house heuristic (:mod:`jjj_etl.parse.article`): the block whose own paragraphs hold
+  the most text; it knows the Chinese portals' body ids and is the fallback when trafilatura
+  finds nothing or keeps too little of what the house block holds.
+
+Whatever the reader, the same line filter drops editor/source/share lines, datelines
+without text and similar chrome that both readers sometimes keep.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import lxml.etree
+import lxml.html
+from trafilatura import extract
+
+__all__ = ["BodyHints", "chrome_line", "generic_body", "generic_tree", "shingles", "squash"]
+
+
+@dataclass(frozen=True, slots=True)
+class BodyHints:
+    """Per-source hints from ``sources.toml`` (CSS selectors; None = find it)."""
+
+    body_selector: str | None = None
+    date_selector: str | None = None
+
+
+NO_HINTS = BodyHints()
+
+_CHROME_LINE = re.compile(
+    r"^\s*[\[【(（]?\s*(editor|editors|source|reporter|photo|photos|translated by|"
+    r"责任编辑|编辑|来源|记者|作者|摄影|分享到|责编|校对|审核|监制|图片来源)\s*[:：]|"
+    r"^\s*(print|e-?mail|go to forum|share|share this|comment\(s\)|\d+\s+comment\(s\)|"
+    r"read more|related|tags?)\s*:?\s*$|"
+    r"^\s*(打印|关闭|纠错|推荐|分享|关闭窗口|打印本页|收藏|字号|【纠错】|\[纠错\]|返回顶部)\s*"
+    r"(\S{0,3}\s*){0,3}$|"
+    r"^\s*[【\[]\s*(纠错|打印|关闭)\s*[】\]]|"
+    r"^\s*《[^》]{1,20}》\s*[（(][^）)]*版\s*[）)]\s*$|"
+    r"^\s*(字号|字体)\s*[:：]?\s*[大中小\s]+$",
+    re.IGNORECASE,
+)
+# a line that is only a date/time, perhaps with a source or author: the byline, not the text
+_DATE_ONLY = re.compile(
+    r"^\s*(?:(?:updated|published|posted|发布时间|时间|日期)\s*[:：]?\s*)?"
+    r"(?:(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?|"
+    r"[A-Z][a-z]{2,8}\.?\s+\d{1,2},?\s+(?:19|20)\d\d|\d{1,2}\s+[A-Z][a-z]{2,8}\.?\s+(?:19|20)\d\d)"
+    r"(?:\s*\d{1,2}[:：]\d\d(?:[:：]\d\d)?)?"
+    r"(?:\s*(?:[|丨·/]|\s)\s*(?:source|来源|作者|by)?\s*[:：]?\s*\S{0,30})?\s*$",
+    re.IGNORECASE,
+)
+_TABLE_ROW = re.compile(r"^\|(.*)\|$")
+_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
+
+
+def chrome_line(line: str) -> bool:
+    """True for a line that is page chrome even inside the body block (editor, share, byline)."""
+    return bool(_CHROME_LINE.search(line) or _DATE_ONLY.match(line))
+
+
+def generic_tree(text: str) -> lxml.html.HtmlElement | None:
+    """lxml's own tree of the page for trafilatura (it rewrites the tree it is given)."""
+    try:
+        tree = lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError):
+        return None
+    return tree
+
+
+def generic_body(tree: lxml.html.HtmlElement | None, title: str = "") -> str:
+    """trafilatura's body text, one paragraph a line, table rows as ``cell | cell``."""
+    if tree is None:
+        return ""
+    try:
+        found = extract(
+            tree,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+            deduplicate=False,
+            with_metadata=False,
+        )
+    except Exception:  # noqa: BLE001 - a reader's crash is a body not found, never the page's
+        return ""
+    lines: list[str] = []
+    for raw in (found or "").split("\n"):
+        line = squash(raw)
+        row = _TABLE_ROW.match(line)
+        if row:
+            line = " | ".join(c.strip() for c in row.group(1).split("|") if c.strip())
+        if line and line != title and not chrome_line(line):
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
+    """Word 4-grams (a CJK character counts as a word), the usual unit to compare bodies."""
+    words = [w.casefold() for w in _WORD.findall(text)]
+    if len(words) < size:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
