@@ -94,7 +94,7 @@ def generic_body(tree: lxml.html.HtmlElement | None, title: str = "") -> str:
             deduplicate=False,
             with_metadata=False,
         )
-    except Exception:  # noqa: BLE001 - a reader's crash is a body not found, never the page's
+    except Exception:  # a reader's crash is a body not found, never the page's
         return ""
     lines: list[str] = []
     for raw in (found or "").split("\n"):
