@@ -99,6 +99,11 @@ class Source(_Strict):
     contact: str | None = None  # e-mail or URL: sent as From: / appended to the user agent
     warc_files: tuple[str, ...] = ()  # read this source from WARC files instead of the web
     accept_language: str | None = None  # e.g. "en;q=1.0, zh-CN;q=0.8"
+    # CSS selectors that fix one site's pages without code: the article body (every match, in
+    # page order) and the element holding the publication date (its datetime/content
+    # attribute or its text); unset = found by the generic readers
+    body_selector: str | None = None
+    date_selector: str | None = None
 
     @field_validator("start_urls")
     @classmethod
@@ -106,6 +111,19 @@ class Source(_Strict):
         for url in v:
             if not re.match(r"^(https?|file)://", url) and not url.startswith("sample:"):
                 raise ValueError(f"{url!r} is not an http(s)://, file:// or sample: URL")
+        return v
+
+    @field_validator("body_selector", "date_selector")
+    @classmethod
+    def _valid_selector(cls, v: str | None) -> str | None:
+        if v is not None:
+            from bs4 import BeautifulSoup
+
+            try:
+                BeautifulSoup("", "lxml").css.compile(v)  # the parser's own selector engine
+            except Exception as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ValueError(f"not a valid CSS selector: {first}") from exc
         return v
 
     @field_validator("article_pattern", "listing_pattern")

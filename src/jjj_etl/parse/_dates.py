@@ -1,4 +1,4 @@
-"""The publication date of a page: metadata first, then the visible date line."""
+"""The publication date of a page: metadata first, then the byline, htmldate, the visible text."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from datetime import datetime
 
 from bs4 import BeautifulSoup
 from dateutil import parser as dateparser
+from htmldate import find_date
+from lxml.html import HtmlElement
 
 from jjj_etl.parse._tags import TagIndex, strings_under, tag_index
 
@@ -134,25 +136,78 @@ def _from_text(text: str) -> str | None:
 
 
 def find_published(
-    soup: BeautifulSoup, meta: dict[str, str] | None = None, tags: TagIndex | None = None
+    soup: BeautifulSoup,
+    meta: dict[str, str] | None = None,
+    tags: TagIndex | None = None,
+    *,
+    url: str = "",
+    tree: HtmlElement | None = None,
+    selector: str | None = None,
 ) -> str | None:
     """ISO publication date or datetime of a page, or None when nothing says.
 
-    Looks at, in order: meta tags, JSON-LD, ``<time>``, then the page's visible text.
-    Call it before the body is stripped of chrome (the date line is chrome).
+    Looks at, in order: the source's own ``date_selector``; meta tags, JSON-LD, ``<time>``;
+    the byline (the first date after the headline); htmldate's reading of the page and its
+    URL (``tree``: lxml's tree of the page, read-only here); then the first date anywhere in
+    the visible text.  Call it before the body is stripped of chrome (the date line is chrome).
 
     >>> find_published(BeautifulSoup("<p>Source: Xinhua | March 28, 2025</p>", "lxml"))
     '2025-03-28'
     """
     tags = tags if tags is not None else tag_index(soup)
     index = meta if meta is not None else meta_index(soup, tags)
-    found = _from_meta(index) or _from_json_ld(tags) or _from_time_tag(tags)
+    found = (
+        (_from_selector(soup, selector) if selector else None)
+        or _from_meta(index)
+        or _from_json_ld(tags)
+        or _from_time_tag(tags)
+    )
     if found:
         return found
     body = soup.body or soup
-    visible = " ".join(
-        s.strip()
-        for s in strings_under(body)
-        if s.parent is not None and s.parent.name not in _INVISIBLE and s.strip()
-    )
-    return _from_text(visible)
+    visible: list[str] = []
+    after_title = -1
+    headline = next(iter(tags.get("h1", [])), None)
+    for s in strings_under(body):
+        if s.parent is None or s.parent.name in _INVISIBLE or not s.strip():
+            continue
+        if after_title < 0 and headline is not None and s.parent is headline:
+            after_title = len(visible)
+        visible.append(s.strip())
+    if after_title >= 0:
+        byline = _from_text(" ".join(visible[after_title : after_title + _BYLINE_STRINGS]))
+        if byline:
+            return byline
+    return _from_htmldate(tree, url) or _from_text(" ".join(visible))
+
+
+# the strings after the headline that can hold its byline (title, kicker, author, date, source)
+_BYLINE_STRINGS = 12
+
+
+def _from_selector(soup: BeautifulSoup, selector: str) -> str | None:
+    tag = soup.select_one(selector)
+    if tag is None:
+        return None
+    for value in (tag.get("datetime"), tag.get("content"), tag.get_text(" ", strip=True)):
+        if isinstance(value, str) and value.strip():
+            iso = _from_text(value) or _normalise(value)
+            if iso:
+                return iso
+    return None
+
+
+def _from_htmldate(tree: HtmlElement | None, url: str) -> str | None:
+    if tree is None and not url:
+        return None
+    try:
+        found = find_date(
+            tree if tree is not None else "<html></html>",
+            url=url or None,
+            original_date=True,
+            extensive_search=True,
+            deferred_url_extractor=False,
+        )
+    except Exception:  # a library's failure is a date not found, never a lost page
+        return None
+    return found if isinstance(found, str) else None

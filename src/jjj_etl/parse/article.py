@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString
+from lxml.html import HtmlElement
 
 from jjj_etl.charset import decode_html
 from jjj_etl.parse._body import (
@@ -104,9 +105,11 @@ def parse_article(
         return ParsedPage(url, sha, None, skipped="malformed: no <body>")
     meta = meta_index(soup, tags)
     article_lang, title = _lang_of(html, meta, lang), _title_of(soup, meta, tags)
-    published = find_published(soup, meta, tags)  # before the body loses its date line
+    tree = generic_tree(text)  # lxml's own tree, for htmldate and then trafilatura (which edits it)
+    # before the body loses its date line
+    published = find_published(soup, meta, tags, url=url, tree=tree, selector=hints.date_selector)
     canonical = _canonical_of(meta, url, tags)
-    body = _choose_body(soup, text, title, hints)
+    body = _choose_body(soup, tree, title, hints)
     if len(body) < MIN_BODY_CHARS:
         return ParsedPage(url, sha, None, skipped="not-article: no article body found")
     if keywords and not _is_relevant(title + "\n" + body, keywords):
@@ -239,9 +242,10 @@ def _is_chrome(tag: Tag) -> bool:
 _KEPT_ENOUGH = 0.5
 
 
-def _choose_body(soup: BeautifulSoup, text: str, title: str, hints: BodyHints) -> str:
+def _choose_body(
+    soup: BeautifulSoup, tree: HtmlElement | None, title: str, hints: BodyHints
+) -> str:
     """The article body from the best of the three readers (module docstring)."""
-    tree = generic_tree(text)  # before the soup loses its chrome; trafilatura has its own tree
     links = {squash(a.get_text(" ")) for a in soup.find_all("a")}
     _strip_chrome(soup)
     if hints.body_selector:

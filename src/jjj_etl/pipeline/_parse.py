@@ -21,6 +21,7 @@ from jjj_etl import staging
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
 from jjj_etl.parse import PARSER_VERSION, parse_article
+from jjj_etl.parse._body import NO_HINTS, BodyHints
 from jjj_etl.pipeline._known import KnownState
 from jjj_etl.records import FetchedPage, ParsedPage
 from jjj_etl.workers import WorkerDiedError, can_start_workers
@@ -54,6 +55,7 @@ class ParseJob:
     charset: str | None
     keywords: tuple[str, ...]
     lang: str | None
+    hints: BodyHints = NO_HINTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +86,8 @@ def plan_parse(
             continue
         src = by_name[page.source]
         url = page.final_url or page.url
-        jobs.append(ParseJob(url, sha, src.name, page.charset, src.keywords, src.lang))
+        hints = BodyHints(src.body_selector, src.date_selector)
+        jobs.append(ParseJob(url, sha, src.name, page.charset, src.keywords, src.lang, hints))
     # crawl order varies with concurrency; batches (and their keys) must not
     return sorted(jobs, key=lambda j: (j.content_sha256, j.url))
 
@@ -105,6 +108,7 @@ def batch_key(jobs: Sequence[ParseJob]) -> str:
         digest.update(
             repr(
                 (job.url, job.content_sha256, job.source, job.charset, job.keywords, job.lang)
+                + (job.hints.body_selector, job.hints.date_selector)
             ).encode()
         )
     return digest.hexdigest()
@@ -173,6 +177,7 @@ def _parse_one(archive: RawArchive, job: ParseJob) -> ParsedPage:
             keywords=job.keywords,
             header_charset=job.charset,
             lang=job.lang,
+            hints=job.hints,
         )
     except Exception as exc:  # one page's failure is that page's skip, never the batch's
         reason = f"parse-error: {type(exc).__name__}: {exc}"
