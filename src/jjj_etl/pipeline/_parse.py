@@ -108,9 +108,9 @@ def batch_key(jobs: Sequence[ParseJob]) -> str:
         digest.update(
             repr(
                 (job.url, job.content_sha256, job.source, job.charset, job.keywords, job.lang)
-                + (job.hints.body_selector, job.hints.date_selector)
             ).encode()
         )
+        digest.update(repr((job.hints.body_selector, job.hints.date_selector)).encode())
     return digest.hexdigest()
 
 
