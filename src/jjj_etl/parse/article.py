@@ -31,6 +31,7 @@ from jjj_etl.parse._body import (
     squash,
 )
 from jjj_etl.parse._dates import find_published, meta_index
+from jjj_etl.parse._sniff import binary_kind
 from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage, as_lang
@@ -90,6 +91,9 @@ def parse_article(
     ('T', 5.1)
     """
     sha = hashlib.sha256(raw).hexdigest()
+    binary = binary_kind(raw)
+    if binary:
+        return ParsedPage(url, sha, None, skipped=f"not-html: the body is {binary}")
     try:
         text, _charset = decode_html(raw, header_charset)
     except Exception as exc:
@@ -109,7 +113,7 @@ def parse_article(
     # before the body loses its date line
     published = find_published(soup, meta, tags, url=url, tree=tree, selector=hints.date_selector)
     canonical = _canonical_of(meta, url, tags)
-    body = _choose_body(soup, tree, title, hints)
+    body = _choose_body(soup, tree, tags, title, hints)
     if len(body) < MIN_BODY_CHARS:
         return ParsedPage(url, sha, None, skipped="not-article: no article body found")
     if keywords and not _is_relevant(title + "\n" + body, keywords):
@@ -243,18 +247,22 @@ _KEPT_ENOUGH = 0.5
 
 
 def _choose_body(
-    soup: BeautifulSoup, tree: HtmlElement | None, title: str, hints: BodyHints
+    soup: BeautifulSoup, tree: HtmlElement | None, tags: TagIndex, title: str, hints: BodyHints
 ) -> str:
     """The article body from the best of the three readers (module docstring)."""
-    links = {squash(a.get_text(" ")) for a in soup.find_all("a")}
+    links = {squash(a.get_text(" ")) for a in tags.get("a", [])}
     _strip_chrome(soup)
     if hints.body_selector:
         picked = _selected(soup, hints.body_selector)
         if len(picked) >= MIN_BODY_CHARS:
             return picked
     house = _house_body(soup)
+    if _mostly_links(house, links):
+        house = ""
     generic = generic_body(tree, title)
-    if len(generic) < MIN_BODY_CHARS or _mostly_links(generic, links):
+    if _mostly_links(generic, links):
+        generic = ""
+    if len(generic) < MIN_BODY_CHARS:
         return house
     if len(house) < MIN_BODY_CHARS:
         return generic
