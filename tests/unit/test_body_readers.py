@@ -78,7 +78,8 @@ def test_good_selectors_are_kept(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     src = load_config(cfg).sources[0]
-    assert (src.body_selector, src.date_selector) == ("div#detail > p, div.rm_txt_con", "span.h-time")
+    assert src.body_selector == "div#detail > p, div.rm_txt_con"
+    assert src.date_selector == "span.h-time"
 
 
 _ARTICLE_TEXT = " ".join(PARAS).encode()

@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import warnings
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
@@ -91,13 +92,55 @@ def parse_article(
     ('T', 5.1)
     """
     sha = hashlib.sha256(raw).hexdigest()
+    read = read_page(raw, url, header_charset=header_charset, lang=lang, hints=hints)
+    if read.skipped or read.body is None:
+        return ParsedPage(url, sha, None, skipped=read.skipped)
+    body = read.body.body
+    if keywords and not _is_relevant(read.title + "\n" + body, keywords):
+        return ParsedPage(url, sha, None, skipped="off-topic: no keyword in title or body")
+    article = Article(
+        url=url,
+        canonical_url=read.canonical_url,
+        title=read.title,
+        published=read.published,
+        lang=as_lang(read.lang if read.lang != "auto" else _guess_lang(body)),
+        source=source,
+        body=body,
+        content_sha256=sha,
+    )
+    figures = tuple(extract_figures(body, article.lang, read.published, title=read.title))
+    return ParsedPage(url, sha, article, figures)
+
+
+@dataclass(frozen=True, slots=True)
+class PageReading:
+    """A page's article fields before relevance and figures: what :func:`parse_article` and
+    the body evaluation (``bench/eval_bodies.py``) share."""
+
+    skipped: str | None
+    title: str = ""
+    published: str | None = None
+    canonical_url: str = ""
+    lang: str = "auto"
+    body: BodyReading | None = None
+
+
+def read_page(
+    raw: bytes,
+    url: str,
+    *,
+    header_charset: str | None = None,
+    lang: str | None = None,
+    hints: BodyHints = NO_HINTS,
+) -> PageReading:
+    """Title, date, canonical URL, language and body of one page, or why it has none."""
     binary = binary_kind(raw)
     if binary:
-        return ParsedPage(url, sha, None, skipped=f"not-html: the body is {binary}")
+        return PageReading(f"not-html: the body is {binary}")
     try:
         text, _charset = decode_html(raw, header_charset)
     except Exception as exc:
-        return ParsedPage(url, sha, None, skipped=f"malformed: cannot decode ({exc})")
+        return PageReading(f"malformed: cannot decode ({exc})")
     with warnings.catch_warnings():
         # an XML document or a bare string is an answer too (skipped below), not a warning
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
@@ -106,30 +149,18 @@ def parse_article(
     tags = tag_index(soup)  # one walk serves every lookup below (see _tags.py)
     html = next(iter(tags.get("html", [])), None)
     if html is None or soup.body is None:
-        return ParsedPage(url, sha, None, skipped="malformed: no <body>")
+        return PageReading("malformed: no <body>")
     meta = meta_index(soup, tags)
-    article_lang, title = _lang_of(html, meta, lang), _title_of(soup, meta, tags)
+    title = _title_of(soup, meta, tags)
     tree = generic_tree(text)  # lxml's own tree, for htmldate and then trafilatura (which edits it)
     # before the body loses its date line
     published = find_published(soup, meta, tags, url=url, tree=tree, selector=hints.date_selector)
-    canonical = _canonical_of(meta, url, tags)
-    body = _choose_body(soup, tree, tags, title, hints)
-    if len(body) < MIN_BODY_CHARS:
-        return ParsedPage(url, sha, None, skipped="not-article: no article body found")
-    if keywords and not _is_relevant(title + "\n" + body, keywords):
-        return ParsedPage(url, sha, None, skipped="off-topic: no keyword in title or body")
-    article = Article(
-        url=url,
-        canonical_url=canonical,
-        title=title,
-        published=published,
-        lang=as_lang(article_lang if article_lang != "auto" else _guess_lang(body)),
-        source=source,
-        body=body,
-        content_sha256=sha,
+    reading = _choose_body(soup, tree, tags, title, hints)
+    if len(reading.body) < MIN_BODY_CHARS:
+        return PageReading("not-article: no article body found", title, published)
+    return PageReading(
+        None, title, published, _canonical_of(meta, url, tags), _lang_of(html, meta, lang), reading
     )
-    figures = tuple(extract_figures(body, article.lang, published, title=title))
-    return ParsedPage(url, sha, article, figures)
 
 
 def _is_relevant(text: str, keywords: tuple[str, ...]) -> bool:
@@ -246,29 +277,42 @@ def _is_chrome(tag: Tag) -> bool:
 _KEPT_ENOUGH = 0.5
 
 
+@dataclass(frozen=True, slots=True)
+class BodyReading:
+    """What each reader made of a page, and which one the body came from."""
+
+    body: str
+    reader: str  # "selector", "generic" (trafilatura), "house" or "none"
+    house: str
+    generic: str
+
+
 def _choose_body(
     soup: BeautifulSoup, tree: HtmlElement | None, tags: TagIndex, title: str, hints: BodyHints
-) -> str:
+) -> BodyReading:
     """The article body from the best of the three readers (module docstring)."""
     links = {squash(a.get_text(" ")) for a in tags.get("a", [])}
     _strip_chrome(soup)
-    if hints.body_selector:
-        picked = _selected(soup, hints.body_selector)
-        if len(picked) >= MIN_BODY_CHARS:
-            return picked
+    picked = _selected(soup, hints.body_selector) if hints.body_selector else ""
     house = _house_body(soup)
     if _mostly_links(house, links):
         house = ""
     generic = generic_body(tree, title)
     if _mostly_links(generic, links):
         generic = ""
-    if len(generic) < MIN_BODY_CHARS:
-        return house
-    if len(house) < MIN_BODY_CHARS:
-        return generic
-    house_words = shingles(house)
-    kept = len(house_words & shingles(generic)) / max(1, len(house_words))
-    return generic if kept >= _KEPT_ENOUGH else house
+    if len(picked) >= MIN_BODY_CHARS:
+        return BodyReading(picked, "selector", house, generic)
+    if len(generic) >= MIN_BODY_CHARS and len(house) >= MIN_BODY_CHARS:
+        house_words = shingles(house)
+        kept = len(house_words & shingles(generic)) / max(1, len(house_words))
+        if kept >= _KEPT_ENOUGH:
+            return BodyReading(generic, "generic", house, generic)
+        return BodyReading(house, "house", house, generic)
+    if len(generic) >= MIN_BODY_CHARS:
+        return BodyReading(generic, "generic", house, generic)
+    if len(house) >= MIN_BODY_CHARS:
+        return BodyReading(house, "house", house, generic)
+    return BodyReading("", "none", house, generic)
 
 
 # a "body" most of whose text is link labels is a listing page's headlines, not an article
