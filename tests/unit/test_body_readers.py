@@ -167,3 +167,27 @@ def test_chrome_lines_are_recognised(line: str) -> None:
 )
 def test_text_lines_are_kept(line: str) -> None:
     assert not chrome_line(line)
+
+
+_TAGS = ["div", "p", "span", "article", "main", "section", "td", "br", "a", "li", "script", "h1"]
+_fragment = st.recursive(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
+    lambda inner: st.builds(
+        lambda tag, cls, kids: f"<{tag} class='{cls}'>{''.join(kids)}</{tag}>",
+        st.sampled_from(_TAGS),
+        st.sampled_from(["", "content", "nav", "article-body", "share", "rm_txt_con"]),
+        st.lists(inner, max_size=4),
+    ),
+    max_leaves=30,
+)
+
+
+@given(fragment=_fragment, hints=st.sampled_from([BodyHints(), BodyHints("p", "span")]))
+def test_any_markup_is_read_or_skipped_never_raised(fragment: str, hints: BodyHints) -> None:
+    html = f"<html><body>{fragment}</body></html>".encode()
+    page = parse_article(html, "http://example.org/2025/01/02/a.html", "t", hints=hints)
+    assert (page.article is None) == (page.skipped is not None)
+    if page.article is not None:
+        assert len(page.article.body) >= 120
+        for fig in page.figures:
+            assert page.article.body[fig.start : fig.end] == fig.surface
