@@ -24,7 +24,7 @@ import lxml.etree
 import lxml.html
 from trafilatura import extract
 
-__all__ = ["BodyHints", "chrome_line", "generic_body", "generic_tree", "shingles", "squash"]
+__all__ = ["BodyHints", "chrome_line", "strip_credit", "generic_body", "generic_tree", "shingles", "squash"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +58,22 @@ _DATE_ONLY = re.compile(
     r"(?:\s*(?:[|丨·/]|\s)\s*(?:source|来源|作者|by)?\s*[:：]?\s*\S{0,30})?\s*$",
     re.IGNORECASE,
 )
-_TABLE_ROW = re.compile(r"^\|(.*)\|$")
+# an editor credit run onto the last paragraph ("… the committee said. (Editor: Zhang Wei)")
+_TRAILING_CREDIT = re.compile(
+    r"\s*[(（\[【]\s*(?:editor|editors|责任编辑|编辑|责编|记者|作者|来源|source)\s*[:：]"
+    r"[^)）\]】]{1,40}[)）\]】]\s*$",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 
 
 def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
+
+
+def strip_credit(line: str) -> str:
+    """``line`` without an editor/source credit run onto its end."""
+    return _TRAILING_CREDIT.sub("", line)
 
 
 def chrome_line(line: str) -> bool:
@@ -99,9 +109,10 @@ def generic_body(tree: lxml.html.HtmlElement | None, title: str = "") -> str:
     lines: list[str] = []
     for raw in (found or "").split("\n"):
         line = squash(raw)
-        row = _TABLE_ROW.match(line)
-        if row:
-            line = " | ".join(c.strip() for c in row.group(1).split("|") if c.strip())
+        if line.startswith("|") or line.endswith("|"):
+            # a table row, or one line of a cell that spans several (layout tables)
+            line = " | ".join(c.strip() for c in line.strip("|").split("|") if c.strip())
+        line = strip_credit(line)
         if line and line != title and not chrome_line(line):
             lines.append(line)
     return "\n".join(lines)

@@ -30,6 +30,7 @@ from jjj_etl.parse._body import (
     generic_tree,
     shingles,
     squash,
+    strip_credit,
 )
 from jjj_etl.parse._dates import find_published, meta_index
 from jjj_etl.parse._sniff import binary_kind
@@ -193,8 +194,21 @@ def _title_of(soup: BeautifulSoup, meta: dict[str, str], tags: TagIndex) -> str:
     if og:
         return _squash(og)
     if soup.title and soup.title.string:
-        return _SITE_SUFFIX.sub("", _squash(soup.title.string))
+        return _without_site_names(_squash(soup.title.string))
     return ""
+
+
+def _without_site_names(title: str) -> str:
+    """``Headline_Channel_SITE NAME`` → ``Headline``: portals stack several site suffixes."""
+    for _ in range(3):
+        shorter = _SITE_SUFFIX.sub("", title)
+        if shorter == title or len(shorter) < _MIN_TITLE:
+            break
+        title = shorter
+    return title
+
+
+_MIN_TITLE = 8
 
 
 def _canonical_of(meta: dict[str, str], url: str, tags: TagIndex) -> str:
@@ -364,7 +378,7 @@ def _paragraphs(block: Tag) -> str:
     pieces = [t for t in tags_under(block) if t.name == "p"] or [block]
     for piece in pieces:
         for chunk in piece.get_text("\n").split("\n"):
-            line = _squash(chunk.replace("\u3000", " "))
+            line = strip_credit(_squash(chunk.replace("\u3000", " ")))
             if line and not chrome_line(line):
                 lines.append(line)
     return "\n".join(lines)
