@@ -24,7 +24,15 @@ import lxml.etree
 import lxml.html
 from trafilatura import extract
 
-__all__ = ["BodyHints", "chrome_line", "strip_credit", "generic_body", "generic_tree", "shingles", "squash"]
+__all__ = [
+    "BodyHints",
+    "chrome_line",
+    "generic_body",
+    "generic_tree",
+    "shingles",
+    "squash",
+    "strip_credit",
+]
 
 
 @dataclass(frozen=True, slots=True)
