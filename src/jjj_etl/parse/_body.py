@@ -98,11 +98,50 @@ def generic_tree(text: str) -> lxml.html.HtmlElement | None:
     return tree
 
 
+# class/id words of blocks that sit inside an article's container yet are not its text:
+# the standfirst, credits, pull quotes, captions, sign-up boxes, share and tag bars
+_CHROME_WORDS = frozenset(
+    "dek standfirst subtitle subhed kicker pullquote pull-quote credits credit byline bylines "
+    "author authors caption captions newsletter signup subscribe subscription promo related "
+    "share sharing social comments comment advert advertisement ad ads sidebar breadcrumb "
+    "breadcrumbs crumbs tags toolbar copyright disclaimer recommend recommended trending "
+    "readmore read-more more-stories".split()
+)
+_CLASS_WORDS = re.compile(r"[a-z]+(?:-(?:quote|more|stories))?")
+_NEVER_DROPPED = frozenset({"html", "body", "article", "main"})
+# a block holding this share of the page's text is the article, whatever its classes say
+_CHROME_MAX_SHARE = 0.2
+
+
+def _is_chrome_block(el: lxml.html.HtmlElement) -> bool:
+    marker = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    if not marker.strip():
+        return False
+    words = set(_CLASS_WORDS.findall(marker.replace("_", "-")))
+    return not words.isdisjoint(_CHROME_WORDS)
+
+
+def _drop_chrome_blocks(tree: lxml.html.HtmlElement) -> None:
+    """Remove chrome blocks trafilatura would keep (they sit inside the article container)."""
+    total = len(tree.text_content()) or 1
+    marked = [
+        el
+        for el in tree.iter()
+        if isinstance(el.tag, str) and el.tag not in _NEVER_DROPPED and _is_chrome_block(el)
+    ]
+    for el in marked:
+        if el.getparent() is None:
+            continue  # already inside a dropped block
+        if len(el.text_content()) <= _CHROME_MAX_SHARE * total:
+            el.drop_tree()  # keeps the text that follows it (its tail)
+
+
 def generic_body(tree: lxml.html.HtmlElement | None, title: str = "") -> str:
     """trafilatura's body text, one paragraph a line, table rows as ``cell | cell``."""
     if tree is None:
         return ""
     try:
+        _drop_chrome_blocks(tree)
         found = extract(
             tree,
             include_comments=False,

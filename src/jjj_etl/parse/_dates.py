@@ -205,7 +205,7 @@ def _from_htmldate(tree: HtmlElement | None, url: str) -> str | None:
             tree if tree is not None else "<html></html>",
             url=url or None,
             original_date=True,
-            extensive_search=True,
+            extensive_search=False,  # its text search turns a bare year into 1 January
             deferred_url_extractor=False,
         )
     except Exception:  # a library's failure is a date not found, never a lost page
