@@ -38,7 +38,7 @@ from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage, as_lang
 
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
 
 MIN_BODY_CHARS = 120
