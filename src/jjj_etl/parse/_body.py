@@ -54,9 +54,20 @@ _CHROME_LINE = re.compile(
     r"(\S{0,3}\s*){0,3}$|"
     r"^\s*[【\[]\s*(纠错|打印|关闭)\s*[】\]]|"
     r"^\s*《[^》]{1,20}》\s*[（(][^）)]*版\s*[）)]\s*$|"
-    r"^\s*(字号|字体)\s*[:：]?\s*[大中小\s]+$",
+    r"^\s*(字号|字体)\s*[:：]?\s*[大中小\s]+$|"
+    # "read more" boxes written as text, not as blocks with a class
+    r"^\s*[【\[]?\s*(往期推荐|推荐阅读|相关阅读|延伸阅读|相关新闻|更多精彩|阅读原文|扫码关注|长按识别|"
+    r"点击(查看|阅读|关注)|read more|related stories|see also|also read)|"
+    r"点击(看|查看)更多\s*$",
     re.IGNORECASE,
 )
+# an image caption: ends with its photo credit ("…现场。人民网 邱宇摄", "… [Photo by Zou Hong]")
+_CAPTION = re.compile(
+    r"(?:\s\S{1,12}\s*[摄攝]\s*[)）]?|[\[(（]\s*(?:photo|photos|图|图片)\s*(?:by\b|[:：/])[^\])）]*[\])）])"
+    r"\s*$",
+    re.IGNORECASE,
+)
+_CAPTION_MAX = 160  # longer lines ending that way are paragraphs quoting a credit
 # a line that is only a date/time, perhaps with a source or author: the byline, not the text
 _DATE_ONLY = re.compile(
     r"^\s*(?:(?:updated|published|posted|发布时间|时间|日期)\s*[:：]?\s*)?"
@@ -86,7 +97,9 @@ def strip_credit(line: str) -> str:
 
 def chrome_line(line: str) -> bool:
     """True for a line that is page chrome even inside the body block (editor, share, byline)."""
-    return bool(_CHROME_LINE.search(line) or _DATE_ONLY.match(line))
+    if _CHROME_LINE.search(line) or _DATE_ONLY.match(line):
+        return True
+    return len(line) <= _CAPTION_MAX and bool(_CAPTION.search(line))
 
 
 def generic_tree(text: str) -> lxml.html.HtmlElement | None:
@@ -105,7 +118,7 @@ _CHROME_WORDS = frozenset(
     "author authors caption captions newsletter signup subscribe subscription promo related "
     "share sharing social comments comment advert advertisement ad ads sidebar breadcrumb "
     "breadcrumbs crumbs tags toolbar copyright disclaimer recommend recommended trending "
-    "readmore read-more more-stories".split()
+    "readmore read-more more-stories app apps download feedback tip tips player".split()
 )
 _CLASS_WORDS = re.compile(r"[a-z]+(?:-(?:quote|more|stories))?")
 _NEVER_DROPPED = frozenset({"html", "body", "article", "main"})

@@ -25,6 +25,13 @@ _META_NAMES = (
     "date",
     "dc.date",
     "DC.date.issued",
+    "firstpublishedtime",  # gov.cn and other Chinese government portals
+    "publishtime",
+    "publish_time",
+    "pubtime",
+    "og:published_time",
+    "parsely-pub-date",
+    "sailthru.date",
 )
 _ZH_DATE = re.compile(
     r"(20\d{2}|19\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(\d{1,2})[:：](\d{2}))?"

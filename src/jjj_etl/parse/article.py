@@ -267,7 +267,7 @@ def _score(block: Tag, sizes: dict[int, tuple[int, int]]) -> float:
     text_len += 0.5 * sum(_para_len(c, sizes) for c in children if c.name in _BLOCKS)
     if text_len == 0:
         return 0.0
-    marker = " ".join([str(block.get("id") or ""), *[str(c) for c in block.get("class") or []]])
+    marker = _marker(block)
     total, link_len = sizes.get(id(block), (1, 0))
     score = float(text_len) * (1 - min(0.9, link_len / max(1, total)))
     if _BODY_HINT.search(marker):
@@ -286,8 +286,8 @@ def _is_chrome(tag: Tag) -> bool:
     return bool(classes) and bool(_CHROME_HINT.search(classes)) and not _BODY_HINT.search(classes)
 
 
-# trafilatura is the default reader; the house block wins when trafilatura kept less than
-# this share of the house block's text (they read different blocks: see _choose_body)
+# trafilatura is the default reader; a house block with a known body id/class wins when
+# trafilatura kept less than this share of its text (they read different blocks)
 _KEPT_ENOUGH = 0.5
 
 
@@ -308,7 +308,7 @@ def _choose_body(
     links = {squash(a.get_text(" ")) for a in tags.get("a", [])}
     _strip_chrome(soup)
     picked = _selected(soup, hints.body_selector) if hints.body_selector else ""
-    house = _house_body(soup)
+    house, hinted = _house_body(soup)
     if _mostly_links(house, links):
         house = ""
     generic = generic_body(tree, title)
@@ -319,14 +319,35 @@ def _choose_body(
     if len(generic) >= MIN_BODY_CHARS and len(house) >= MIN_BODY_CHARS:
         house_words = shingles(house)
         kept = len(house_words & shingles(generic)) / max(1, len(house_words))
-        if kept >= _KEPT_ENOUGH:
-            return BodyReading(generic, "generic", house, generic)
-        return BodyReading(house, "house", house, generic)
+        if kept < _KEPT_ENOUGH and hinted:
+            # they read different blocks, and the house one is a known portal's body block
+            return BodyReading(house, "house", house, generic)
+        return BodyReading(_trim_edges(generic, house), "generic", house, generic)
     if len(generic) >= MIN_BODY_CHARS:
         return BodyReading(generic, "generic", house, generic)
     if len(house) >= MIN_BODY_CHARS:
         return BodyReading(house, "house", house, generic)
     return BodyReading("", "none", house, generic)
+
+
+# a line this short that ends no sentence, outside the house block, at either end of
+# trafilatura's text, is a box around the article (app promotion, sign-up, kicker), not text
+_EDGE_LINE = 60
+_SENTENCE_END = re.compile(r"[.!?。！？…”\"’)）]$")
+
+
+def _trim_edges(generic: str, house: str) -> str:
+    lines = generic.split("\n")
+
+    def stray(line: str) -> bool:
+        return len(line) < _EDGE_LINE and not _SENTENCE_END.search(line) and line not in house
+
+    start, end = 0, len(lines)
+    while start < end and stray(lines[start]):
+        start += 1
+    while end > start and stray(lines[end - 1]):
+        end -= 1
+    return "\n".join(lines[start:end])
 
 
 # a "body" most of whose text is link labels is a listing page's headlines, not an article
@@ -362,7 +383,8 @@ def _strip_chrome(soup: BeautifulSoup) -> None:
         tag.decompose()
 
 
-def _house_body(soup: BeautifulSoup) -> str:
+def _house_body(soup: BeautifulSoup) -> tuple[str, bool]:
+    """The house block's text, and whether the block carries a known article-body id/class."""
     body = soup.body
     assert body is not None  # noqa: S101 - checked by the caller
     under = tags_under(body)
@@ -370,7 +392,11 @@ def _house_body(soup: BeautifulSoup) -> str:
     candidates = [t for t in under if t.name in _BLOCKS]
     candidates.append(body)
     best = max(candidates, key=lambda t: _score(t, sizes))
-    return _paragraphs(best)
+    return _paragraphs(best), bool(_BODY_HINT.search(_marker(best)))
+
+
+def _marker(tag: Tag) -> str:
+    return " ".join([str(tag.get("id") or ""), *[str(c) for c in tag.get("class") or []]])
 
 
 def _paragraphs(block: Tag) -> str:
