@@ -114,11 +114,59 @@ def generic_tree(text: str) -> lxml.html.HtmlElement | None:
 # class/id words of blocks that sit inside an article's container yet are not its text:
 # the standfirst, credits, pull quotes, captions, sign-up boxes, share and tag bars
 _CHROME_WORDS = frozenset(
-    "dek standfirst subtitle subhed kicker pullquote pull-quote credits credit byline bylines "
-    "author authors caption captions newsletter signup subscribe subscription promo related "
-    "share sharing social comments comment advert advertisement ad ads sidebar breadcrumb "
-    "breadcrumbs crumbs tags toolbar copyright disclaimer recommend recommended trending "
-    "readmore read-more more-stories app apps download feedback tip tips player".split()
+    [
+        "dek",
+        "standfirst",
+        "subtitle",
+        "subhed",
+        "kicker",
+        "pullquote",
+        "pull-quote",
+        "credits",
+        "credit",
+        "byline",
+        "bylines",
+        "author",
+        "authors",
+        "caption",
+        "captions",
+        "newsletter",
+        "signup",
+        "subscribe",
+        "subscription",
+        "promo",
+        "related",
+        "share",
+        "sharing",
+        "social",
+        "comments",
+        "comment",
+        "advert",
+        "advertisement",
+        "ad",
+        "ads",
+        "sidebar",
+        "breadcrumb",
+        "breadcrumbs",
+        "crumbs",
+        "tags",
+        "toolbar",
+        "copyright",
+        "disclaimer",
+        "recommend",
+        "recommended",
+        "trending",
+        "readmore",
+        "read-more",
+        "more-stories",
+        "app",
+        "apps",
+        "download",
+        "feedback",
+        "tip",
+        "tips",
+        "player",
+    ]
 )
 _CLASS_WORDS = re.compile(r"[a-z]+(?:-(?:quote|more|stories))?")
 _NEVER_DROPPED = frozenset({"html", "body", "article", "main"})
