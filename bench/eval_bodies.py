@@ -21,7 +21,7 @@ BODIES = ROOT / "tests" / "data" / "bodies"
 
 
 def table(results: list[CaseResult]) -> list[str]:
-    head = " ".join(f"{r + ' P/R/F1':>20}" for r in READERS)
+    head = " ".join(f"{r[:11] + ' P/R/F1':>20}" for r in READERS)
     lines = [
         f"{'split lang':<11} {'pages':>5} {head} {'title':>6} {'date':>6} {'clean':>6} {'empty':>6}"
     ]
@@ -51,7 +51,8 @@ def errors(results: list[CaseResult]) -> list[str]:
         if sc.f1 < 0.95 or r.chrome_kept or wrong_date or r.title != r.case.title:
             out.append(
                 f"{r.case.id} [{r.case.layout}] P {sc.precision:.2f} R {sc.recall:.2f} "
-                f"generic {r.scores['generic'].f1:.2f} house {r.scores['house'].f1:.2f}"
+                f"generic {r.scores['generic'].f1:.2f} house {r.scores['house'].f1:.2f} "
+                f"trafilatura {r.scores['trafilatura'].f1:.2f}"
                 + (f" date {r.published} != {r.case.published}" if wrong_date else "")
                 + (f" title {r.title!r}" if r.title != r.case.title else "")
                 + (f" chrome {r.chrome_kept}" if r.chrome_kept else "")

@@ -30,17 +30,18 @@ def result(case_id: str) -> CaseResult:
 
 def test_the_corpus_spans_layouts_languages_and_splits() -> None:
     cases = list(CASES.values())
-    assert len(cases) >= 16
-    assert "en" in {c.lang for c in cases}
+    assert len(cases) >= 30
+    assert {c.lang for c in cases} == {"en", "zh"}
+    assert {c.charset for c in cases} >= {"utf-8", "gbk", "gb18030"}
     assert {c.split for c in cases} == {"dev", "test"}
-    assert len({c.layout for c in cases}) >= 16
+    assert len({c.layout for c in cases}) >= 30
 
 
 @pytest.mark.parametrize("case_id", IDS)
 def test_the_body_keeps_what_trafilatura_keeps(case_id: str) -> None:
     r = result(case_id)
-    assert r.scores["chosen"].recall >= r.scores["generic"].recall - _SLACK, (
-        f"{case_id}: trafilatura kept {r.scores['generic'].recall:.2f} of the body, "
+    assert r.scores["chosen"].recall >= r.scores["trafilatura"].recall - _SLACK, (
+        f"{case_id}: trafilatura kept {r.scores['trafilatura'].recall:.2f} of the body, "
         f"ours {r.scores['chosen'].recall:.2f}"
     )
 
@@ -60,10 +61,10 @@ def test_title_and_publication_day(case_id: str) -> None:
     assert same_day(r.published, r.case.published), f"{r.published} for {r.case.published}"
 
 
-@pytest.mark.parametrize(("split", "floor"), [("dev", 0.97), ("test", 0.9)])
+@pytest.mark.parametrize(("split", "floor"), [("dev", 0.97), ("test", 0.93)])
 def test_mean_f1_per_split_is_at_least_trafilaturas(split: str, floor: float) -> None:
     s = summary([result(i) for i in IDS if CASES[i].split == split])
-    assert s["chosen_f1"] >= max(floor, s["generic_f1"])
+    assert s["chosen_f1"] >= max(floor, s["trafilatura_f1"], s["house_f1"])
     assert s["empty"] == 0
     assert s["title"] >= 0.9
     assert s["date"] >= 0.9

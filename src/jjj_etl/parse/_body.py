@@ -166,6 +166,8 @@ _CHROME_WORDS = frozenset(
         "tip",
         "tips",
         "player",
+        "reporter",
+        "bio",
     ]
 )
 _CLASS_WORDS = re.compile(r"[a-z]+(?:-(?:quote|more|stories))?")
