@@ -191,3 +191,18 @@ def test_any_markup_is_read_or_skipped_never_raised(fragment: str, hints: BodyHi
         assert len(page.article.body) >= 120
         for fig in page.figures:
             assert page.article.body[fig.start : fig.end] == fig.surface
+
+
+def test_an_article_container_with_chrome_words_in_its_classes_is_kept() -> None:
+    # WordPress writes tag-… and author-… classes on the article element itself
+    body = "".join(f"<p>{p}</p>" for p in PARAS)
+    html = (
+        "<html lang='en'><body><h1>Deals</h1>"
+        f"<div class='post tag-beijing author-wang share-enabled'>{body}"
+        "<div class='share'><p>Share this story: 12 comments</p></div></div>"
+        "<div class='related'><p>Related: Hebei output up 3% in May, officials say</p></div>"
+        "</body></html>"
+    )
+    page = parse_article(html.encode(), "http://example.org/a.html", "t")
+    assert page.article is not None
+    assert page.article.body.split("\n") == PARAS
