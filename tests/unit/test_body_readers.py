@@ -206,3 +206,45 @@ def test_an_article_container_with_chrome_words_in_its_classes_is_kept() -> None
     page = parse_article(html.encode(), "http://example.org/a.html", "t")
     assert page.article is not None
     assert page.article.body.split("\n") == PARAS
+
+
+def _dated(head: str, body: str, url: str = "http://example.org/a.html") -> str | None:
+    text = "".join(f"<p>{p}</p>" for p in PARAS)
+    html = (
+        f"<html lang='en'><head>{head}</head><body>{body}<h1>T</h1><div>{text}</div></body></html>"
+    )
+    page = parse_article(html.encode(), url, "t")
+    assert page.article is not None
+    return page.article.published
+
+
+@pytest.mark.parametrize(
+    ("head", "body", "url", "published"),
+    [
+        (  # Yoast-style JSON-LD: the article inside @graph, after the WebSite item
+            '<script type="application/ld+json">{"@graph": [{"@type": "WebSite"}, '
+            '{"@type": "NewsArticle", "datePublished": "2024-06-01T08:00:00+08:00"}]}</script>',
+            "",
+            "http://example.org/a.html",
+            "2024-06-01T08:00:00+08:00",
+        ),
+        (  # the page clock's <time> comes first; the article's says it is the publication
+            "",
+            '<div class="clock"><time datetime="2026-12-03">Today</time></div>'
+            '<time itemprop="datePublished" datetime="2024-02-02">2 Feb</time>',
+            "http://example.org/a.html",
+            "2024-02-02",
+        ),
+        ("", "", "http://example.org/news/2024/11/07/deals.html", "2024-11-07"),  # URL only
+        (
+            '<meta name="firstpublishedtime" content="2023-11-20-10:30:12">',
+            "",
+            "http://e/a",
+            "2023-11-20T10:30:12",
+        ),
+        ("", "<p>Since 2014 the region has grown.</p>", "http://example.org/a.html", None),
+    ],
+    ids=["json-ld-graph", "time-itemprop", "url-date", "gov-meta", "a-bare-year-is-no-date"],
+)
+def test_publication_dates(head: str, body: str, url: str, published: str | None) -> None:
+    assert _dated(head, body, url) == published

@@ -6,7 +6,7 @@ import json
 import re
 from datetime import datetime
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from dateutil import parser as dateparser
 from htmldate import find_date
 from lxml.html import HtmlElement
@@ -107,22 +107,57 @@ def _from_json_ld(tags: TagIndex) -> str | None:
             data = json.loads(script.get_text() or "null")
         except ValueError:
             continue
-        items = data if isinstance(data, list) else [data]
-        for item in items:
-            if isinstance(item, dict) and isinstance(item.get("datePublished"), str):
-                iso = _normalise(item["datePublished"])
-                if iso:
-                    return iso
+        for key in ("datePublished", "dateCreated", "uploadDate"):
+            iso = _ld_date(data, key, _LD_DEPTH)
+            if iso:
+                return iso
+    return None
+
+
+_LD_DEPTH = 4  # NewsArticle inside @graph (Yoast), mainEntity, or a list of items
+
+
+def _ld_date(node: object, key: str, depth: int) -> str | None:
+    """The first ``key`` date in a JSON-LD document, looking into @graph and nested items."""
+    if depth < 0:
+        return None
+    if isinstance(node, list):
+        items: list[object] = list(node)
+    elif isinstance(node, dict):
+        value = node.get(key)
+        if isinstance(value, str):
+            iso = _normalise(value)
+            if iso:
+                return iso
+        items = list(node.values())
+    else:
+        return None
+    for item in items:
+        if isinstance(item, dict | list):
+            iso = _ld_date(item, key, depth - 1)
+            if iso:
+                return iso
     return None
 
 
 def _from_time_tag(tags: TagIndex) -> str | None:
-    for tag in tags.get("time", []):
+    times = tags.get("time", [])
+    # a <time> that says it is the publication date first; page clocks and related-story
+    # times come before the article's own <time> in many layouts
+    marked = [t for t in times if _is_publication_time(t)]
+    for tag in marked or times:
         value = str(tag.get("datetime") or tag.get_text(strip=True))
         iso = _normalise(value) if value else None
         if iso:
             return iso
     return None
+
+
+def _is_publication_time(tag: Tag) -> bool:
+    if tag.has_attr("pubdate") or str(tag.get("itemprop") or "").lower() == "datepublished":
+        return True
+    classes = " ".join(str(c) for c in tag.get("class") or []).lower()
+    return "publish" in classes or "pubdate" in classes
 
 
 def _from_text(text: str) -> str | None:
