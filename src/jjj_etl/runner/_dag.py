@@ -13,11 +13,14 @@ from jjj_etl.errors import BuildError
 
 LAYERS = ("staging", "intermediate", "marts")
 MATERIALIZATION = {"staging": "view", "intermediate": "table", "marts": "table"}
+# intermediate models are building blocks, kept out of the schema analysts browse (as dbt
+# projects do); marts and the stg_ views stay in `main` (`staging` holds the loaded tables)
+SCHEMAS = {"staging": "main", "intermediate": "intermediate", "marts": "main"}
 
 
 @dataclass(frozen=True, slots=True)
 class Model:
-    """One ``sql/<layer>/<name>.sql`` file: a SELECT that becomes ``main.<name>``."""
+    """One ``sql/<layer>/<name>.sql`` file: a SELECT that becomes ``<schema>.<name>``."""
 
     name: str
     layer: str
@@ -29,6 +32,16 @@ class Model:
     def materialization(self) -> str:
         """``view`` for staging models, ``table`` otherwise."""
         return MATERIALIZATION[self.layer]
+
+    @property
+    def schema(self) -> str:
+        """``intermediate`` for intermediate models, ``main`` otherwise."""
+        return SCHEMAS[self.layer]
+
+    @property
+    def relation(self) -> str:
+        """The schema-qualified name the model is built as, e.g. ``main.fct_observations``."""
+        return f"{self.schema}.{self.name}"
 
 
 def table_refs(sql: str, where: str = "<sql>") -> frozenset[str]:
@@ -64,10 +77,7 @@ def discover(sql_dir: Path) -> list[Model]:
                 raise BuildError(str(path), f"model name {name!r} is also {models[name].path}")
             sql = path.read_text(encoding="utf-8")
             models[name] = Model(name, layer, path, sql, table_refs(sql, str(path)))
-    graph = {
-        name: {r.removeprefix("main.") for r in m.refs} & models.keys()
-        for name, m in models.items()
-    }
+    graph = {name: _upstream(m, models) for name, m in models.items()}
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as exc:
@@ -75,3 +85,21 @@ def discover(sql_dir: Path) -> list[Model]:
             str(sql_dir), f"models reference each other in a cycle: {exc.args[1]}"
         ) from exc
     return [models[n] for n in order]
+
+
+def _upstream(model: Model, models: dict[str, Model]) -> set[str]:
+    """The models ``model`` reads.  Raises BuildError when it names an intermediate model
+    without its schema (it would read nothing, or a stale table of the same name)."""
+    found = set()
+    for ref in model.refs:
+        schema, _, name = ref.rpartition(".")
+        other = models.get(name)
+        if other is None:
+            continue
+        if not schema and other.schema != "main":
+            raise BuildError(
+                str(model.path), f"reads {name} without its schema: write {other.relation}"
+            )
+        if (schema or "main") == other.schema:
+            found.add(name)
+    return found
