@@ -16,18 +16,21 @@ import duckdb
 from jjj_etl.errors import BuildError, DataTestError
 from jjj_etl.runner._checks import DataTest, TestResult, run_tests, sql_tests, yaml_tests
 from jjj_etl.runner._dag import Model, discover, table_refs
+from jjj_etl.runner._docs import ModelDoc, comment_model, model_docs
 from jjj_etl.runner._execute import build_model, load_seeds
 
 __all__ = [
     "BuildResult",
     "DataTest",
     "Model",
+    "ModelDoc",
     "TestResult",
     "build",
     "check",
     "default_sql_dir",
     "discover",
     "mart_names",
+    "model_docs",
     "sql_checksum",
     "table_refs",
 ]
@@ -73,13 +76,20 @@ def build(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> BuildResult:
     A failed build therefore leaves the models before it: build in a working copy and discard
     it on failure, as the pipeline does (:func:`jjj_etl.pipeline.build_models`).
 
+    Every model and column gets its comment from the YAML beside it (:func:`model_docs`).
+
     Raises BuildError naming the model file on the first SQL error.
     """
     models = discover(sql_dir)
+    docs = model_docs(sql_dir)
     seeds = load_seeds(con, sql_dir)
     timings = []
     for model in models:
         timings.append((model.name, _build_within_memory(con, model)))
+        try:
+            comment_model(con, model, docs.get(model.name))
+        except duckdb.Error as exc:
+            raise BuildError(str(model.path), f"cannot write its comments: {exc}") from exc
         con.execute("checkpoint")
     return BuildResult(tuple(timings), tuple(sorted(seeds.items())))
 
