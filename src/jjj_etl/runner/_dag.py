@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import graphlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
 
-from jjj_etl.errors import BuildError
+from jjj_etl.errors import BuildError, UsageError
 
 LAYERS = ("staging", "intermediate", "marts")
 MATERIALIZATION = {"staging": "view", "intermediate": "table", "marts": "table"}
@@ -103,3 +104,45 @@ def _upstream(model: Model, models: dict[str, Model]) -> set[str]:
         if (schema or "main") == other.schema:
             found.add(name)
     return found
+
+
+def select_models(models: list[Model], selectors: Sequence[str]) -> list[Model]:
+    """The models ``selectors`` name, in ``models``' (build) order, as dbt selects them:
+    ``NAME`` alone, ``NAME+`` with every model downstream, ``+NAME`` with every model
+    upstream (both: ``+NAME+``).
+
+    >>> from jjj_etl.runner import default_sql_dir, discover
+    >>> [m.name for m in select_models(discover(default_sql_dir()), ["int_facts_grouped+"])]
+    ['int_facts_grouped', 'mart_indicator_series', 'mart_conflicts']
+
+    Raises UsageError on a name that is no model (listing the models).
+    """
+    by_name = {m.name: m for m in models}
+    upstream = {m.name: _upstream(m, by_name) for m in models}
+    downstream: dict[str, set[str]] = {name: set() for name in by_name}
+    for name, ups in upstream.items():
+        for up in ups:
+            downstream[up].add(name)
+    chosen: set[str] = set()
+    for selector in selectors:
+        name = selector.strip().strip("+")
+        if name not in by_name:
+            raise UsageError(
+                f"--select {selector!r}: no model {name!r} (models: {', '.join(sorted(by_name))})"
+            )
+        chosen.add(name)
+        if selector.strip().endswith("+"):
+            chosen |= _closure(name, downstream)
+        if selector.strip().startswith("+"):
+            chosen |= _closure(name, upstream)
+    return [m for m in models if m.name in chosen]
+
+
+def _closure(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for nxt in edges[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
