@@ -22,7 +22,7 @@ from typer.core import TyperArgument, TyperCommand
 
 from jjj_etl import __version__
 from jjj_etl._table import diff_block, render
-from jjj_etl.errors import JjjError, UsageError
+from jjj_etl.errors import JjjError, RunError, UsageError
 
 
 class _Command(TyperCommand):
@@ -59,9 +59,9 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, **_PLAIN)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def command() -> Callable[[_F], _F]:
+def command(name: str | None = None) -> Callable[[_F], _F]:
     """``@app.command()`` with the usage line above."""
-    return app.command(cls=_Command)
+    return app.command(name, cls=_Command)
 
 
 ConfigOpt = Annotated[
@@ -77,6 +77,10 @@ WarehouseOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SqlDirOpt = Annotated[
+    Path | None,
+    typer.Option("--sql-dir", metavar="DIR", help="Models folder (default: the shipped sql/)."),
+]
 LockTimeoutOpt = Annotated[
     float,
     typer.Option("--lock-timeout", metavar="SECONDS", help="Seconds to wait for another writer."),
@@ -265,27 +269,53 @@ def figures(
 def build(
     config: ConfigOpt = None,
     warehouse: WarehouseOpt = None,
-    sql_dir: Annotated[
-        Path | None,
-        typer.Option("--sql-dir", metavar="DIR", help="Models folder (default: the shipped sql/)."),
-    ] = None,
+    sql_dir: SqlDirOpt = None,
     lock_timeout: LockTimeoutOpt = 60.0,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            metavar="MODEL[+]",
+            help="Rebuild only MODEL; MODEL+ adds what depends on it, +MODEL what it reads.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-run the SQL models and data tests on what is staged, as a new version.
 
-    Example: jjj-etl build --warehouse warehouse
+    Example: jjj-etl build --select int_figures_matched_to_indicators+
     """
     from jjj_etl.pipeline import Pipeline
 
     pipe = Pipeline.open(config, warehouse, sql_dir=sql_dir, lock_timeout=lock_timeout)
-    result = pipe.rebuild()
+    result = pipe.rebuild(select or ())
     if as_json:
         out.print_json(json.dumps(result, default=str))
     elif result["version"] is None:
         out.print("nothing changed: no version added")
     else:
         out.print(f"version {result['version']} committed; exports in {result['exports']}")
+
+
+@command(name="test")
+def data_test(
+    warehouse: WarehouseOpt = None, sql_dir: SqlDirOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Run the data tests on the published warehouse; writes nothing, adds no version.
+
+    Exits 1 when a blocking test fails. Example: jjj-etl test --warehouse warehouse
+    """
+    from jjj_etl.tools import data_tests
+
+    rows = data_tests(str(warehouse) if warehouse else None, sql_dir)
+    if as_json:
+        out.print_json(json.dumps(rows, default=str))
+    else:
+        _print_table([{k: v for k, v in r.items() if k != "sample"} for r in rows])
+    failed = [f"{r['test']} ({r['failing_rows']} rows)" for r in rows if r["status"] == "FAIL"]
+    if failed:
+        raise RunError(f"{len(failed)} blocking data test(s) failed: {', '.join(failed)}")
 
 
 @command()

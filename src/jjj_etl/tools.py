@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from jjj_etl.export import Exported
 
 from jjj_etl.errors import FetchError, RunError, UsageError
-from jjj_etl.runner import default_sql_dir, mart_names
+from jjj_etl.runner import default_sql_dir, mart_names, run_checks
 from jjj_etl.warehouse import WarehousePaths, paths, read_connection
 
 MAX_FETCH_BYTES = 20_000_000
@@ -217,3 +217,23 @@ def export_outcome(
     return export_warehouse_outcome(
         warehouse, version, dest=dest, partition_by_indicator=by_indicator
     )
+
+
+def data_tests(warehouse: str | None, sql_dir: Path | None = None) -> list[dict[str, Any]]:
+    """``jjj-etl test``: every data test on the published warehouse, read-only (no lock, no
+    working copy, no version); one row per test with its severity, status and failing rows.
+
+    Raises UsageError when there is no warehouse; failing tests are rows, not errors.
+    """
+    with read_connection(paths(warehouse)) as con:
+        results = run_checks(con, sql_dir or default_sql_dir())
+    return [
+        {
+            "test": r.name,
+            "severity": r.severity,
+            "status": "pass" if r.passed else ("warn" if r.severity == "warn" else "FAIL"),
+            "failing_rows": r.n_failing,
+            "sample": list(r.rows[:3]),
+        }
+        for r in results
+    ]

@@ -26,7 +26,7 @@ from jjj_etl.pipeline._parse import ParseJob, plan_parse
 from jjj_etl.pipeline._window import Timings, WriteWindow, timed
 from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage
-from jjj_etl.runner import default_sql_dir
+from jjj_etl.runner import default_sql_dir, discover, select_models
 from jjj_etl.stopping import STOP
 from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
@@ -295,15 +295,20 @@ class Pipeline:
             kill_workers()
         close_pool()
 
-    def rebuild(self) -> dict[str, Any]:
-        """``jjj-etl build``: models and data tests on what is staged, as a new version.
+    def rebuild(self, select: Sequence[str] = ()) -> dict[str, Any]:
+        """``jjj-etl build``: models and data tests on what is staged, as a new version;
+        with ``select`` (``NAME``, ``NAME+``, ``+NAME``), only those models are rebuilt and
+        the others keep what the current version holds.  Every data test runs either way.
 
-        Fetches nothing.  Raises BuildError / DataTestError (nothing committed) on failure.
+        Fetches nothing.  Raises UsageError on a selector naming no model (before anything
+        is written), BuildError / DataTestError (nothing committed) on failure.
         """
         if not self.paths.db.exists():
             raise RunError(f"no warehouse at {self.paths.db}: run `jjj-etl run` first")
+        if select:
+            select_models(discover(self.sql_dir), select)
         with self.write_window() as window:
-            window.build()
+            window.build(select)
             window.test()
             window.commit(kind="build")
         version = window.version

@@ -182,11 +182,12 @@ class WriteWindow:
         ).fetchone()
         return last is None or last[0] != self._fingerprint
 
-    def build(self) -> Timings:
-        """Build every SQL model in the working copy; seconds per model."""
+    def build(self, select: Sequence[str] = ()) -> Timings:
+        """Build every SQL model in the working copy (or those ``select`` names, see
+        :func:`jjj_etl.runner.select_models`); seconds per model."""
         with timed(self.timings, "build"), self.connect() as con:
             staging.ensure_schema(con)
-            self.model_timings = dict(build(con, self.sql_dir).timings)
+            self.model_timings = dict(build(con, self.sql_dir, select).timings)
         return self.model_timings
 
     def test(self) -> list[dict[str, Any]]:
