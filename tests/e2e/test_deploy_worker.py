@@ -1,12 +1,13 @@
 """`prefect deploy` + a process worker, as an operator does it from an installed wheel.
 
-One real `prefect server start` on 127.0.0.1, the wheel built from this checkout installed in
-a fresh virtualenv (its dependencies borrowed from the test venv, but `flows` and `jjj_etl`
-from the wheel alone), `prefect.yaml` written out of the installed package as the README says,
-`prefect deploy --all` from that folder, `prefect worker start --type process`, then
-`prefect deployment run`: the flow run must end Completed with a version committed in the
-warehouse beside `prefect.yaml`, with no `JJJ_ETL_HOME` or checkout path anywhere.  A checkout
-deploys the same file the same way: the entrypoint is the installed `flows` package.
+The session's real `prefect server` on 127.0.0.1 (tests/cli_runs.py), the wheel built from
+this checkout installed in a fresh virtualenv (its dependencies borrowed from the test venv,
+but `flows` and `jjj_etl` from the wheel alone), `prefect.yaml` written out of the installed
+package as the README says, `prefect deploy --all` from that folder, `prefect worker start
+--type process`, then `prefect deployment run`: the flow run must end Completed with a
+version committed in the warehouse beside `prefect.yaml`, with no `JJJ_ETL_HOME` or checkout
+path anywhere.  A checkout deploys the same file the same way: the entrypoint is the
+installed `flows` package.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -29,15 +29,11 @@ import httpx
 import pytest
 import yaml
 
+from cli_runs import SHARED_SERVER
+
 REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".tools" / "bin" / "uv"
 FLOW, DEPLOYMENT = "jjj-pipeline", "jjj-daily"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
@@ -103,17 +99,6 @@ def _wheel_venv(tmp: Path) -> Path:
     return python
 
 
-def _wait_healthy(api: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        time.sleep(0.25)
-    pytest.fail(f"prefect server did not come up: {log.read_text(errors='replace')[-3000:]}")
-
-
 def _wait_final(api: str, run_id: str, worker: subprocess.Popen[bytes], log: Path) -> str:
     deadline = time.monotonic() + 120
     state = "?"
@@ -160,8 +145,7 @@ def test_deploy_from_an_installed_wheel_runs_on_a_process_worker(tmp_path: Path)
     assert shipped == (REPO / "prefect.yaml").read_text(encoding="utf-8")
     (project / "prefect.yaml").write_text(shipped, encoding="utf-8")
 
-    port = str(_free_port())
-    api = f"http://127.0.0.1:{port}/api"
+    api = SHARED_SERVER.api_url()  # the session's real server (tests/cli_runs.py)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "JJJ_ETL_"))}
     env.update(
         PREFECT_HOME=str(tmp_path / "prefect-home"),
@@ -172,41 +156,38 @@ def test_deploy_from_an_installed_wheel_runs_on_a_process_worker(tmp_path: Path)
         PREFECT_WORKER_QUERY_SECONDS="1",
     )
     prefect = [str(python), "-m", "prefect"]
-    server_cmd = [*prefect, "server", "start", "--host", "127.0.0.1", "--port", port]
-    server_log, worker_log = tmp_path / "server.log", tmp_path / "worker.log"
-    with _group(server_cmd, env, project, server_log) as server:
-        _wait_healthy(api, server, server_log)
+    worker_log = tmp_path / "worker.log"
 
-        def cli(*args: str) -> str:
-            done = subprocess.run(
-                [*prefect, "--no-prompt", *args],
-                cwd=project,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-            return done.stdout
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [*prefect, "--no-prompt", *args],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout
 
-        cli("work-pool", "create", "default", "--type", "process")
-        cli("deploy", "--all")
-        deployment = httpx.get(f"{api}/deployments/name/{FLOW}/{DEPLOYMENT}", timeout=10).json()
-        assert deployment["entrypoint"] == "flows.pipeline.jjj_pipeline"
-        assert deployment["global_concurrency_limit"]["limit"] == 1
-        assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"
-        props = deployment["parameter_openapi_schema"]["properties"]
-        assert all(props[name].get("description") for name in props), props
-        assert "sample site" in props["config_path"]["description"]
+    cli("work-pool", "create", "default", "--type", "process")
+    cli("deploy", "--all")
+    deployment = httpx.get(f"{api}/deployments/name/{FLOW}/{DEPLOYMENT}", timeout=10).json()
+    assert deployment["entrypoint"] == "flows.pipeline.jjj_pipeline"
+    assert deployment["global_concurrency_limit"]["limit"] == 1
+    assert deployment["concurrency_options"]["collision_strategy"] == "ENQUEUE"
+    props = deployment["parameter_openapi_schema"]["properties"]
+    assert all(props[name].get("description") for name in props), props
+    assert "sample site" in props["config_path"]["description"]
 
-        worker_cmd = [*prefect, "worker", "start", "--pool", "default", "--type", "process"]
-        with _group(worker_cmd, env, project, worker_log) as worker:
-            out = cli("deployment", "run", f"{FLOW}/{DEPLOYMENT}")
-            match = re.search(r"UUID: ([0-9a-f-]{36})", out)
-            assert match, out
-            state = _wait_final(api, match.group(1), worker, worker_log)
-            assert state == "COMPLETED", worker_log.read_text(errors="replace")[-5000:]
+    worker_cmd = [*prefect, "worker", "start", "--pool", "default", "--type", "process"]
+    with _group(worker_cmd, env, project, worker_log) as worker:
+        out = cli("deployment", "run", f"{FLOW}/{DEPLOYMENT}")
+        match = re.search(r"UUID: ([0-9a-f-]{36})", out)
+        assert match, out
+        state = _wait_final(api, match.group(1), worker, worker_log)
+        assert state == "COMPLETED", worker_log.read_text(errors="replace")[-5000:]
     # the relative `warehouse` parameter resolved beside prefect.yaml (the working directory
     # `prefect deploy` recorded)
     with duckdb.connect(str(project / "warehouse" / "jjj.duckdb"), read_only=True) as con:
