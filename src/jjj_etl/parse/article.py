@@ -156,7 +156,7 @@ def read_page(
     tree = generic_tree(text)  # lxml's own tree, for htmldate and then trafilatura (which edits it)
     # before the body loses its date line
     published = find_published(soup, meta, tags, url=url, tree=tree, selector=hints.date_selector)
-    reading = _choose_body(soup, tree, tags, title, hints)
+    reading = _choose_body(soup, tree, title, hints)
     if len(reading.body) < MIN_BODY_CHARS:
         return PageReading("not-article: no article body found", title, published)
     return PageReading(
@@ -302,10 +302,10 @@ class BodyReading:
 
 
 def _choose_body(
-    soup: BeautifulSoup, tree: HtmlElement | None, tags: TagIndex, title: str, hints: BodyHints
+    soup: BeautifulSoup, tree: HtmlElement | None, title: str, hints: BodyHints
 ) -> BodyReading:
     """The article body from the best of the three readers (module docstring)."""
-    links = {squash(a.get_text(" ")) for a in tags.get("a", [])}
+    links = _link_texts(tree) if tree is not None else set()
     _strip_chrome(soup)
     picked = _selected(soup, hints.body_selector) if hints.body_selector else ""
     house, hinted = _house_body(soup)
@@ -348,6 +348,11 @@ def _trim_edges(generic: str, house: str) -> str:
     while end > start and stray(lines[end - 1]):
         end -= 1
     return "\n".join(lines[start:end])
+
+
+def _link_texts(tree: HtmlElement) -> set[str]:
+    """Every link label of the page (lxml's tree: several times faster than the soup's)."""
+    return {squash(a.text_content()) for a in tree.iter("a")}
 
 
 # a "body" most of whose text is link labels is a listing page's headlines, not an article
