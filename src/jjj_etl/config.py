@@ -138,6 +138,8 @@ class Parse(_Strict):
     """How the parse stage runs."""
 
     workers: int = Field(default=0, ge=0, le=64)  # worker processes; 0 = one per usable core
+    # a page whose parse runs longer is skipped ("too-slow: …"): its worker is killed
+    page_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 class Warehouse(_Strict):

@@ -191,7 +191,13 @@ class Pipeline:
     def parse(self, jobs: Sequence[ParseJob]) -> str:
         """Parse one batch (unless its folder is already whole); returns the folder."""
         with timed(self.timings, "parse"):
-            return _parse.parse_batch(jobs, self.paths.raw, self.paths.parsed, self.workers)
+            return _parse.parse_batch(
+                jobs,
+                self.paths.raw,
+                self.paths.parsed,
+                self.workers,
+                self.config.parse.page_timeout_seconds,
+            )
 
     def write_window(
         self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
