@@ -65,9 +65,9 @@ def commit(window: WriteWindow) -> int | None:
 
 
 @task(name="export", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=3600)
-def export(pipe: Pipeline, version: int) -> str:
-    """Parquet export of the new version."""
-    return pipe.export(version)
+def export(pipe: Pipeline, committed: int | None) -> str | None:
+    """Make the current version's Parquet export whole (``committed``: this run's version)."""
+    return pipe.export(committed)
 
 
 @task(name="report", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=600)

@@ -8,10 +8,12 @@
     ├── FetchError                a page could not be fetched (recorded, run goes on)
     │   └── ArchiveUnreadableError  a replayed page's record is damaged in the WARC archive
     ├── ParseError                a page could not be parsed (recorded as skipped)
-    └── RunError                  the run failed; nothing was committed (exit 1)
-        ├── BuildError            a SQL model failed (names the model file)
-        ├── DataTestError         blocking data tests failed (carries failing rows)
-        └── WarehouseLockedError  another writer holds the warehouse past the timeout
+    ├── RunError                  the run failed; nothing was committed (exit 1)
+    │   ├── BuildError            a SQL model failed (names the model file)
+    │   ├── DataTestError         blocking data tests failed (carries failing rows)
+    │   ├── NoVersionError        the warehouse has no version yet (nothing to export)
+    │   └── WarehouseLockedError  another writer holds the warehouse past the timeout
+    └── ExportError               the version stands, its Parquet export failed (exit 1)
 
 httpx, duckdb and pydantic errors are translated into these where they enter.
 """
@@ -89,6 +91,24 @@ class DataTestError(RunError):
             for name, rows in failures.items()
         ]
         super().__init__("blocking data tests failed:\n  " + "\n  ".join(lines))
+
+
+class NoVersionError(RunError):
+    """The warehouse has no version yet."""
+
+
+class ExportError(JjjError):
+    """A version's Parquet export failed.  The version itself stands (committed by this run,
+    ``committed``, or earlier); ``jjj-etl export`` writes the export again."""
+
+    def __init__(self, committed: int | None, cause: BaseException) -> None:
+        self.committed = committed
+        why = f"{type(cause).__name__}: {cause}" if isinstance(cause, OSError) else str(cause)
+        if committed is not None:
+            head = f"version {committed} committed, but its export failed: {why}"
+        else:
+            head = f"nothing new to commit, but repairing the current export failed: {why}"
+        super().__init__(f"{head}; `jjj-etl export` writes it again once that is fixed")
 
 
 class WarehouseLockedError(RunError):
