@@ -20,6 +20,7 @@ from pathlib import Path
 from jjj_etl import staging
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
+from jjj_etl.errors import disk_full
 from jjj_etl.parse import PARSER_VERSION, parse_article
 from jjj_etl.pipeline._known import KnownState
 from jjj_etl.records import FetchedPage, ParsedPage
@@ -138,7 +139,18 @@ def parse_batch(
     folder = parsed / batch_key(jobs)
     if is_whole(folder):
         return str(folder)
-    job_list = list(jobs)
+    try:
+        return _parse_batch(list(jobs), raw, folder, workers, budget)
+    except Exception as exc:
+        full = disk_full(exc, parsed, "a parse batch's Parquet files")
+        if full is None:
+            raise
+        raise full from exc
+
+
+def _parse_batch(
+    job_list: list[ParseJob], raw: Path, folder: Path, workers: int, budget: float | None
+) -> str:
     if workers <= 1 or not can_start_workers():
         return _parse_here(job_list, raw, folder, {})
     slow: dict[str, str] = {}  # content sha256 -> skip reason, left out of the next attempt
