@@ -14,6 +14,8 @@ import pytest
 from builders import figure, page, rebuild, working_copy
 from cli_runs import BIN, cli_env
 from jjj_etl import staging
+from jjj_etl.archive import Damage, scan
+from jjj_etl.errors import DiskFullError
 
 BODY = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
@@ -119,3 +121,50 @@ def test_no_room_for_a_parse_batch_names_the_folder_and_leaves_no_partial_batch(
     assert done.stdout.startswith(f"no room to write a parse batch's Parquet files in {parsed}")
     assert "File too large" in done.stdout
     assert list(parsed.iterdir()) == []  # neither a partial batch nor its temporary folder
+
+
+CRAWL_UNDER_LIMIT = """
+import resource, signal, sys
+from jjj_etl.config import load_config
+from jjj_etl.errors import DiskFullError
+from jjj_etl.pipeline import Pipeline
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, resource.RLIM_INFINITY))
+try:
+    Pipeline(load_config(), sys.argv[1]).run()
+except DiskFullError as exc:
+    print(exc)
+"""
+
+
+def test_no_room_in_the_raw_archive_stops_the_crawl_and_keeps_whole_records(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "warehouse"
+    done = subprocess.run(
+        [sys.executable, "-c", CRAWL_UNDER_LIMIT, str(warehouse)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**cli_env(), "JJJ_ETL_PARSE_WORKERS": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    raw = (warehouse / "raw").resolve()
+    assert done.stdout.startswith(f"no room to write the raw archive in {raw}: "), done.stdout
+    assert not (warehouse / "jjj.duckdb").exists()  # nothing committed
+    (warc,) = sorted((raw / "warc").glob("*.warc.gz"))
+    records = list(scan(warc))
+    assert records
+    assert not [r for r in records if isinstance(r, Damage)]  # the half record was cut off
+
+
+def test_a_run_error_is_not_retried_by_the_flow() -> None:
+    from prefect.states import Failed
+
+    from flows.tasks import _unless_run_error
+
+    no_room = DiskFullError("no room to write the raw archive in /x: …")
+    assert _unless_run_error(None, None, Failed(data=no_room)) is False
+    assert _unless_run_error(None, None, Failed(data=OSError("connection reset"))) is True
