@@ -161,9 +161,8 @@ def test_no_room_in_the_raw_archive_stops_the_crawl_and_keeps_whole_records(
 
 
 def test_a_run_error_is_not_retried_by_the_flow() -> None:
-    from prefect.states import Failed
-
     from flows.tasks import _unless_run_error
+    from prefect.states import Failed
 
     no_room = DiskFullError("no room to write the raw archive in /x: …")
     assert _unless_run_error(None, None, Failed(data=no_room)) is False
