@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from jjj_etl.errors import NoVersionError
+from jjj_etl.errors import NoVersionError, disk_full
 from jjj_etl.versions import as_of_sql, check_version, current_version
 
 
@@ -157,14 +157,21 @@ def export_warehouse_outcome(
     from jjj_etl.warehouse import paths, read_connection
 
     wp = paths(warehouse)
-    with read_connection(wp, memory or memory_limit()) as con:
-        return export(
-            con,
-            dest or wp.exports,
-            mart_names(sql_dir or default_sql_dir()),
-            version,
-            partition_by_indicator=partition_by_indicator,
-        )
+    folder = dest or wp.exports
+    try:
+        with read_connection(wp, memory or memory_limit()) as con:
+            return export(
+                con,
+                folder,
+                mart_names(sql_dir or default_sql_dir()),
+                version,
+                partition_by_indicator=partition_by_indicator,
+            )
+    except (OSError, duckdb.Error) as exc:
+        full = disk_full(exc, folder, "the Parquet export", after="the warehouse is untouched")
+        if full is None:
+            raise
+        raise full from exc
 
 
 def export_version(

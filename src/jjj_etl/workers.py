@@ -81,11 +81,12 @@ class Progress:
 
     def begin(self, index: int) -> None:
         """In the worker: item ``index`` starts now (one small in-place write)."""
-        fd = os.open(self.path, os.O_WRONLY)
-        try:
-            os.pwrite(fd, f"{os.getpid()} {index}\n".ljust(32).encode(), 0)
-        finally:
-            os.close(fd)
+        with contextlib.suppress(OSError):  # the parent gave up on this call: it is killed
+            fd = os.open(self.path, os.O_WRONLY)
+            try:
+                os.pwrite(fd, f"{os.getpid()} {index}\n".ljust(32).encode(), 0)
+            finally:
+                os.close(fd)
 
     def current(self) -> tuple[int, int] | None:
         """In the parent: ``(worker pid, item index)``, or None before the first item."""

@@ -167,3 +167,13 @@ def test_a_run_error_is_not_retried_by_the_flow() -> None:
     no_room = DiskFullError("no room to write the raw archive in /x: …")
     assert _unless_run_error(None, None, Failed(data=no_room)) is False
     assert _unless_run_error(None, None, Failed(data=OSError("connection reset"))) is True
+
+
+def test_no_room_for_an_export_leaves_no_partial_folder(warehouse: Path, tmp_path: Path) -> None:
+    dest = tmp_path / "bi"
+    done = _limited(1500, str(BIN), "export", "-w", str(warehouse), "--dest", str(dest))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"error: no room to write the Parquet export in {dest}: ")
+    assert "the warehouse is untouched" in done.stderr
+    assert list(dest.iterdir()) == []  # no half export, no temporary folder

@@ -25,7 +25,6 @@ from jjj_etl.errors import (
     NoVersionError,
     RunError,
     UsageError,
-    disk_full,
 )
 from jjj_etl.export import export_warehouse
 from jjj_etl.fetch import crawl, replay
@@ -255,10 +254,7 @@ class Pipeline:
             except NoVersionError:
                 return None
             except (OSError, duckdb.Error, JjjError) as exc:
-                full = disk_full(
-                    exc, self.paths.exports, "the Parquet export", after="the version stands"
-                )
-                raise ExportError(committed, full or exc) from exc
+                raise ExportError(committed, exc) from exc
 
     def report(self) -> str | None:
         """Write ``exports/report.html`` for the current version (None before the first):
