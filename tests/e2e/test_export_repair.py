@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,9 +59,7 @@ def test_an_export_that_failed_after_the_commit_is_told_and_repaired(
 
     left = killed_export_leftover(exports, 1)
     monkeypatch.setenv("JJJ_ETL_PARSE_WORKERS", "1")
-    started = time.monotonic()
     summary = Pipeline(load_config(), warehouse).run()  # nothing new: no version added ...
-    assert time.monotonic() - started < 120
 
     assert summary.version is None
     assert versions(warehouse) == 1

@@ -5,7 +5,6 @@ commits.  The slow page is real: a figure-dense body of ~2 MB, far beyond a 0.5 
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import duckdb
@@ -66,9 +65,7 @@ def test_a_page_over_budget_is_skipped_and_the_run_commits(
 ) -> None:
     monkeypatch.delenv("JJJ_ETL_PARSE_WORKERS", raising=False)
     pipe = Pipeline(load_config(_site_with_a_slow_page(tmp_path, BUDGET)), tmp_path / "wh")
-    started = time.monotonic()
     summary = pipe.run()
-    took = time.monotonic() - started
 
     assert summary.version == 1
     assert summary.skipped_reasons.get("too-slow") == 1
@@ -80,7 +77,6 @@ def test_a_page_over_budget_is_skipped_and_the_run_commits(
     assert slow == [("skipped", f"too-slow: parse exceeded {BUDGET:g} s")]
     assert articles is not None
     assert articles[0] >= 15  # every other article of the batch
-    assert took < 60  # the page was abandoned, not parsed to its end
 
 
 def test_the_budget_is_validated(tmp_path: Path) -> None:
