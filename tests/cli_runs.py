@@ -123,3 +123,24 @@ def versions(warehouse: Path) -> int:
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute("select count(*) from meta.versions").fetchone()
     return int(row[0]) if row else 0
+
+
+def killed_export_leftover(exports: Path, version: int) -> Path:
+    """A real process that starts an export folder and is SIGKILLed before it finishes."""
+    code = (
+        "import os, sys, time; from pathlib import Path\n"
+        f"tmp = Path(sys.argv[1]) / f'.v{version}.tmp-{{os.getpid()}}'\n"
+        "tmp.mkdir(); (tmp / 'fct_observations.parquet').write_bytes(b'PAR1 half')\n"
+        "print(tmp, flush=True); time.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(exports)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        left = Path(proc.stdout.readline().strip())
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert left.is_dir()
+    return left

@@ -8,6 +8,7 @@ from an error message is plain text (no Rich markup), so ``[/x]`` prints as ``[/
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -126,6 +127,30 @@ def _prefect_env(*, quiet: bool = True) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
+class _OurErrorsPlain(logging.Filter):
+    """Prefect logs a failed task or flow with its traceback; for our own errors, whose
+    message says what happened (and which the CLI prints as one line), the terminal gets
+    the message alone.  Handlers before this one (Prefect's API log) keep the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], JjjError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _no_tracebacks_for_our_errors() -> None:
+    """On every terminal handler Prefect's logging set up (the root logger's, and any a
+    logger of its own holds)."""
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            terminal = isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            )
+            if terminal and not any(isinstance(f, _OurErrorsPlain) for f in handler.filters):
+                handler.addFilter(_OurErrorsPlain())
+
+
 @command()
 def run(
     config: ConfigOpt = None,
@@ -155,6 +180,8 @@ def run(
     from flows.pipeline import run_pipeline
 
     from jjj_etl.stopping import stop_on_signals
+
+    _no_tracebacks_for_our_errors()
 
     with stop_on_signals():  # SIGTERM / Ctrl-C: stop within seconds, commit nothing
         summary = run_pipeline(
@@ -186,7 +213,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         f" (unmapped figures {s['unmapped_figures']})"
     )
     if s["version"] is None:
-        out.print("  nothing new: no version added")
+        whole = f"; the current export is whole in {s['exports']}" if s.get("exports") else ""
+        out.print(f"  nothing new: no version added{whole}", markup=False)
     else:
         committed = Text("  ").append(f"version {s['version']}", style="green")
         out.print(committed.append(f" committed; exports in {s['exports']}"))

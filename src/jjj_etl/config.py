@@ -41,6 +41,8 @@ DEFAULT_KEYWORDS = (
 )
 DEFAULT_USER_AGENT = "jjj-etl/0.1 (+https://github.com/jjj-etl/jjj-etl; data-team@jjj-etl.invalid)"
 
+DEFAULT_MAX_BYTES = 5_000_000  # a page's byte cap, raw and decoded (also `jjj-etl parse URL`)
+
 SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 
 
@@ -87,7 +89,7 @@ class Source(_Strict):
     requests_per_second: float = Field(default=1.0, gt=0, le=1000)
     concurrency: int = Field(default=2, ge=1, le=64)
     timeout_seconds: float = Field(default=20.0, gt=0, le=600)
-    max_bytes: int = Field(default=5_000_000, ge=1024, le=1_000_000_000)
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024, le=1_000_000_000)
     user_agent: str = DEFAULT_USER_AGENT
     lang: str | None = None  # force en/zh; None = detect
     # added for the production crawler (issue 4); all optional, with defaults
@@ -156,6 +158,8 @@ class Parse(_Strict):
     """How the parse stage runs."""
 
     workers: int = Field(default=0, ge=0, le=64)  # worker processes; 0 = one per usable core
+    # a page whose parse runs longer is skipped ("too-slow: …"): its worker is killed
+    page_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 class Warehouse(_Strict):

@@ -14,9 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Config, Source, load_config
-from jjj_etl.errors import ConfigError, RunError, UsageError
+from jjj_etl.errors import (
+    ConfigError,
+    ExportError,
+    JjjError,
+    NoVersionError,
+    RunError,
+    UsageError,
+)
 from jjj_etl.export import export_warehouse
 from jjj_etl.fetch import crawl, replay
 from jjj_etl.memory import memory_limit
@@ -191,7 +200,13 @@ class Pipeline:
     def parse(self, jobs: Sequence[ParseJob]) -> str:
         """Parse one batch (unless its folder is already whole); returns the folder."""
         with timed(self.timings, "parse"):
-            return _parse.parse_batch(jobs, self.paths.raw, self.paths.parsed, self.workers)
+            return _parse.parse_batch(
+                jobs,
+                self.paths.raw,
+                self.paths.parsed,
+                self.workers,
+                self.config.parse.page_timeout_seconds,
+            )
 
     def write_window(
         self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
@@ -220,12 +235,26 @@ class Pipeline:
         folders = [self.parse(jobs) for jobs in batches]  # whole folders: no parsing
         return window.load(pages, folders, run.known)
 
-    def export(self, version: int) -> str:
-        """Parquet export of ``version`` into ``exports/v<N>`` and ``latest``."""
+    def export(self, committed: int | None = None) -> str | None:
+        """Make the current version's Parquet export whole (``exports/v<N>``, ``latest``):
+        what is missing or differs from its manifest is written again, and temporary folders
+        of killed exports are removed; every run calls it, also one with nothing new.
+
+        ``committed`` is the version this run committed (None: nothing new), for the error.
+        Returns the version folder, or None while the warehouse has no version.  Raises
+        ExportError (exit 1), saying the version stands and ``jjj-etl export`` repairs it.
+        """
+        if not self.paths.db.exists():
+            return None
         with timed(self.timings, "export"):
-            return str(
-                export_warehouse(self.paths.root, version, sql_dir=self.sql_dir, memory=self.memory)
-            )
+            try:
+                return str(
+                    export_warehouse(self.paths.root, sql_dir=self.sql_dir, memory=self.memory)
+                )
+            except NoVersionError:
+                return None
+            except (OSError, duckdb.Error, JjjError) as exc:
+                raise ExportError(committed, exc) from exc
 
     def report(self) -> str | None:
         """Write ``exports/report.html`` for the current version (None before the first):
@@ -284,7 +313,7 @@ class Pipeline:
             self.close(abort=not isinstance(exc, Exception))
             raise
         self.close()
-        exports = self.export(window.version) if window.version is not None else None
+        exports = self.export(window.version)  # also with nothing new: repairs the current one
         return self.summarize(run, window, exports, self.report())
 
     def close(self, *, abort: bool = False) -> None:
@@ -315,7 +344,7 @@ class Pipeline:
         return {
             "run_id": window.run_id,
             "version": version,
-            "exports": self.export(version) if version is not None else None,
+            "exports": self.export(version),
             "timings": window.model_timings,
             "warnings": [w["test"] for w in window.warnings],
         }

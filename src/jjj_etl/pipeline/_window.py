@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from jjj_etl import staging, versions
+from jjj_etl.errors import disk_full
 from jjj_etl.pipeline import _parse
 from jjj_etl.pipeline._known import KnownState
 from jjj_etl.pipeline._outcomes import Outcome, page_outcomes
@@ -104,7 +105,7 @@ class WriteWindow:
                 discard_work(work)
                 return
             try:
-                with timed(self.timings, "publish"):
+                with timed(self.timings, "publish"), self._room(work):
                     if not self._checkpointed:
                         with connect_work(work, self.memory) as con:
                             con.execute("checkpoint")
@@ -122,6 +123,21 @@ class WriteWindow:
             raise RuntimeError("the write window is not open")
         return self._work
 
+    @contextmanager
+    def _room(self, work: Path | None = None) -> Iterator[None]:
+        """A write that fails for lack of room raises DiskFullError naming the warehouse
+        folder and the sizes (DuckDB says it as FatalException or IOException text); the
+        window then discards the working file, at once."""
+        work = work or self.work
+        try:
+            yield
+        except Exception as exc:
+            written = work.stat().st_size if work.exists() else None
+            full = disk_full(exc, self.paths.root, "the working copy", written=written)
+            if full is None:
+                raise
+            raise full from exc
+
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A read-write connection to the working copy, under the run's memory cap."""
         self._checkpointed = False
@@ -137,7 +153,7 @@ class WriteWindow:
         After publishing, the window removes the parse batches this run did not load.
         """
         self._folders = {Path(f).name for f in folders}
-        with timed(self.timings, "load"):
+        with timed(self.timings, "load"), self._room():
             results = [r for f in folders for r in read_results(f)]
             self.outcomes = page_outcomes(pages, results, known)
             keep = sorted(
@@ -185,14 +201,14 @@ class WriteWindow:
     def build(self, select: Sequence[str] = ()) -> Timings:
         """Build every SQL model in the working copy (or those ``select`` names, see
         :func:`jjj_etl.runner.select_models`); seconds per model."""
-        with timed(self.timings, "build"), self.connect() as con:
+        with timed(self.timings, "build"), self._room(), self.connect() as con:
             staging.ensure_schema(con)
             self.model_timings = dict(build(con, self.sql_dir, select).timings)
         return self.model_timings
 
     def test(self) -> list[dict[str, Any]]:
         """Run the data tests: DataTestError on blocking failures; the warnings otherwise."""
-        with timed(self.timings, "test"), self.connect() as con:
+        with timed(self.timings, "test"), self._room(), self.connect() as con:
             results = check(con, self.sql_dir)
         self.warnings = [
             {"test": r.name, "failing_rows": r.n_failing, "sample": list(r.rows[:3])}
@@ -209,7 +225,7 @@ class WriteWindow:
         if kind != "run":
             summary = {"kind": kind, "model_timings": self.model_timings}
         warnings = self.warnings
-        with timed(self.timings, "commit"), self.connect() as con:
+        with timed(self.timings, "commit"), self._room(), self.connect() as con:
             con.execute("begin transaction")
             done = versions.commit_version(
                 con,
