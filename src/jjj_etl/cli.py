@@ -249,19 +249,39 @@ def parse(
         str, typer.Argument(metavar="PATH_OR_URL", help="A file path or an http(s) URL.")
     ],
     as_json: JsonOpt = False,
-    source: Annotated[str, typer.Option(metavar="NAME", help="Source name to record.")] = "adhoc",
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="Source name to record; with --config, that source's hints, lang and byte cap.",
+        ),
+    ] = "adhoc",
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", metavar="FILE", help="sources.toml holding --source."),
+    ] = None,
 ) -> None:
     """Parse one page: article fields and figures.
 
+    With --config, the page is read as that source's pages are in a run (its body_selector,
+    date_selector, lang and max_bytes), so a hint can be checked on one page before a run.
+
     Example: jjj-etl parse https://example.org/2025-03/28/content_1.html --json
     """
+    from jjj_etl.parse._body import NO_HINTS, BodyHints
     from jjj_etl.parse.article import article_json
     from jjj_etl.tools import fetch_one
 
-    raw, url, charset = fetch_one(target)
+    hints, lang, cap = NO_HINTS, None, None
+    if config is not None:
+        from jjj_etl.config import load_config
+
+        (src,) = load_config(config).select([source])
+        hints, lang, cap = BodyHints(src.body_selector, src.date_selector), src.lang, src.max_bytes
+    raw, url, charset = fetch_one(target) if cap is None else fetch_one(target, cap)
     from jjj_etl.parse import parse_article
 
-    page = parse_article(raw, url, source, header_charset=charset)
+    page = parse_article(raw, url, source, header_charset=charset, lang=lang, hints=hints)
     if as_json:
         sys.stdout.write(article_json(page) + "\n")
         return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from jjj_etl.errors import ConfigError
+from jjj_etl.errors import ConfigError, UsageError
 from jjj_etl.memory import DEFAULT_MEMORY_LIMIT, check_memory_limit
 
 DEFAULT_KEYWORDS = (
@@ -191,6 +192,19 @@ class Config(_Strict):
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    def select(self, names: Sequence[str] | None = None) -> tuple[Source, ...]:
+        """The sources named (all when none); UsageError names the unknown ones."""
+        if not names:
+            return self.sources
+        known = [s.name for s in self.sources]
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise UsageError(
+                f"--source {', '.join(unknown)}: no such source in "
+                f"{self.path or 'the config'}; configured: {', '.join(known)}"
+            )
+        return tuple(s for s in self.sources if s.name in names)
 
 
 def sample_config_path() -> Path:

@@ -24,7 +24,6 @@ from jjj_etl.errors import (
     JjjError,
     NoVersionError,
     RunError,
-    UsageError,
 )
 from jjj_etl.export import export_warehouse
 from jjj_etl.fetch import crawl, replay
@@ -139,16 +138,7 @@ class Pipeline:
 
     def select(self, names: Sequence[str] | None = None) -> tuple[Source, ...]:
         """The configured sources named (all when none); UsageError names the unknown ones."""
-        if not names:
-            return self.config.sources
-        known = [s.name for s in self.config.sources]
-        unknown = sorted(set(names) - set(known))
-        if unknown:
-            raise UsageError(
-                f"--source {', '.join(unknown)}: no such source in "
-                f"{self.config.path or 'the config'}; configured: {', '.join(known)}"
-            )
-        return tuple(s for s in self.config.sources if s.name in names)
+        return self.config.select(names)
 
     def start(
         self,
