@@ -84,6 +84,18 @@ def test_no_room_for_the_working_copy_is_one_clear_message(warehouse: Path, room
     assert _leftovers(warehouse) == []  # the partial working file is gone at once
 
 
+def _script(script: str, warehouse: Path) -> subprocess.CompletedProcess[str]:
+    """``script`` in a fresh interpreter (its own limits), parsing in-process."""
+    return subprocess.run(
+        [sys.executable, "-c", script, str(warehouse)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**cli_env(), "JJJ_ETL_PARSE_WORKERS": "1"},
+        check=False,
+    )
+
+
 PARSE_UNDER_LIMIT = """
 import resource, signal, sys
 from pathlib import Path
@@ -108,14 +120,7 @@ def test_no_room_for_a_parse_batch_names_the_folder_and_leaves_no_partial_batch(
     tmp_path: Path,
 ) -> None:
     warehouse = tmp_path / "warehouse"
-    done = subprocess.run(
-        [sys.executable, "-c", PARSE_UNDER_LIMIT, str(warehouse)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**cli_env(), "JJJ_ETL_PARSE_WORKERS": "1"},
-        check=False,
-    )
+    done = _script(PARSE_UNDER_LIMIT, warehouse)
     assert done.returncode == 0, done.stderr
     parsed = (warehouse / "parsed").resolve()
     assert done.stdout.startswith(f"no room to write a parse batch's Parquet files in {parsed}")
@@ -142,14 +147,7 @@ def test_no_room_in_the_raw_archive_stops_the_crawl_and_keeps_whole_records(
     tmp_path: Path,
 ) -> None:
     warehouse = tmp_path / "warehouse"
-    done = subprocess.run(
-        [sys.executable, "-c", CRAWL_UNDER_LIMIT, str(warehouse)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**cli_env(), "JJJ_ETL_PARSE_WORKERS": "1"},
-        check=False,
-    )
+    done = _script(CRAWL_UNDER_LIMIT, warehouse)
     assert done.returncode == 0, done.stderr
     raw = (warehouse / "raw").resolve()
     assert done.stdout.startswith(f"no room to write the raw archive in {raw}: "), done.stdout
