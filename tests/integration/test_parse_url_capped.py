@@ -38,6 +38,7 @@ ARTICLE = (
     b'<html lang="en"><head><title>Zhongguancun grows</title></head><body><article>'
     b"<h1>Zhongguancun grows</h1><p>Updated: 2025-04-01</p><p>Zhongguancun firms earned "
     b"9.6 trillion yuan in 2024, up 9.9 percent, the Beijing-Tianjin-Hebei office said.</p>"
+    b"<p>More than 24,000 high-tech firms are registered in the park.</p>"
     b"</article></body></html>"
 )
 
