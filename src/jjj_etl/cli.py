@@ -268,17 +268,16 @@ def parse(
 
     Example: jjj-etl parse https://example.org/2025-03/28/content_1.html --json
     """
+    from jjj_etl.config import DEFAULT_MAX_BYTES, load_config
     from jjj_etl.parse._body import NO_HINTS, BodyHints
     from jjj_etl.parse.article import article_json
     from jjj_etl.tools import fetch_one
 
-    hints, lang, cap = NO_HINTS, None, None
+    hints, lang, cap = NO_HINTS, None, DEFAULT_MAX_BYTES
     if config is not None:
-        from jjj_etl.config import load_config
-
         (src,) = load_config(config).select([source])
         hints, lang, cap = BodyHints(src.body_selector, src.date_selector), src.lang, src.max_bytes
-    raw, url, charset = fetch_one(target) if cap is None else fetch_one(target, cap)
+    raw, url, charset = fetch_one(target, cap)
     from jjj_etl.parse import parse_article
 
     page = parse_article(raw, url, source, header_charset=charset, lang=lang, hints=hints)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -29,23 +28,11 @@ import httpx
 import pytest
 import yaml
 
-from cli_runs import SHARED_SERVER
+from cli_runs import SHARED_SERVER, stop_group
 
 REPO = Path(__file__).resolve().parents[2]
 UV = REPO / ".tools" / "bin" / "uv"
 FLOW, DEPLOYMENT = "jjj-pipeline", "jjj-daily"
-
-
-def _stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    """SIGTERM to the process group ``proc`` leads, then SIGKILL after ``grace`` seconds."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -63,7 +50,7 @@ def _group(cmd: list[str], env: Mapping[str, str], cwd: Path, log: Path) -> Iter
     try:
         yield proc
     finally:
-        _stop_group(proc)
+        stop_group(proc, grace=15.0)
 
 
 def _wheel_venv(tmp: Path) -> Path:

@@ -11,32 +11,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from builders import figure, page, rebuild, working_copy
+from builders import published_contracts, working_copy
 from cli_runs import cli, versions
-from jjj_etl import staging
 from jjj_etl.config import load_config
 from jjj_etl.errors import UsageError
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.runner import default_sql_dir, discover, select_models
 
-BODY = (
-    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
-    "in 2024, up 12.7% year on year."
-)
-
 
 @pytest.fixture
 def published(fresh_warehouse: Path) -> Path:
     """A warehouse with one article staged and version 1 committed."""
-    figures = [
-        figure(BODY, "84.37 billion yuan", 84_370_000_000, "CNY"),
-        figure(BODY, "12.7%", 12.7, "%", kind="change"),
-    ]
-    with working_copy(fresh_warehouse) as con:
-        staging.ensure_schema(con)
-        staging.stage(con, "r1", [], [page("http://a/1.html", BODY, figures)], "1")
-    assert rebuild(fresh_warehouse)["version"] == 1
-    return fresh_warehouse
+    return published_contracts(fresh_warehouse)
 
 
 def _digest(wh: Path) -> str:

@@ -11,16 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from builders import figure, page, rebuild, working_copy
+from builders import published_contracts
 from cli_runs import BIN, cli_env
-from jjj_etl import staging
 from jjj_etl.archive import Damage, scan
 from jjj_etl.errors import DiskFullError
-
-BODY = (
-    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
-    "in 2024, up 12.7% year on year."
-)
 
 # run argv[2:] with writes past argv[1] bytes failing (EFBIG; SIGXFSZ ignored, not fatal)
 LIMITED = (
@@ -45,13 +39,7 @@ def _limited(limit: int, *argv: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
-    root = tmp_path / "warehouse"
-    figs = [figure(BODY, "84.37 billion yuan", 84.37e9, "CNY")]
-    with working_copy(root) as con:
-        staging.ensure_schema(con)
-        staging.stage(con, "setup", [], [page("http://x/1.html", BODY, figs)], "1")
-    assert rebuild(root)["version"] == 1
-    return root
+    return published_contracts(tmp_path / "warehouse", change=False)
 
 
 def _sha(path: Path) -> str:

@@ -13,29 +13,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from builders import figure, page, rebuild, working_copy
+from builders import published_contracts
 from cli_runs import cli, killed_export_leftover
-from jjj_etl import staging
 from jjj_etl.export import PARTITIONED, export_problems
-
-BODY = (
-    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
-    "in 2024, up 12.7% year on year."
-)
 
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """Version 1, exported by the rebuild without partitions."""
-    root = tmp_path / "warehouse"
-    figs = [
-        figure(BODY, "84.37 billion yuan", 84.37e9, "CNY"),
-        figure(BODY, "12.7%", 12.7, "%", kind="change"),
-    ]
-    with working_copy(root) as con:
-        staging.ensure_schema(con)
-        staging.stage(con, "setup", [], [page("http://x/1.html", BODY, figs)], "1")
-    assert rebuild(root)["version"] == 1
+    root = published_contracts(tmp_path / "warehouse")
     assert not (root / "exports" / "v1" / PARTITIONED).exists()
     return root
 

@@ -9,26 +9,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from builders import figure, page
+from builders import stage_contracts
 from jjj_etl import staging
 from jjj_etl.errors import BuildError
 from jjj_etl.runner import build, check, default_sql_dir, discover, model_docs
 
 SQL = default_sql_dir()
-BODY = (
-    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
-    "in 2024, up 12.7% year on year."
-)
 
 
 def _built(path: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path))
-    staging.ensure_schema(con)
-    figures = [
-        figure(BODY, "84.37 billion yuan", 84_370_000_000, "CNY"),
-        figure(BODY, "12.7%", 12.7, "%", kind="change"),
-    ]
-    staging.stage(con, "r1", [], [page("http://a/1.html", BODY, figures)], "1")
+    stage_contracts(con)
     build(con, SQL)
     return con
 

@@ -121,8 +121,9 @@ def _ld_date(node: object, key: str, depth: int) -> str | None:
     """The first ``key`` date in a JSON-LD document, looking into @graph and nested items."""
     if depth < 0:
         return None
+    items: list[object]
     if isinstance(node, list):
-        items: list[object] = list(node)
+        items = node
     elif isinstance(node, dict):
         value = node.get(key)
         if isinstance(value, str):
