@@ -30,11 +30,13 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 run: $(SYNCED)  ## one pipeline run on the bundled sample site (it writes the HTML report too)
 	$(VENV)/bin/jjj-etl run
 
-eval: $(SYNCED)  ## figure extraction: precision / recall / F1 per category on tests/data/
+eval: $(SYNCED)  ## figures and bodies: precision / recall / F1 on the labelled corpora in tests/data/
 	$(VENV)/bin/python bench/eval_figures.py
+	$(VENV)/bin/python bench/eval_bodies.py
 
+# -n 2: both cores of the 2-core CI machine (many tests wait on subprocesses and servers)
 test: $(SYNCED)  ## the whole test suite
-	$(VENV)/bin/pytest --cov --cov-report=term
+	$(VENV)/bin/pytest -n 2 --cov --cov-report=term
 
 lint: $(SYNCED)  ## the lock files match pyproject, ruff, formatting, mypy strict, sqlfluff
 	$(UV) lock --check

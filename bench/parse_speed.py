@@ -6,6 +6,8 @@ one in five GB18030), then times, per page, the median of several repeats of:
 - a bare ``BeautifulSoup(html, "lxml")`` pass (the floor),
 - ``parse_article`` (decoding, the soup, the article fields and the figures),
 - ``extract_figures`` alone on the article body, with its title and publication date,
+- ``read_page`` (everything but the figures) and its parts: lxml's tree, trafilatura's
+  body, htmldate,
 
 and prints a markdown table with the cost per figure and ``parse_article`` against the soup.
 
@@ -27,9 +29,14 @@ from bs4 import BeautifulSoup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from htmldate import find_date
+
 from corpus import generate
+from jjj_etl.charset import decode_html
 from jjj_etl.config import DEFAULT_KEYWORDS
 from jjj_etl.parse import extract_figures, parse_article
+from jjj_etl.parse._body import generic_body, generic_tree
+from jjj_etl.parse.article import read_page
 from jjj_etl.records import Article
 
 
@@ -39,6 +46,7 @@ class _Page:
     raw: bytes
     article: Article
     figures: int
+    text: str
 
 
 def _pages(n: int, seed: int, work: Path) -> list[_Page]:
@@ -50,7 +58,8 @@ def _pages(n: int, seed: int, work: Path) -> list[_Page]:
         url = f"http://127.0.0.1{path}"
         parsed = parse_article(raw, url, "bench", keywords=DEFAULT_KEYWORDS)
         if parsed.article is not None:  # off-topic pages are skipped, not timed
-            out.append(_Page(url, raw, parsed.article, len(parsed.figures)))
+            text = decode_html(raw, None)[0]
+            out.append(_Page(url, raw, parsed.article, len(parsed.figures), text))
     return out
 
 
@@ -78,10 +87,26 @@ def measure(pages: Sequence[_Page], repeats: int) -> dict[str, float]:
         a = p.article
         return extract_figures(a.body, a.lang, a.published, title=a.title)
 
+    def fields(p: _Page) -> object:
+        return read_page(p.raw, p.url)
+
+    def tree(p: _Page) -> object:
+        return generic_tree(p.text)
+
+    def generic(p: _Page) -> object:
+        return generic_body(generic_tree(p.text))
+
+    def dates(p: _Page) -> object:
+        return find_date(generic_tree(p.text), url=p.url, original_date=True)
+
     return {
         "soup": _ms_per_page(pages, soup, repeats),
         "parse": _ms_per_page(pages, parse, repeats),
         "figures": _ms_per_page(pages, figures, repeats),
+        "fields": _ms_per_page(pages, fields, repeats),
+        "tree": _ms_per_page(pages, tree, repeats),
+        "generic": _ms_per_page(pages, generic, repeats),
+        "htmldate": _ms_per_page(pages, dates, repeats),
     }
 
 
@@ -100,6 +125,10 @@ def table(pages: Sequence[_Page], ms: dict[str, float]) -> str:
         ("soup", "bare `BeautifulSoup(html, 'lxml')`"),
         ("parse", "`parse_article`"),
         ("figures", "`extract_figures` alone"),
+        ("fields", "`read_page` (charset, soup, title, date, body; no figures)"),
+        ("tree", "of which: lxml's own tree for trafilatura and htmldate"),
+        ("generic", "of which: trafilatura's body (tree included)"),
+        ("htmldate", "htmldate alone (only runs when no meta/JSON-LD/time/byline date)"),
     ):
         value = ms[key]
         rows.append(

@@ -41,10 +41,22 @@ def jjj_pipeline(
 ) -> dict[str, Any]:
     """One full run; returns the run summary.
 
-    ``config_path`` is the sources.toml to read (default: the bundled sample site) unless
-    ``config`` is given already loaded (``jjj-etl run`` validates it before starting Prefect);
-    ``full`` ignores validators and staged hashes; ``from_archive`` re-reads the past crawl
-    from the warehouse's WARC archive with no network.
+    Prefect reads the ``Args`` below into the deployment's parameter schema (the descriptions
+    shown in the UI and by ``prefect deployment inspect``).
+
+    Args:
+        config_path: The sources.toml to read; null for the bundled sample site. A relative
+            path is read from the run's working directory.
+        warehouse: The warehouse folder (jjj.duckdb, raw archive, exports); null for
+            `warehouse` in the run's working directory.
+        sources: Crawl only these configured sources (by name); null for all of them.
+        full: Ignore stored ETag/Last-Modified validators and staged hashes: fetch and load
+            every page again.
+        lock_timeout: Seconds to wait for another run's writer lock before failing.
+        from_archive: Re-read the past crawl from the warehouse's WARC archive, with no
+            network.
+        config: An already validated config (how `jjj-etl run` passes it); when given,
+            config_path is not read. Leave null in deployments.
     """
     logger = get_run_logger()
     pipe = Pipeline(config or load_config(config_path), warehouse, lock_timeout=lock_timeout)
@@ -64,7 +76,7 @@ def jjj_pipeline(
         pipe.close(abort=not isinstance(exc, Exception))
         raise
     pipe.close()
-    exports = tasks.export(pipe, window.version) if window.version is not None else None
+    exports = tasks.export(pipe, window.version)  # a run with nothing new repairs it too
     report = tasks.report(pipe)
     summary = pipe.summarize(run, window, exports, report)
     tasks.publish_artifacts(_opaque(summary))

@@ -19,7 +19,9 @@ from flows.pipeline import jjj_pipeline
 from flows.server import local_server
 from jjj_etl.config import Config
 
-DEPLOYMENT_NAME = "jjj-daily"
+# distinct from prefect.yaml's `jjj-daily`: one server can hold both without one replacing
+# the other
+DEPLOYMENT_NAME = "jjj-serve"
 
 
 def deployment_for(config: Config, warehouse: str | None = None) -> Any:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
+from prefect import State, task
 from prefect.cache_policies import NO_CACHE
 
 from jjj_etl.config import Source
+from jjj_etl.errors import RunError
 from jjj_etl.pipeline import ParseJob, Pipeline, Run, RunSummary, WriteWindow
 from jjj_etl.records import FetchedPage
 
@@ -22,13 +23,24 @@ from jjj_etl.records import FetchedPage
 # enforce timeouts; the crawler bounds every request and page itself.
 
 
-@task(name="extract", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
+def _unless_run_error(_task: Any, _run: Any, state: State[Any]) -> bool:
+    """Retry what may pass (a network blip), not a RunError (no room to write, …)."""
+    return not isinstance(getattr(state, "data", None), RunError)
+
+
+@task(
+    name="extract",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    retry_condition_fn=_unless_run_error,
+)
 def extract(pipe: Pipeline, run: Run, source: Source) -> list[FetchedPage]:
     """Crawl one source into the raw archive (or walk the archive: ``--from-archive``)."""
     return pipe.extract(run, source)
 
 
-@task(name="parse-batch", cache_policy=NO_CACHE, retries=1)
+@task(name="parse-batch", cache_policy=NO_CACHE, retries=1, retry_condition_fn=_unless_run_error)
 def parse_batch(pipe: Pipeline, jobs: list[ParseJob]) -> str:
     """Parse one batch of archived pages into its folder (a whole folder is not re-parsed)."""
     return pipe.parse(jobs)
@@ -65,9 +77,9 @@ def commit(window: WriteWindow) -> int | None:
 
 
 @task(name="export", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=3600)
-def export(pipe: Pipeline, version: int) -> str:
-    """Parquet export of the new version."""
-    return pipe.export(version)
+def export(pipe: Pipeline, committed: int | None) -> str | None:
+    """Make the current version's Parquet export whole (``committed``: this run's version)."""
+    return pipe.export(committed)
 
 
 @task(name="report", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=2, timeout_seconds=600)

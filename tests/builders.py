@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 
+from jjj_etl import staging
 from jjj_etl.config import load_config
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.records import Article, Figure, ParsedPage
@@ -80,3 +81,33 @@ def working_copy(warehouse: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
 def rebuild(warehouse: str | Path, **kwargs: Any) -> dict[str, Any]:
     """``jjj-etl build`` on ``warehouse``: models and tests on what is staged."""
     return Pipeline(load_config(), warehouse, **kwargs).rebuild()
+
+
+CONTRACTS = (
+    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
+    "in 2024, up 12.7% year on year."
+)
+"""The design's example sentence, the one article of :func:`published_contracts`."""
+
+
+def contracts_figures(*, change: bool = True) -> list[Figure]:
+    """The contract value of :data:`CONTRACTS` and, with ``change``, its growth rate."""
+    figs = [figure(CONTRACTS, "84.37 billion yuan", 84_370_000_000, "CNY")]
+    if change:
+        figs.append(figure(CONTRACTS, "12.7%", 12.7, "%", kind="change"))
+    return figs
+
+
+def stage_contracts(con: duckdb.DuckDBPyConnection, *, change: bool = True) -> None:
+    """:data:`CONTRACTS` staged as one article with its figures on ``con``."""
+    staging.ensure_schema(con)
+    page_ = page("http://a/1.html", CONTRACTS, contracts_figures(change=change))
+    staging.stage(con, "r1", [], [page_], "1")
+
+
+def published_contracts(root: Path, *, change: bool = True) -> Path:
+    """A warehouse at ``root`` whose version 1 holds :data:`CONTRACTS` (built and exported)."""
+    with working_copy(root) as con:
+        stage_contracts(con, change=change)
+    assert rebuild(root)["version"] == 1
+    return root

@@ -4,7 +4,7 @@
 with
 
 observations as (
-    select * from int_observations_periods_normalised
+    select * from intermediate.int_observations_periods_normalised
 ),
 
 grouped as (

@@ -13,7 +13,7 @@ matched as (
     select
         article_id,
         figure_index
-    from int_figures_matched_to_indicators
+    from intermediate.int_figures_matched_to_indicators
 ),
 
 final as (

@@ -6,7 +6,7 @@
 with
 
 matched as (
-    select * from int_figures_matched_to_indicators
+    select * from intermediate.int_figures_matched_to_indicators
 ),
 
 conversions as (

@@ -2,7 +2,7 @@
 with
 
 observations as (
-    select * from int_observations_deduplicated
+    select * from intermediate.int_observations_deduplicated
 ),
 
 split as (

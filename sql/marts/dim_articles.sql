@@ -10,7 +10,7 @@ figures as (
 ),
 
 observations as (
-    select * from int_observations_deduplicated
+    select * from intermediate.int_observations_deduplicated
 ),
 
 figure_counts as (

@@ -2,7 +2,7 @@
 with
 
 observations as (
-    select * from int_observations_periods_normalised
+    select * from intermediate.int_observations_periods_normalised
 ),
 
 final as (

@@ -6,7 +6,7 @@ observations as (
 ),
 
 facts as (
-    select * from int_facts_grouped
+    select * from intermediate.int_facts_grouped
 ),
 
 indicators as (

@@ -2,7 +2,7 @@
 with
 
 unclaimed as (
-    select * from int_figures_unclaimed
+    select * from intermediate.int_figures_unclaimed
 ),
 
 articles as (

@@ -8,6 +8,7 @@ from an error message is plain text (no Rich markup), so ``[/x]`` prints as ``[/
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -22,7 +23,7 @@ from typer.core import TyperArgument, TyperCommand
 
 from jjj_etl import __version__
 from jjj_etl._table import diff_block, render
-from jjj_etl.errors import JjjError, UsageError
+from jjj_etl.errors import JjjError, RunError, UsageError
 
 
 class _Command(TyperCommand):
@@ -59,9 +60,9 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, **_PLAIN)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-def command() -> Callable[[_F], _F]:
+def command(name: str | None = None) -> Callable[[_F], _F]:
     """``@app.command()`` with the usage line above."""
-    return app.command(cls=_Command)
+    return app.command(name, cls=_Command)
 
 
 ConfigOpt = Annotated[
@@ -77,6 +78,10 @@ WarehouseOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+SqlDirOpt = Annotated[
+    Path | None,
+    typer.Option("--sql-dir", metavar="DIR", help="Models folder (default: the shipped sql/)."),
+]
 LockTimeoutOpt = Annotated[
     float,
     typer.Option("--lock-timeout", metavar="SECONDS", help="Seconds to wait for another writer."),
@@ -122,6 +127,30 @@ def _prefect_env(*, quiet: bool = True) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
+class _OurErrorsPlain(logging.Filter):
+    """Prefect logs a failed task or flow with its traceback; for our own errors, whose
+    message says what happened (and which the CLI prints as one line), the terminal gets
+    the message alone.  Handlers before this one (Prefect's API log) keep the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], JjjError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _no_tracebacks_for_our_errors() -> None:
+    """On every terminal handler Prefect's logging set up (the root logger's, and any a
+    logger of its own holds)."""
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            terminal = isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            )
+            if terminal and not any(isinstance(f, _OurErrorsPlain) for f in handler.filters):
+                handler.addFilter(_OurErrorsPlain())
+
+
 @command()
 def run(
     config: ConfigOpt = None,
@@ -151,6 +180,8 @@ def run(
     from flows.pipeline import run_pipeline
 
     from jjj_etl.stopping import stop_on_signals
+
+    _no_tracebacks_for_our_errors()
 
     with stop_on_signals():  # SIGTERM / Ctrl-C: stop within seconds, commit nothing
         summary = run_pipeline(
@@ -182,7 +213,8 @@ def _print_summary(s: dict[str, Any]) -> None:
         f" (unmapped figures {s['unmapped_figures']})"
     )
     if s["version"] is None:
-        out.print("  nothing new: no version added")
+        whole = f"; the current export is whole in {s['exports']}" if s.get("exports") else ""
+        out.print(f"  nothing new: no version added{whole}", markup=False)
     else:
         committed = Text("  ").append(f"version {s['version']}", style="green")
         out.print(committed.append(f" committed; exports in {s['exports']}"))
@@ -217,19 +249,38 @@ def parse(
         str, typer.Argument(metavar="PATH_OR_URL", help="A file path or an http(s) URL.")
     ],
     as_json: JsonOpt = False,
-    source: Annotated[str, typer.Option(metavar="NAME", help="Source name to record.")] = "adhoc",
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="Source name to record; with --config, that source's hints, lang and byte cap.",
+        ),
+    ] = "adhoc",
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", metavar="FILE", help="sources.toml holding --source."),
+    ] = None,
 ) -> None:
     """Parse one page: article fields and figures.
 
+    With --config, the page is read as that source's pages are in a run (its body_selector,
+    date_selector, lang and max_bytes), so a hint can be checked on one page before a run.
+
     Example: jjj-etl parse https://example.org/2025-03/28/content_1.html --json
     """
+    from jjj_etl.config import DEFAULT_MAX_BYTES, load_config
+    from jjj_etl.parse._body import NO_HINTS, BodyHints
     from jjj_etl.parse.article import article_json
     from jjj_etl.tools import fetch_one
 
-    raw, url, charset = fetch_one(target)
+    hints, lang, cap = NO_HINTS, None, DEFAULT_MAX_BYTES
+    if config is not None:
+        (src,) = load_config(config).select([source])
+        hints, lang, cap = BodyHints(src.body_selector, src.date_selector), src.lang, src.max_bytes
+    raw, url, charset = fetch_one(target, cap)
     from jjj_etl.parse import parse_article
 
-    page = parse_article(raw, url, source, header_charset=charset)
+    page = parse_article(raw, url, source, header_charset=charset, lang=lang, hints=hints)
     if as_json:
         sys.stdout.write(article_json(page) + "\n")
         return
@@ -265,27 +316,53 @@ def figures(
 def build(
     config: ConfigOpt = None,
     warehouse: WarehouseOpt = None,
-    sql_dir: Annotated[
-        Path | None,
-        typer.Option("--sql-dir", metavar="DIR", help="Models folder (default: the shipped sql/)."),
-    ] = None,
+    sql_dir: SqlDirOpt = None,
     lock_timeout: LockTimeoutOpt = 60.0,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            metavar="MODEL[+]",
+            help="Rebuild only MODEL; MODEL+ adds what depends on it, +MODEL what it reads.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Re-run the SQL models and data tests on what is staged, as a new version.
 
-    Example: jjj-etl build --warehouse warehouse
+    Example: jjj-etl build --select int_figures_matched_to_indicators+
     """
     from jjj_etl.pipeline import Pipeline
 
     pipe = Pipeline.open(config, warehouse, sql_dir=sql_dir, lock_timeout=lock_timeout)
-    result = pipe.rebuild()
+    result = pipe.rebuild(select or ())
     if as_json:
         out.print_json(json.dumps(result, default=str))
     elif result["version"] is None:
         out.print("nothing changed: no version added")
     else:
         out.print(f"version {result['version']} committed; exports in {result['exports']}")
+
+
+@command(name="test")
+def data_test(
+    warehouse: WarehouseOpt = None, sql_dir: SqlDirOpt = None, as_json: JsonOpt = False
+) -> None:
+    """Run the data tests on the published warehouse; writes nothing, adds no version.
+
+    Exits 1 when a blocking test fails. Example: jjj-etl test --warehouse warehouse
+    """
+    from jjj_etl.tools import data_tests
+
+    rows = data_tests(str(warehouse) if warehouse else None, sql_dir)
+    if as_json:
+        out.print_json(json.dumps(rows, default=str))
+    else:
+        _print_table([{k: v for k, v in r.items() if k != "sample"} for r in rows])
+    failed = [f"{r['test']} ({r['failing_rows']} rows)" for r in rows if r["status"] == "FAIL"]
+    if failed:
+        raise RunError(f"{len(failed)} blocking data test(s) failed: {', '.join(failed)}")
 
 
 @command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from jjj_etl.errors import ConfigError
+from jjj_etl.errors import ConfigError, UsageError
 from jjj_etl.memory import DEFAULT_MEMORY_LIMIT, check_memory_limit
 
 DEFAULT_KEYWORDS = (
@@ -40,6 +41,8 @@ DEFAULT_KEYWORDS = (
     "雄安",
 )
 DEFAULT_USER_AGENT = "jjj-etl/0.1 (+https://github.com/jjj-etl/jjj-etl; data-team@jjj-etl.invalid)"
+
+DEFAULT_MAX_BYTES = 5_000_000  # a page's byte cap, raw and decoded (also `jjj-etl parse URL`)
 
 SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 
@@ -87,7 +90,7 @@ class Source(_Strict):
     requests_per_second: float = Field(default=1.0, gt=0, le=1000)
     concurrency: int = Field(default=2, ge=1, le=64)
     timeout_seconds: float = Field(default=20.0, gt=0, le=600)
-    max_bytes: int = Field(default=5_000_000, ge=1024, le=1_000_000_000)
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024, le=1_000_000_000)
     user_agent: str = DEFAULT_USER_AGENT
     lang: str | None = None  # force en/zh; None = detect
     # added for the production crawler (issue 4); all optional, with defaults
@@ -99,6 +102,11 @@ class Source(_Strict):
     contact: str | None = None  # e-mail or URL: sent as From: / appended to the user agent
     warc_files: tuple[str, ...] = ()  # read this source from WARC files instead of the web
     accept_language: str | None = None  # e.g. "en;q=1.0, zh-CN;q=0.8"
+    # CSS selectors that fix one site's pages without code: the article body (every match, in
+    # page order) and the element holding the publication date (its datetime/content
+    # attribute or its text); unset = found by the generic readers
+    body_selector: str | None = None
+    date_selector: str | None = None
 
     @field_validator("start_urls")
     @classmethod
@@ -106,6 +114,19 @@ class Source(_Strict):
         for url in v:
             if not re.match(r"^(https?|file)://", url) and not url.startswith("sample:"):
                 raise ValueError(f"{url!r} is not an http(s)://, file:// or sample: URL")
+        return v
+
+    @field_validator("body_selector", "date_selector")
+    @classmethod
+    def _valid_selector(cls, v: str | None) -> str | None:
+        if v is not None:
+            from bs4 import BeautifulSoup
+
+            try:
+                BeautifulSoup("", "lxml").css.compile(v)  # the parser's own selector engine
+            except Exception as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                raise ValueError(f"not a valid CSS selector: {first}") from exc
         return v
 
     @field_validator("article_pattern", "listing_pattern")
@@ -138,6 +159,8 @@ class Parse(_Strict):
     """How the parse stage runs."""
 
     workers: int = Field(default=0, ge=0, le=64)  # worker processes; 0 = one per usable core
+    # a page whose parse runs longer is skipped ("too-slow: …"): its worker is killed
+    page_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 class Warehouse(_Strict):
@@ -256,6 +279,19 @@ class Config(_Strict):
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    def select(self, names: Sequence[str] | None = None) -> tuple[Source, ...]:
+        """The sources named (all when none); UsageError names the unknown ones."""
+        if not names:
+            return self.sources
+        known = [s.name for s in self.sources]
+        unknown = sorted(set(names) - set(known))
+        if unknown:
+            raise UsageError(
+                f"--source {', '.join(unknown)}: no such source in "
+                f"{self.path or 'the config'}; configured: {', '.join(known)}"
+            )
+        return tuple(s for s in self.sources if s.name in names)
 
 
 def sample_config_path() -> Path:

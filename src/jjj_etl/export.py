@@ -11,9 +11,11 @@ after each new version (see :func:`_refresh_latest`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from jjj_etl.errors import RunError, UsageError
+from jjj_etl.errors import NoVersionError, UsageError, disk_full
 from jjj_etl.lake import snapshot_of
 from jjj_etl.versions import as_of, check_version, current_version
 
@@ -197,14 +199,21 @@ def export_warehouse_outcome(
     from jjj_etl.warehouse import paths, read_connection
 
     wp = paths(warehouse)
-    with read_connection(wp, memory or memory_limit()) as con:
-        return export(
-            con,
-            dest or wp.exports,
-            mart_names(sql_dir or default_sql_dir()),
-            version,
-            partition_by_indicator=partition_by_indicator,
-        )
+    folder = dest or wp.exports
+    try:
+        with read_connection(wp, memory or memory_limit()) as con:
+            return export(
+                con,
+                folder,
+                mart_names(sql_dir or default_sql_dir()),
+                version,
+                partition_by_indicator=partition_by_indicator,
+            )
+    except (OSError, duckdb.Error) as exc:
+        full = disk_full(exc, folder, "the Parquet export", after="the warehouse is untouched")
+        if full is None:
+            raise
+        raise full from exc
 
 
 def export_version(
@@ -242,10 +251,11 @@ def export(
     """
     current = current_version(con)
     if current is None:
-        raise RunError("nothing to export: the warehouse has no version yet")
+        raise NoVersionError("nothing to export: the warehouse has no version yet")
     version = current if version is None else version
     check_version(con, version)
     exports_dir.mkdir(parents=True, exist_ok=True)
+    clean_temporaries(exports_dir)
     final = exports_dir / f"v{version}"
     written: tuple[str, ...] = ()
     if not (final / "manifest.json").exists() or export_problems(final):
@@ -268,12 +278,59 @@ def _write_version(
     tmp = final.parent / f".v{version}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    tables = _write_tables(con, version, marts, tmp, partition_by_indicator)
-    manifest = {"version": version, "exported_at": datetime.now(UTC).isoformat(), "tables": tables}
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.replace(final)
+    try:
+        tables = _write_tables(con, version, marts, tmp, partition_by_indicator)
+        manifest = {
+            "version": version,
+            "exported_at": datetime.now(UTC).isoformat(),
+            "tables": tables,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        _remove(final)
+        tmp.replace(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a half export is of no use, and fills a disk
+        raise
     return tuple(tables)
+
+
+def _remove(path: Path) -> None:
+    """Remove a damaged export at ``path``, whatever it is (folder, file, symlink)."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+# what an export writes beside its target while it works, named by its process id
+_TEMPORARY = re.compile(r"^\.(?:v\d+(?:\.[\w-]+)?\.tmp|latest\.(?:link|tmp|old))-(\d+)$")
+
+
+def clean_temporaries(exports_dir: Path) -> list[str]:
+    """Remove the temporary folders and links that killed or failed exports left in
+    ``exports_dir`` (``.v<N>.tmp-<pid>``, ``.latest.tmp-<pid>``, …); an export still running
+    in a live process keeps its own.  Returns the names removed."""
+    removed = []
+    for entry in sorted(exports_dir.glob(".*")):
+        match = _TEMPORARY.match(entry.name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            _remove(entry)
+        removed.append(entry.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # ours from an attempt that failed earlier in this process
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
 
 
 def _add_partitions(con: duckdb.DuckDBPyConnection, final: Path, version: int) -> str:

@@ -236,14 +236,20 @@ def write_parsed(
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    pq.write_table(
-        pa.Table.from_pylist(articles, schema=_article_schema()), tmp / "articles.parquet"
-    )
-    pq.write_table(pa.Table.from_pylist(figures, schema=_figure_schema()), tmp / "figures.parquet")
-    for name, data in (extra or {}).items():
-        (tmp / name).write_bytes(data)
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.replace(folder)
+    try:
+        pq.write_table(
+            pa.Table.from_pylist(articles, schema=_article_schema()), tmp / "articles.parquet"
+        )
+        pq.write_table(
+            pa.Table.from_pylist(figures, schema=_figure_schema()), tmp / "figures.parquet"
+        )
+        for name, data in (extra or {}).items():
+            (tmp / name).write_bytes(data)
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.replace(folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # half a batch is of no use (a full disk)
+        raise
 
 
 def stage_parsed(

@@ -12,28 +12,23 @@ import duckdb
 if TYPE_CHECKING:
     from jjj_etl.export import Exported
 
-from jjj_etl.errors import FetchError, RunError, UsageError
-from jjj_etl.runner import default_sql_dir, mart_names
+from jjj_etl.config import DEFAULT_MAX_BYTES
+from jjj_etl.errors import RunError, UsageError
+from jjj_etl.runner import default_sql_dir, mart_names, run_checks
 from jjj_etl.warehouse import WarehousePaths, paths, read_connection
 
-MAX_FETCH_BYTES = 20_000_000
 
-
-def fetch_one(target: str) -> tuple[bytes, str, str | None]:
+def fetch_one(target: str, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[bytes, str, str | None]:
     """Bytes, URL and header charset of one page: a local file or an http(s) URL.
 
+    A URL is read as the crawler reads a page: streamed, and stopped with a FetchError once
+    its body (raw or decompressed) passes ``max_bytes``, the crawler's default cap.
     Raises UsageError for a missing file, FetchError for an HTTP failure.
     """
     if target.startswith(("http://", "https://")):
-        import httpx
+        from jjj_etl.fetch import fetch_page
 
-        try:
-            with httpx.Client(follow_redirects=True, timeout=20.0) as client:
-                resp = client.get(target)
-                resp.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise FetchError(f"cannot fetch {target}: {exc}") from exc
-        return resp.content[:MAX_FETCH_BYTES], str(resp.url), resp.charset_encoding
+        return fetch_page(target, max_bytes=max_bytes)
     path = Path(target.removeprefix("file://"))
     try:
         return path.read_bytes(), path.resolve().as_uri(), None
@@ -223,3 +218,23 @@ def export_outcome(
     return export_warehouse_outcome(
         warehouse, version, dest=dest, partition_by_indicator=by_indicator
     )
+
+
+def data_tests(warehouse: str | None, sql_dir: Path | None = None) -> list[dict[str, Any]]:
+    """``jjj-etl test``: every data test on the published warehouse, read-only (no lock, no
+    working copy, no version); one row per test with its severity, status and failing rows.
+
+    Raises UsageError when there is no warehouse; failing tests are rows, not errors.
+    """
+    with read_connection(paths(warehouse)) as con:
+        results = run_checks(con, sql_dir or default_sql_dir())
+    return [
+        {
+            "test": r.name,
+            "severity": r.severity,
+            "status": "pass" if r.passed else ("warn" if r.severity == "warn" else "FAIL"),
+            "failing_rows": r.n_failing,
+            "sample": list(r.rows[:3]),
+        }
+        for r in results
+    ]

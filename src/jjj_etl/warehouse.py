@@ -28,7 +28,7 @@ from pathlib import Path
 
 import duckdb
 
-from jjj_etl.errors import RunError, UsageError, WarehouseLockedError
+from jjj_etl.errors import RunError, UsageError, WarehouseLockedError, disk_full
 from jjj_etl.lake import Backend, recorded
 
 DB_NAME = "jjj.duckdb"
@@ -143,14 +143,18 @@ def begin_work(wp: WarehousePaths, memory: str) -> Path:
     """Copy the published file to a private working file (hold the writer lock first)."""
     _remove_stale_work_files(wp)
     work = wp.root / f"{WORK_PREFIX}{os.getpid()}.duckdb"
-    if wp.db.exists():
-        shutil.copyfile(wp.db, work)
-    else:
-        work.unlink(missing_ok=True)
     try:
+        if wp.db.exists():
+            shutil.copyfile(wp.db, work)
+        else:
+            work.unlink(missing_ok=True)
         connect_work(work, memory).close()
-    except duckdb.Error as exc:
-        discard_work(work)
+    except (OSError, duckdb.Error) as exc:
+        discard_work(work)  # a partial copy is of no use, and holds the space it took
+        needed = wp.db.stat().st_size if wp.db.exists() else None
+        full = disk_full(exc, wp.root, "the working copy", needed=needed)
+        if full is not None:
+            raise full from exc
         raise RunError(f"cannot open a working copy of {wp.db}: {exc}") from exc
     return work
 

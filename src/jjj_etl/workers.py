@@ -6,6 +6,12 @@ Prefect's and httpx's threads) on first use, shared by every caller in the proce
 stopped by :func:`close_pool` (also at interpreter exit).  A worker that dies (out of
 memory, a crash inside a C extension) breaks the pool: :func:`call` replaces it and raises
 :class:`WorkerDiedError`, so the caller can decide what to retry.
+
+A call may carry a time budget per item (``call(..., budget=30.0)``): the worker reports which
+item it is on (:class:`Progress`), and the parent kills it by its PID when one item has run
+longer than the budget, raising :class:`BudgetExceededError` naming the item.  The kill is done
+from outside because an item stuck in C code (a regular expression, lxml) holds the GIL: no
+timer thread or signal handler inside the worker would get to run.
 """
 
 from __future__ import annotations
@@ -16,16 +22,20 @@ import multiprocessing
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 from jjj_etl.stopping import STOP, RunStopped, received, when_stopping
 
 __all__ = [
+    "BudgetExceededError",
+    "Progress",
     "WorkerDiedError",
     "call",
     "can_start_workers",
@@ -40,7 +50,54 @@ T = TypeVar("T")
 
 
 class WorkerDiedError(RuntimeError):
-    """A worker process exited while running a call (its pool has been replaced)."""
+    """A worker process exited while running a call (its pool has been replaced).
+
+    ``collateral`` is true when the pool broke because *another* call's worker was killed
+    for overrunning its budget: this call did nothing wrong and may simply be tried again.
+    """
+
+    def __init__(self, message: str, *, collateral: bool = False) -> None:
+        super().__init__(message)
+        self.collateral = collateral
+
+
+class BudgetExceededError(RuntimeError):
+    """Item ``index`` of a call ran past its budget; its worker was killed (pool replaced)."""
+
+    def __init__(self, index: int, budget: float) -> None:
+        super().__init__(f"item {index} exceeded its budget of {budget:g} s")
+        self.index = index
+        self.budget = budget
+
+
+class Progress:
+    """Which item a worker is on, shared through a small file (picklable: only its path).
+
+    The worker calls :meth:`begin` before each item; the parent reads :meth:`current`.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def begin(self, index: int) -> None:
+        """In the worker: item ``index`` starts now (one small in-place write)."""
+        with contextlib.suppress(OSError):  # the parent gave up on this call: it is killed
+            fd = os.open(self.path, os.O_WRONLY)
+            try:
+                os.pwrite(fd, f"{os.getpid()} {index}\n".ljust(32).encode(), 0)
+            finally:
+                os.close(fd)
+
+    def current(self) -> tuple[int, int] | None:
+        """In the parent: ``(worker pid, item index)``, or None before the first item."""
+        try:
+            with Path(self.path).open("rb") as fh:
+                fields = fh.read(32).split()
+        except OSError:
+            return None
+        if len(fields) != 2:  # not started yet (or the rare torn read: seen next poll)
+            return None
+        return int(fields[0]), int(fields[1])
 
 
 def usable_cores() -> int:
@@ -90,8 +147,11 @@ class _Shared:
 
 
 _shared = _Shared()
+# pools broken by a budget kill (kept, not their id(): a new pool could reuse an id)
+_killed_for_budget: list[ProcessPoolExecutor] = []
 
 PARENT_CHECK_SECONDS = 1.0
+BUDGET_POLL_SECONDS = 0.05
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -110,23 +170,68 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="jjj-parent-watch", daemon=True).start()
 
 
-def call(workers: int, fn: Callable[..., T], *args: Any) -> T:
+def call(workers: int, fn: Callable[..., T], *args: Any, budget: float | None = None) -> T:
     """Run ``fn(*args)`` in the shared pool of ``workers`` processes and wait for it.
 
     ``fn`` and its arguments must be picklable (module-level functions, plain records).
+    With ``budget`` (seconds), ``fn`` is called with a :class:`Progress` as its last
+    argument and must call ``progress.begin(i)`` before item ``i``; an item that runs past
+    the budget gets its worker killed and raises :class:`BudgetExceededError`.
     Raises :class:`WorkerDiedError` if the worker running it exits; exceptions raised by
     ``fn`` itself are re-raised as they are.
     """
     _stopping()
     pool = _shared.get(workers)
     try:
-        return pool.submit(fn, *args).result()
+        if budget is None:
+            return pool.submit(fn, *args).result()
+        return _call_within(pool, budget, fn, args)
     except BrokenProcessPool as exc:
         broken = _shared.take(only=pool)
         if broken is not None:
             broken.shutdown(wait=True, cancel_futures=True)
         _stopping()  # stopped by a signal: not a crash to retry, and no new pool
-        raise WorkerDiedError(f"a worker process died: {exc}") from exc
+        raise WorkerDiedError(
+            f"a worker process died: {exc}", collateral=any(p is pool for p in _killed_for_budget)
+        ) from exc
+
+
+def _call_within(
+    pool: ProcessPoolExecutor, budget: float, fn: Callable[..., T], args: tuple[Any, ...]
+) -> T:
+    fd, path = tempfile.mkstemp(prefix="jjj-progress-")
+    os.close(fd)
+    progress = Progress(path)
+    try:
+        future = pool.submit(fn, *args, progress)
+        seen: tuple[int, int] | None = None
+        since = time.monotonic()
+        while True:
+            try:
+                return future.result(timeout=BUDGET_POLL_SECONDS)
+            except TimeoutError:
+                pass
+            now = progress.current()
+            if now != seen:  # timed by the parent's clock, from when it saw the item start
+                seen, since = now, time.monotonic()
+            elif seen is not None and time.monotonic() - since > budget:
+                _kill_overrun(pool, future, seen[0])
+                raise BudgetExceededError(seen[1], budget)
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def _kill_overrun(pool: ProcessPoolExecutor, future: Any, pid: int) -> None:
+    """Kill the overrunning worker by its PID, then wait for the pool to notice (it breaks,
+    and every call running on it is told so), and forget the broken pool."""
+    _killed_for_budget.append(pool)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(BrokenProcessPool, Exception):
+        future.result(timeout=30)
+    broken = _shared.take(only=pool)
+    if broken is not None:
+        broken.shutdown(wait=True, cancel_futures=True)
 
 
 def _stopping() -> None:

@@ -22,7 +22,7 @@ SITE = REPO / "src" / "jjj_etl" / "samples" / "site"
 def cli_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse made by `jjj-etl run` itself."""
     wh = tmp_path_factory.mktemp("cli") / "warehouse"
-    done = cli("run", "--warehouse", str(wh))
+    done = cli("run", "--warehouse", str(wh), own_server=True)  # the one-shot `make run` path
     assert done.returncode == 0, done.stderr
     assert "version 1 committed" in done.stdout
     return wh

@@ -40,8 +40,8 @@ def test_a_run_killed_mid_crawl_commits_nothing_and_the_next_runs_recover(tmp_pa
         [str(BIN), "run", "--config", str(slow), "--warehouse", str(warehouse)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env=cli_env(),
-        start_new_session=True,  # its own process group: the temporary Prefect server too
+        env=cli_env(shared_server=True),
+        start_new_session=True,  # its own process group: the run and its parse workers
     )
     try:
         deadline = time.monotonic() + 180

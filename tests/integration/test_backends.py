@@ -24,7 +24,7 @@ from jjj_etl.errors import BuildError, UsageError
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.report import build_report
 from jjj_etl.runner import default_sql_dir
-from jjj_etl.tools import diff_versions, export_to, list_versions, run_query
+from jjj_etl.tools import data_tests, diff_versions, export_to, list_versions, run_query
 from jjj_etl.warehouse import paths, read_connection
 
 BODY = (
@@ -196,3 +196,27 @@ def test_the_read_commands_need_only_the_warehouse_folder(two_versions: Path) ->
 
 def _indicators_rows(warehouse: Path, as_of: int) -> list[tuple[object, ...]]:
     return run_query(str(warehouse), "select * from fct_observations", as_of)[1]
+
+
+def test_models_carry_their_comments_and_the_data_tests_read_the_published_version(
+    two_versions: Path,
+) -> None:
+    """COMMENT ON on both backends (a lake keeps no column comments on views, only the
+    view's own), and `jjj-etl test`'s read-only data tests on the newest version."""
+    with read_connection(paths(str(two_versions))) as con:
+        tables = dict(
+            con.execute(
+                "select table_name, comment from duckdb_tables() "
+                "where database_name = current_database() and schema_name = 'main'"
+            ).fetchall()
+        )
+        columns = dict(
+            con.execute(
+                "select column_name, comment from duckdb_columns() "
+                "where database_name = current_database() and table_name = 'fct_observations'"
+            ).fetchall()
+        )
+    assert "observation" in (tables["fct_observations"] or "").lower()
+    assert columns["indicator_id"], "a table column has its description"
+    rows = data_tests(str(two_versions))
+    assert rows and {r["status"] for r in rows} <= {"pass", "warn"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,29 +13,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from builders import figure, page, rebuild, working_copy
-from cli_runs import cli
-from jjj_etl import staging
+from builders import published_contracts
+from cli_runs import cli, killed_export_leftover
 from jjj_etl.export import PARTITIONED, export_problems
-
-BODY = (
-    "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
-    "in 2024, up 12.7% year on year."
-)
 
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Path:
     """Version 1, exported by the rebuild without partitions."""
-    root = tmp_path / "warehouse"
-    figs = [
-        figure(BODY, "84.37 billion yuan", 84.37e9, "CNY"),
-        figure(BODY, "12.7%", 12.7, "%", kind="change"),
-    ]
-    with working_copy(root) as con:
-        staging.ensure_schema(con)
-        staging.stage(con, "setup", [], [page("http://x/1.html", BODY, figs)], "1")
-    assert rebuild(root)["version"] == 1
+    root = published_contracts(tmp_path / "warehouse")
     assert not (root / "exports" / "v1" / PARTITIONED).exists()
     return root
 
@@ -103,6 +91,26 @@ def test_a_damaged_export_is_written_again(warehouse: Path) -> None:
     whole = cli("export", "-w", str(warehouse), timeout=60)
     assert whole.returncode == 0
     assert "nothing to write" in whole.stdout
+
+
+def test_export_with_no_arguments_repairs_a_lost_export_and_clears_killed_ones(
+    warehouse: Path,
+) -> None:
+    exports = warehouse / "exports"
+    shutil.rmtree(exports / "v1")
+    (exports / "latest").unlink()
+    dead = [killed_export_leftover(exports, 1), killed_export_leftover(exports, 2)]
+    live = exports / f".v1.tmp-{os.getpid()}"  # an export still running (this process)
+    live.mkdir()
+    try:
+        done = cli("export", "-w", str(warehouse), timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert export_problems(exports / "v1") == []
+        assert (exports / "latest").resolve() == (exports / "v1").resolve()
+        assert not any(d.exists() for d in dead)
+        assert live.is_dir()  # its process is alive: not ours to remove
+    finally:
+        live.rmdir()
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"

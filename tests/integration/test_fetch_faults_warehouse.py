@@ -27,6 +27,7 @@ import duckdb
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from cli_runs import cli_env
 from jjj_etl.archive import RawArchive, payload_digest
 from jjj_etl.config import load_config
 from jjj_etl.errors import RunError
@@ -509,7 +510,6 @@ def test_a_run_where_one_source_fails_commits_the_others_and_names_it(
 
 
 def test_a_host_that_cannot_be_reached_fails_the_run_with_exit_1(tmp_path: Path) -> None:
-    import os
     import socket
     import subprocess
     import sys
@@ -523,7 +523,7 @@ def test_a_host_that_cannot_be_reached_fails_the_run_with_exit_1(tmp_path: Path)
         'allowed_hosts = ["127.0.0.1"]\nmax_retries = 0\ntimeout_seconds = 2\n',
         encoding="utf-8",
     )
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = cli_env(shared_server=True)
     done = subprocess.run(
         [
             str(Path(sys.executable).parent / "jjj-etl"),

@@ -158,7 +158,7 @@ def test_sentence_maps_to_indicator_and_region(
 ) -> None:
     rows = built.execute(
         "select indicator_id, resolved_region_id, coalesce(period, '') from "
-        "int_figures_matched_to_indicators where surface = ? and sentence = ?",
+        "intermediate.int_figures_matched_to_indicators where surface = ? and sentence = ?",
         [surface, text],
     ).fetchall()
     assert rows == [(indicator, region, period)], (lang, text)
@@ -166,7 +166,7 @@ def test_sentence_maps_to_indicator_and_region(
 
 def test_conversion_is_never_matched(built: duckdb.DuckDBPyConnection) -> None:
     rows = built.execute(
-        "select count(*) from int_figures_matched_to_indicators where unit = 'USD'"
+        "select count(*) from intermediate.int_figures_matched_to_indicators where unit = 'USD'"
     ).fetchone()
     assert rows == (0,)
 

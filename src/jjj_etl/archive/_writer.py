@@ -11,6 +11,7 @@ the standard ``zlib`` at level 3 for under half a point more of the raw size.
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import io
@@ -48,13 +49,18 @@ def gzip_fixed(data: bytes) -> bytes:
 
 def append_bytes(path: Path, data: bytes) -> int:
     """Append ``data`` to ``path`` (created if missing), unbuffered; return the offset it
-    starts at.  Raises OSError (disk full, permissions)."""
+    starts at.  Raises OSError (disk full, permissions), having cut off what it wrote."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         offset = os.lseek(fd, 0, os.SEEK_END)
         view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            with contextlib.suppress(OSError):  # half a record is of no use and holds space
+                os.ftruncate(fd, offset)
+            raise
         return offset
     finally:
         os.close(fd)

@@ -51,6 +51,7 @@ from jjj_etl.fetch._crawl import (
 )
 from jjj_etl.fetch._files import FileTransport
 from jjj_etl.fetch._frontier import canonicalize_url, extract_links
+from jjj_etl.fetch._one import fetch_page
 from jjj_etl.fetch._polite import PoliteTransport, RetryPolicy
 from jjj_etl.fetch._replay import WarcReplayTransport
 from jjj_etl.fetch._robots import RobotsCache
@@ -66,6 +67,7 @@ __all__ = [
     "crawl",
     "decode_html",
     "extract_links",
+    "fetch_page",
     "replay",
 ]
 

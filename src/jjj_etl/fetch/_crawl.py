@@ -18,7 +18,7 @@ import httpx
 from jjj_etl.archive import RawArchive
 from jjj_etl.charset import media_type
 from jjj_etl.config import Source
-from jjj_etl.errors import ArchiveUnreadableError, FetchError
+from jjj_etl.errors import ArchiveUnreadableError, FetchError, disk_full
 from jjj_etl.fetch._dedupe import Claims, canonical_link, mark_canonical_duplicates
 from jjj_etl.fetch._files import request_url, sample_to_file_url
 from jjj_etl.fetch._frontier import LinkPolicy, canonicalize_url, page_kind, page_links
@@ -173,7 +173,10 @@ class _Crawl:
                 return await self._fetch(url)
         except TimeoutError:
             return self._page(url, url, 0, error=f"gave up after {deadline:.0f} s")
-        except Exception as exc:  # the crawl must go on whatever one page does
+        except Exception as exc:  # the crawl must go on whatever one page does ...
+            full = disk_full(exc, self.archive.root, "the raw archive")
+            if full is not None:  # ... unless there is no room to keep pages: all would fail
+                raise full from exc
             return self._page(url, url, 0, error=f"{type(exc).__name__}: {exc}")
 
     def _conditional_headers(self, url: str) -> dict[str, str]:

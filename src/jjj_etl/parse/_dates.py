@@ -1,4 +1,4 @@
-"""The publication date of a page: metadata first, then the visible date line."""
+"""The publication date of a page: metadata first, then the byline, htmldate, the visible text."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 import re
 from datetime import datetime
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from dateutil import parser as dateparser
+from htmldate import find_date
+from lxml.html import HtmlElement
 
 from jjj_etl.parse._tags import TagIndex, strings_under, tag_index
 
@@ -23,6 +25,13 @@ _META_NAMES = (
     "date",
     "dc.date",
     "DC.date.issued",
+    "firstpublishedtime",  # gov.cn and other Chinese government portals
+    "publishtime",
+    "publish_time",
+    "pubtime",
+    "og:published_time",
+    "parsely-pub-date",
+    "sailthru.date",
 )
 _ZH_DATE = re.compile(
     r"(20\d{2}|19\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:\s*(\d{1,2})[:：](\d{2}))?"
@@ -98,22 +107,58 @@ def _from_json_ld(tags: TagIndex) -> str | None:
             data = json.loads(script.get_text() or "null")
         except ValueError:
             continue
-        items = data if isinstance(data, list) else [data]
-        for item in items:
-            if isinstance(item, dict) and isinstance(item.get("datePublished"), str):
-                iso = _normalise(item["datePublished"])
-                if iso:
-                    return iso
+        for key in ("datePublished", "dateCreated", "uploadDate"):
+            iso = _ld_date(data, key, _LD_DEPTH)
+            if iso:
+                return iso
+    return None
+
+
+_LD_DEPTH = 4  # NewsArticle inside @graph (Yoast), mainEntity, or a list of items
+
+
+def _ld_date(node: object, key: str, depth: int) -> str | None:
+    """The first ``key`` date in a JSON-LD document, looking into @graph and nested items."""
+    if depth < 0:
+        return None
+    items: list[object]
+    if isinstance(node, list):
+        items = node
+    elif isinstance(node, dict):
+        value = node.get(key)
+        if isinstance(value, str):
+            iso = _normalise(value)
+            if iso:
+                return iso
+        items = list(node.values())
+    else:
+        return None
+    for item in items:
+        if isinstance(item, dict | list):
+            iso = _ld_date(item, key, depth - 1)
+            if iso:
+                return iso
     return None
 
 
 def _from_time_tag(tags: TagIndex) -> str | None:
-    for tag in tags.get("time", []):
+    times = tags.get("time", [])
+    # a <time> that says it is the publication date first; page clocks and related-story
+    # times come before the article's own <time> in many layouts
+    marked = [t for t in times if _is_publication_time(t)]
+    for tag in marked or times:
         value = str(tag.get("datetime") or tag.get_text(strip=True))
         iso = _normalise(value) if value else None
         if iso:
             return iso
     return None
+
+
+def _is_publication_time(tag: Tag) -> bool:
+    if tag.has_attr("pubdate") or str(tag.get("itemprop") or "").lower() == "datepublished":
+        return True
+    classes = " ".join(str(c) for c in tag.get("class") or []).lower()
+    return "publish" in classes or "pubdate" in classes
 
 
 def _from_text(text: str) -> str | None:
@@ -134,25 +179,78 @@ def _from_text(text: str) -> str | None:
 
 
 def find_published(
-    soup: BeautifulSoup, meta: dict[str, str] | None = None, tags: TagIndex | None = None
+    soup: BeautifulSoup,
+    meta: dict[str, str] | None = None,
+    tags: TagIndex | None = None,
+    *,
+    url: str = "",
+    tree: HtmlElement | None = None,
+    selector: str | None = None,
 ) -> str | None:
     """ISO publication date or datetime of a page, or None when nothing says.
 
-    Looks at, in order: meta tags, JSON-LD, ``<time>``, then the page's visible text.
-    Call it before the body is stripped of chrome (the date line is chrome).
+    Looks at, in order: the source's own ``date_selector``; meta tags, JSON-LD, ``<time>``;
+    the byline (the first date after the headline); htmldate's reading of the page and its
+    URL (``tree``: lxml's tree of the page, read-only here); then the first date anywhere in
+    the visible text.  Call it before the body is stripped of chrome (the date line is chrome).
 
     >>> find_published(BeautifulSoup("<p>Source: Xinhua | March 28, 2025</p>", "lxml"))
     '2025-03-28'
     """
     tags = tags if tags is not None else tag_index(soup)
     index = meta if meta is not None else meta_index(soup, tags)
-    found = _from_meta(index) or _from_json_ld(tags) or _from_time_tag(tags)
+    found = (
+        (_from_selector(soup, selector) if selector else None)
+        or _from_meta(index)
+        or _from_json_ld(tags)
+        or _from_time_tag(tags)
+    )
     if found:
         return found
     body = soup.body or soup
-    visible = " ".join(
-        s.strip()
-        for s in strings_under(body)
-        if s.parent is not None and s.parent.name not in _INVISIBLE and s.strip()
-    )
-    return _from_text(visible)
+    visible: list[str] = []
+    after_title = -1
+    headline = next(iter(tags.get("h1", [])), None)
+    for s in strings_under(body):
+        if s.parent is None or s.parent.name in _INVISIBLE or not s.strip():
+            continue
+        if after_title < 0 and headline is not None and s.parent is headline:
+            after_title = len(visible)
+        visible.append(s.strip())
+    if after_title >= 0:
+        byline = _from_text(" ".join(visible[after_title : after_title + _BYLINE_STRINGS]))
+        if byline:
+            return byline
+    return _from_htmldate(tree, url) or _from_text(" ".join(visible))
+
+
+# the strings after the headline that can hold its byline (title, kicker, author, date, source)
+_BYLINE_STRINGS = 12
+
+
+def _from_selector(soup: BeautifulSoup, selector: str) -> str | None:
+    tag = soup.select_one(selector)
+    if tag is None:
+        return None
+    for value in (tag.get("datetime"), tag.get("content"), tag.get_text(" ", strip=True)):
+        if isinstance(value, str) and value.strip():
+            iso = _from_text(value) or _normalise(value)
+            if iso:
+                return iso
+    return None
+
+
+def _from_htmldate(tree: HtmlElement | None, url: str) -> str | None:
+    if tree is None and not url:
+        return None
+    try:
+        found = find_date(
+            tree if tree is not None else "<html></html>",
+            url=url or None,
+            original_date=True,
+            extensive_search=False,  # its text search turns a bare year into 1 January
+            deferred_url_extractor=False,
+        )
+    except Exception:  # a library's failure is a date not found, never a lost page
+        return None
+    return found if isinstance(found, str) else None

@@ -1,9 +1,11 @@
 """Raw page bytes → :class:`Article`: charset, title, date, language, body without chrome.
 
-The body is found the way a reader finds it, not by one site's ids: among the page's
-block containers, the one whose direct paragraphs hold the most text wins (with a bonus
-for well-known article-body ids and classes, a penalty for link-heavy blocks).  Chrome
-(navigation, share bars, comment counters, scripts, footers, editor lines) is dropped.
+The body comes from one of three readers (:mod:`jjj_etl.parse._body` says which wins
+where): a source's CSS selector, trafilatura, or the house heuristic below — the way a
+reader finds a body, not by one site's ids: among the page's block containers, the one
+whose direct paragraphs hold the most text wins (with a bonus for well-known article-body
+ids and classes, a penalty for link-heavy blocks).  Chrome (navigation, share bars,
+comment counters, scripts, footers, editor lines) is dropped.
 """
 
 from __future__ import annotations
@@ -12,18 +14,31 @@ import hashlib
 import json
 import re
 import warnings
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString
+from lxml.html import HtmlElement
 
 from jjj_etl.charset import decode_html
+from jjj_etl.parse._body import (
+    NO_HINTS,
+    BodyHints,
+    chrome_line,
+    generic_body,
+    generic_tree,
+    shingles,
+    squash,
+    strip_credit,
+)
 from jjj_etl.parse._dates import find_published, meta_index
+from jjj_etl.parse._sniff import binary_kind
 from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage, as_lang
 
-PARSER_VERSION = "5"
+PARSER_VERSION = "6"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
 
 MIN_BODY_CHARS = 120
@@ -53,13 +68,6 @@ _CHROME_HINT = re.compile(
     r"advert|\bad\b|banner|social|recommend|hot|rank",
     re.IGNORECASE,
 )
-_CHROME_LINE = re.compile(
-    r"^\s*(editor|source|reporter|photo|责任编辑|编辑|来源|记者|分享到|\[?责编)\s*[:：]|"
-    r"^\s*(print|e-?mail|go to forum|share|comment\(s\)|\d+\s+comment\(s\))\s*$|"
-    r"^\s*(打印|关闭|纠错|推荐|分享)\s*$|"
-    r"^\s*《[^》]{1,20}》\s*[（(][^）)]*版\s*[）)]\s*$",
-    re.IGNORECASE,
-)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SITE_SUFFIX = re.compile(r"\s*[-|_–—]\s*[^-|_–—]{2,40}$")
 
@@ -72,6 +80,7 @@ def parse_article(
     keywords: tuple[str, ...] = (),
     header_charset: str | None = None,
     lang: str | None = None,
+    hints: BodyHints = NO_HINTS,
 ) -> ParsedPage:
     """Parse one page into an article with its figures, or say why it was skipped.
 
@@ -84,10 +93,55 @@ def parse_article(
     ('T', 5.1)
     """
     sha = hashlib.sha256(raw).hexdigest()
+    read = read_page(raw, url, header_charset=header_charset, lang=lang, hints=hints)
+    if read.skipped or read.body is None:
+        return ParsedPage(url, sha, None, skipped=read.skipped)
+    body = read.body.body
+    if keywords and not _is_relevant(read.title + "\n" + body, keywords):
+        return ParsedPage(url, sha, None, skipped="off-topic: no keyword in title or body")
+    article = Article(
+        url=url,
+        canonical_url=read.canonical_url,
+        title=read.title,
+        published=read.published,
+        lang=as_lang(read.lang if read.lang != "auto" else _guess_lang(body)),
+        source=source,
+        body=body,
+        content_sha256=sha,
+    )
+    figures = tuple(extract_figures(body, article.lang, read.published, title=read.title))
+    return ParsedPage(url, sha, article, figures)
+
+
+@dataclass(frozen=True, slots=True)
+class PageReading:
+    """A page's article fields before relevance and figures: what :func:`parse_article` and
+    the body evaluation (``bench/eval_bodies.py``) share."""
+
+    skipped: str | None
+    title: str = ""
+    published: str | None = None
+    canonical_url: str = ""
+    lang: str = "auto"
+    body: BodyReading | None = None
+
+
+def read_page(
+    raw: bytes,
+    url: str,
+    *,
+    header_charset: str | None = None,
+    lang: str | None = None,
+    hints: BodyHints = NO_HINTS,
+) -> PageReading:
+    """Title, date, canonical URL, language and body of one page, or why it has none."""
+    binary = binary_kind(raw)
+    if binary:
+        return PageReading(f"not-html: the body is {binary}")
     try:
         text, _charset = decode_html(raw, header_charset)
     except Exception as exc:
-        return ParsedPage(url, sha, None, skipped=f"malformed: cannot decode ({exc})")
+        return PageReading(f"malformed: cannot decode ({exc})")
     with warnings.catch_warnings():
         # an XML document or a bare string is an answer too (skipped below), not a warning
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
@@ -96,28 +150,18 @@ def parse_article(
     tags = tag_index(soup)  # one walk serves every lookup below (see _tags.py)
     html = next(iter(tags.get("html", [])), None)
     if html is None or soup.body is None:
-        return ParsedPage(url, sha, None, skipped="malformed: no <body>")
+        return PageReading("malformed: no <body>")
     meta = meta_index(soup, tags)
-    article_lang, title = _lang_of(html, meta, lang), _title_of(soup, meta, tags)
-    published = find_published(soup, meta, tags)  # before _body_of strips the date line away
-    canonical = _canonical_of(meta, url, tags)
-    body = _body_of(soup)
-    if len(body) < MIN_BODY_CHARS:
-        return ParsedPage(url, sha, None, skipped="not-article: no article body found")
-    if keywords and not _is_relevant(title + "\n" + body, keywords):
-        return ParsedPage(url, sha, None, skipped="off-topic: no keyword in title or body")
-    article = Article(
-        url=url,
-        canonical_url=canonical,
-        title=title,
-        published=published,
-        lang=as_lang(article_lang if article_lang != "auto" else _guess_lang(body)),
-        source=source,
-        body=body,
-        content_sha256=sha,
+    title = _title_of(soup, meta, tags)
+    tree = generic_tree(text)  # lxml's own tree, for htmldate and then trafilatura (which edits it)
+    # before the body loses its date line
+    published = find_published(soup, meta, tags, url=url, tree=tree, selector=hints.date_selector)
+    reading = _choose_body(soup, tree, title, hints)
+    if len(reading.body) < MIN_BODY_CHARS:
+        return PageReading("not-article: no article body found", title, published)
+    return PageReading(
+        None, title, published, _canonical_of(meta, url, tags), _lang_of(html, meta, lang), reading
     )
-    figures = tuple(extract_figures(body, article.lang, published, title=title))
-    return ParsedPage(url, sha, article, figures)
 
 
 def _is_relevant(text: str, keywords: tuple[str, ...]) -> bool:
@@ -150,8 +194,21 @@ def _title_of(soup: BeautifulSoup, meta: dict[str, str], tags: TagIndex) -> str:
     if og:
         return _squash(og)
     if soup.title and soup.title.string:
-        return _SITE_SUFFIX.sub("", _squash(soup.title.string))
+        return _without_site_names(_squash(soup.title.string))
     return ""
+
+
+def _without_site_names(title: str) -> str:
+    """``Headline_Channel_SITE NAME`` → ``Headline``: portals stack several site suffixes."""
+    for _ in range(3):
+        shorter = _SITE_SUFFIX.sub("", title)
+        if shorter == title or len(shorter) < _MIN_TITLE:
+            break
+        title = shorter
+    return title
+
+
+_MIN_TITLE = 8
 
 
 def _canonical_of(meta: dict[str, str], url: str, tags: TagIndex) -> str:
@@ -168,8 +225,7 @@ def _is_canonical(link: Tag) -> bool:
     return any(str(v).lower() == "canonical" for v in values)
 
 
-def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+_squash = squash
 
 
 def _own_text_len(tag: Tag) -> int:
@@ -211,7 +267,7 @@ def _score(block: Tag, sizes: dict[int, tuple[int, int]]) -> float:
     text_len += 0.5 * sum(_para_len(c, sizes) for c in children if c.name in _BLOCKS)
     if text_len == 0:
         return 0.0
-    marker = " ".join([str(block.get("id") or ""), *[str(c) for c in block.get("class") or []]])
+    marker = _marker(block)
     total, link_len = sizes.get(id(block), (1, 0))
     score = float(text_len) * (1 - min(0.9, link_len / max(1, total)))
     if _BODY_HINT.search(marker):
@@ -230,7 +286,94 @@ def _is_chrome(tag: Tag) -> bool:
     return bool(classes) and bool(_CHROME_HINT.search(classes)) and not _BODY_HINT.search(classes)
 
 
-def _body_of(soup: BeautifulSoup) -> str:
+# trafilatura is the default reader; a house block with a known body id/class wins when
+# trafilatura kept less than this share of its text (they read different blocks)
+_KEPT_ENOUGH = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class BodyReading:
+    """What each reader made of a page, and which one the body came from."""
+
+    body: str
+    reader: str  # "selector", "generic" (trafilatura), "house" or "none"
+    house: str
+    generic: str
+
+
+def _choose_body(
+    soup: BeautifulSoup, tree: HtmlElement | None, title: str, hints: BodyHints
+) -> BodyReading:
+    """The article body from the best of the three readers (module docstring)."""
+    links = _link_texts(tree) if tree is not None else set()
+    _strip_chrome(soup)
+    picked = _selected(soup, hints.body_selector) if hints.body_selector else ""
+    house, hinted = _house_body(soup)
+    if _mostly_links(house, links):
+        house = ""
+    generic = generic_body(tree, title)
+    if _mostly_links(generic, links):
+        generic = ""
+    if len(picked) >= MIN_BODY_CHARS:
+        return BodyReading(picked, "selector", house, generic)
+    if len(generic) >= MIN_BODY_CHARS and len(house) >= MIN_BODY_CHARS:
+        house_words = shingles(house)
+        kept = len(house_words & shingles(generic)) / max(1, len(house_words))
+        if kept < _KEPT_ENOUGH and hinted:
+            # they read different blocks, and the house one is a known portal's body block
+            return BodyReading(house, "house", house, generic)
+        return BodyReading(_trim_edges(generic, house), "generic", house, generic)
+    if len(generic) >= MIN_BODY_CHARS:
+        return BodyReading(generic, "generic", house, generic)
+    if len(house) >= MIN_BODY_CHARS:
+        return BodyReading(house, "house", house, generic)
+    return BodyReading("", "none", house, generic)
+
+
+# a line this short that ends no sentence, outside the house block, at either end of
+# trafilatura's text, is a box around the article (app promotion, sign-up, kicker), not text
+_EDGE_LINE = 60
+_SENTENCE_END = re.compile(r"[.!?。！？…”\"’)）]$")
+
+
+def _trim_edges(generic: str, house: str) -> str:
+    lines = generic.split("\n")
+
+    def stray(line: str) -> bool:
+        return len(line) < _EDGE_LINE and not _SENTENCE_END.search(line) and line not in house
+
+    start, end = 0, len(lines)
+    while start < end and stray(lines[start]):
+        start += 1
+    while end > start and stray(lines[end - 1]):
+        end -= 1
+    return "\n".join(lines[start:end])
+
+
+def _link_texts(tree: HtmlElement) -> set[str]:
+    """Every link label of the page (lxml's tree: several times faster than the soup's)."""
+    return {squash(a.text_content()) for a in tree.iter("a")}
+
+
+# a "body" most of whose text is link labels is a listing page's headlines, not an article
+_LINKY = 0.5
+
+
+def _mostly_links(body: str, links: set[str]) -> bool:
+    lines = body.split("\n")
+    linked = sum(len(line) for line in lines if line in links)
+    return linked > _LINKY * sum(len(line) for line in lines)
+
+
+def _selected(soup: BeautifulSoup, selector: str) -> str:
+    """Every block the source's selector matches, in page order (a body split over blocks)."""
+    blocks = soup.select(selector)
+    # a match inside another match would repeat its text
+    keep = [b for b in blocks if not any(p in blocks for p in b.parents)]
+    return "\n".join(t for t in (_paragraphs(b) for b in keep) if t)
+
+
+def _strip_chrome(soup: BeautifulSoup) -> None:
     body = soup.body
     assert body is not None  # noqa: S101 - checked by the caller
     inside: set[int] = set()  # ids of tags in a dropped subtree (parents come first)
@@ -243,12 +386,22 @@ def _body_of(soup: BeautifulSoup) -> str:
             roots.append(tag)
     for tag in roots:
         tag.decompose()
+
+
+def _house_body(soup: BeautifulSoup) -> tuple[str, bool]:
+    """The house block's text, and whether the block carries a known article-body id/class."""
+    body = soup.body
+    assert body is not None  # noqa: S101 - checked by the caller
     under = tags_under(body)
     sizes = _measure(body, under)
     candidates = [t for t in under if t.name in _BLOCKS]
     candidates.append(body)
     best = max(candidates, key=lambda t: _score(t, sizes))
-    return _paragraphs(best)
+    return _paragraphs(best), bool(_BODY_HINT.search(_marker(best)))
+
+
+def _marker(tag: Tag) -> str:
+    return " ".join([str(tag.get("id") or ""), *[str(c) for c in tag.get("class") or []]])
 
 
 def _paragraphs(block: Tag) -> str:
@@ -256,8 +409,8 @@ def _paragraphs(block: Tag) -> str:
     pieces = [t for t in tags_under(block) if t.name == "p"] or [block]
     for piece in pieces:
         for chunk in piece.get_text("\n").split("\n"):
-            line = _squash(chunk.replace("\u3000", " "))
-            if line and not _CHROME_LINE.search(line):
+            line = strip_credit(_squash(chunk.replace("\u3000", " ")))
+            if line and not chrome_line(line):
                 lines.append(line)
     return "\n".join(lines)
 

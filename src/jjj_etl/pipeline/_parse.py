@@ -20,10 +20,12 @@ from pathlib import Path
 from jjj_etl import staging
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
+from jjj_etl.errors import disk_full
 from jjj_etl.parse import PARSER_VERSION, parse_article
+from jjj_etl.parse._body import NO_HINTS, BodyHints
 from jjj_etl.pipeline._known import KnownState
 from jjj_etl.records import FetchedPage, ParsedPage
-from jjj_etl.workers import WorkerDiedError, can_start_workers
+from jjj_etl.workers import BudgetExceededError, Progress, WorkerDiedError, can_start_workers
 from jjj_etl.workers import call as call_in_worker
 
 # PARSER_VERSION (imported above) is read by the other steps as _parse.PARSER_VERSION: one
@@ -38,6 +40,7 @@ __all__ = [
     "plan_parse",
     "prune",
     "read_results",
+    "too_slow",
 ]
 
 RESULTS_NAME = "pages.json"
@@ -54,6 +57,7 @@ class ParseJob:
     charset: str | None
     keywords: tuple[str, ...]
     lang: str | None
+    hints: BodyHints = NO_HINTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +88,8 @@ def plan_parse(
             continue
         src = by_name[page.source]
         url = page.final_url or page.url
-        jobs.append(ParseJob(url, sha, src.name, page.charset, src.keywords, src.lang))
+        hints = BodyHints(src.body_selector, src.date_selector)
+        jobs.append(ParseJob(url, sha, src.name, page.charset, src.keywords, src.lang, hints))
     # crawl order varies with concurrency; batches (and their keys) must not
     return sorted(jobs, key=lambda j: (j.content_sha256, j.url))
 
@@ -107,6 +112,7 @@ def batch_key(jobs: Sequence[ParseJob]) -> str:
                 (job.url, job.content_sha256, job.source, job.charset, job.keywords, job.lang)
             ).encode()
         )
+        digest.update(repr((job.hints.body_selector, job.hints.date_selector)).encode())
     return digest.hexdigest()
 
 
@@ -121,43 +127,95 @@ def read_results(folder: str | Path) -> tuple[PageResult, ...]:
     return tuple(PageResult(**row) for row in rows)
 
 
-def parse_batch(jobs: Sequence[ParseJob], raw: Path, parsed: Path, workers: int) -> str:
+def parse_batch(
+    jobs: Sequence[ParseJob], raw: Path, parsed: Path, workers: int, budget: float | None = None
+) -> str:
     """The folder of this batch's output, parsing it unless it is already there.
 
     ``workers`` > 1 runs the batch in the shared pool of that many worker processes
     (:mod:`jjj_etl.workers`); 1, or a caller that is itself a daemonic worker (Dask), parses
-    here.  A bad page becomes a skip with its reason, never an error.  If a worker process
+    here.  A bad page becomes a skip with its reason, never an error.  A page that parses
+    longer than ``budget`` seconds (workers only) has its worker killed and is skipped
+    (``too-slow: …``); the rest of the batch is parsed again without it.  If a worker process
     dies the batch is tried once more, then page by page, so a page that kills its worker is
     skipped (``parse-crashed``) and the rest kept.
     """
     folder = parsed / batch_key(jobs)
     if is_whole(folder):
         return str(folder)
-    job_list = list(jobs)
-    if workers <= 1 or not can_start_workers():
-        return _parse_here(job_list, raw, folder)
-    for _attempt in range(2):
-        try:
-            return call_in_worker(workers, _parse_here, job_list, raw, folder)
-        except WorkerDiedError:
-            continue
-    return _write(folder, [_parse_alone(workers, job, raw) for job in job_list])
-
-
-def _parse_alone(workers: int, job: ParseJob, raw: Path) -> ParsedPage:
     try:
-        return call_in_worker(workers, _parse_pages, [job], raw)[0]
+        return _parse_batch(list(jobs), raw, folder, workers, budget)
+    except Exception as exc:
+        full = disk_full(exc, parsed, "a parse batch's Parquet files")
+        if full is None:
+            raise
+        raise full from exc
+
+
+def _parse_batch(
+    job_list: list[ParseJob], raw: Path, folder: Path, workers: int, budget: float | None
+) -> str:
+    if workers <= 1 or not can_start_workers():
+        return _parse_here(job_list, raw, folder, {})
+    slow: dict[str, str] = {}  # content sha256 -> skip reason, left out of the next attempt
+    crashes = 0
+    # bounded: each pass returns, marks one more page too slow, or counts a death (a death
+    # caused by another batch's budget kill is retried: bounded by the pages of the run)
+    for _attempt in range(3 * len(job_list) + 4):
+        try:
+            return call_in_worker(workers, _parse_here, job_list, raw, folder, slow, budget=budget)
+        except BudgetExceededError as exc:
+            slow[job_list[exc.index].content_sha256] = too_slow(exc.budget)
+        except WorkerDiedError as exc:
+            crashes += not exc.collateral
+            if crashes >= 2:
+                break
+    return _write(folder, [_parse_alone(workers, job, raw, slow, budget) for job in job_list])
+
+
+def too_slow(budget: float) -> str:
+    """The skip reason of a page whose parse ran past ``budget`` seconds."""
+    return f"too-slow: parse exceeded {budget:g} s"
+
+
+def _parse_alone(
+    workers: int, job: ParseJob, raw: Path, slow: dict[str, str], budget: float | None
+) -> ParsedPage:
+    try:
+        return call_in_worker(workers, _parse_pages, [job], raw, slow, budget=budget)[0]
+    except BudgetExceededError as exc:
+        return ParsedPage(job.url, job.content_sha256, None, skipped=too_slow(exc.budget))
     except WorkerDiedError as exc:
         return ParsedPage(job.url, job.content_sha256, None, skipped=f"parse-crashed: {exc}")
 
 
-def _parse_here(jobs: list[ParseJob], raw: Path, folder: Path) -> str:
-    return _write(folder, _parse_pages(jobs, raw))
+def _parse_here(
+    jobs: list[ParseJob],
+    raw: Path,
+    folder: Path,
+    slow: dict[str, str],
+    progress: Progress | None = None,
+) -> str:
+    return _write(folder, _parse_pages(jobs, raw, slow, progress))
 
 
-def _parse_pages(jobs: Sequence[ParseJob], raw: Path) -> list[ParsedPage]:
+def _parse_pages(
+    jobs: Sequence[ParseJob],
+    raw: Path,
+    slow: dict[str, str],
+    progress: Progress | None = None,
+) -> list[ParsedPage]:
     archive = RawArchive(raw)
-    return [_parse_one(archive, job) for job in jobs]
+    out = []
+    for i, job in enumerate(jobs):
+        reason = slow.get(job.content_sha256)
+        if reason is not None:
+            out.append(ParsedPage(job.url, job.content_sha256, None, skipped=reason))
+            continue
+        if progress is not None:
+            progress.begin(i)
+        out.append(_parse_one(archive, job))
+    return out
 
 
 def _parse_one(archive: RawArchive, job: ParseJob) -> ParsedPage:
@@ -173,6 +231,7 @@ def _parse_one(archive: RawArchive, job: ParseJob) -> ParsedPage:
             keywords=job.keywords,
             header_charset=job.charset,
             lang=job.lang,
+            hints=job.hints,
         )
     except Exception as exc:  # one page's failure is that page's skip, never the batch's
         reason = f"parse-error: {type(exc).__name__}: {exc}"

@@ -14,9 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from jjj_etl.archive import RawArchive
 from jjj_etl.config import Config, Source, load_config
-from jjj_etl.errors import ConfigError, RunError, UsageError
+from jjj_etl.errors import (
+    ConfigError,
+    ExportError,
+    JjjError,
+    NoVersionError,
+    RunError,
+)
 from jjj_etl.export import export_warehouse
 from jjj_etl.fetch import crawl, replay
 from jjj_etl.lake import from_config, record
@@ -27,7 +35,7 @@ from jjj_etl.pipeline._parse import ParseJob, plan_parse
 from jjj_etl.pipeline._window import Timings, WriteWindow, timed
 from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage
-from jjj_etl.runner import default_sql_dir
+from jjj_etl.runner import default_sql_dir, discover, select_models
 from jjj_etl.stopping import STOP
 from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
@@ -135,16 +143,7 @@ class Pipeline:
 
     def select(self, names: Sequence[str] | None = None) -> tuple[Source, ...]:
         """The configured sources named (all when none); UsageError names the unknown ones."""
-        if not names:
-            return self.config.sources
-        known = [s.name for s in self.config.sources]
-        unknown = sorted(set(names) - set(known))
-        if unknown:
-            raise UsageError(
-                f"--source {', '.join(unknown)}: no such source in "
-                f"{self.config.path or 'the config'}; configured: {', '.join(known)}"
-            )
-        return tuple(s for s in self.config.sources if s.name in names)
+        return self.config.select(names)
 
     def start(
         self,
@@ -196,7 +195,13 @@ class Pipeline:
     def parse(self, jobs: Sequence[ParseJob]) -> str:
         """Parse one batch (unless its folder is already whole); returns the folder."""
         with timed(self.timings, "parse"):
-            return _parse.parse_batch(jobs, self.paths.raw, self.paths.parsed, self.workers)
+            return _parse.parse_batch(
+                jobs,
+                self.paths.raw,
+                self.paths.parsed,
+                self.workers,
+                self.config.parse.page_timeout_seconds,
+            )
 
     def write_window(
         self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
@@ -250,12 +255,26 @@ class Pipeline:
         folders = [self.parse(jobs) for jobs in batches]  # whole folders: no parsing
         return window.load(pages, folders, run.known)
 
-    def export(self, version: int) -> str:
-        """Parquet export of ``version`` into ``exports/v<N>`` and ``latest``."""
+    def export(self, committed: int | None = None) -> str | None:
+        """Make the current version's Parquet export whole (``exports/v<N>``, ``latest``):
+        what is missing or differs from its manifest is written again, and temporary folders
+        of killed exports are removed; every run calls it, also one with nothing new.
+
+        ``committed`` is the version this run committed (None: nothing new), for the error.
+        Returns the version folder, or None while the warehouse has no version.  Raises
+        ExportError (exit 1), saying the version stands and ``jjj-etl export`` repairs it.
+        """
+        if not self.paths.db.exists():
+            return None
         with timed(self.timings, "export"):
-            return str(
-                export_warehouse(self.paths.root, version, sql_dir=self.sql_dir, memory=self.memory)
-            )
+            try:
+                return str(
+                    export_warehouse(self.paths.root, sql_dir=self.sql_dir, memory=self.memory)
+                )
+            except NoVersionError:
+                return None
+            except (OSError, duckdb.Error, JjjError) as exc:
+                raise ExportError(committed, exc) from exc
 
     def report(self) -> str | None:
         """Write ``exports/report.html`` for the current version (None before the first):
@@ -315,7 +334,7 @@ class Pipeline:
             self.close(abort=not isinstance(exc, Exception))
             raise
         self.close()
-        exports = self.export(window.version) if window.version is not None else None
+        exports = self.export(window.version)  # also with nothing new: repairs the current one
         return self.summarize(run, window, exports, self.report())
 
     def close(self, *, abort: bool = False) -> None:
@@ -326,23 +345,28 @@ class Pipeline:
             kill_workers()
         close_pool()
 
-    def rebuild(self) -> dict[str, Any]:
-        """``jjj-etl build``: models and data tests on what is staged, as a new version.
+    def rebuild(self, select: Sequence[str] = ()) -> dict[str, Any]:
+        """``jjj-etl build``: models and data tests on what is staged, as a new version;
+        with ``select`` (``NAME``, ``NAME+``, ``+NAME``), only those models are rebuilt and
+        the others keep what the current version holds.  Every data test runs either way.
 
-        Fetches nothing.  Raises BuildError / DataTestError (nothing committed) on failure.
+        Fetches nothing.  Raises UsageError on a selector naming no model (before anything
+        is written), BuildError / DataTestError (nothing committed) on failure.
         """
         if not self.paths.exists():
             raise RunError(f"no warehouse at {self.paths.db}: run `jjj-etl run` first")
+        if select:
+            select_models(discover(self.sql_dir), select)
         for window in self.write_windows():
             with window:
-                window.build()
+                window.build(select)
                 window.test()
                 window.commit(kind="build")
         version = window.version
         return {
             "run_id": window.run_id,
             "version": version,
-            "exports": self.export(version) if version is not None else None,
+            "exports": self.export(version),
             "timings": window.model_timings,
             "warnings": [w["test"] for w in window.warnings],
         }

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from jjj_etl import lake, staging, versions
-from jjj_etl.errors import CommitConflictError, RunError
+from jjj_etl.errors import CommitConflictError, RunError, disk_full
 from jjj_etl.pipeline import _parse
 from jjj_etl.pipeline._known import KnownState
 from jjj_etl.pipeline._outcomes import Outcome, page_outcomes
@@ -124,7 +124,7 @@ class WriteWindow:
                 discard_work(work)
                 return False
             try:
-                with timed(self.timings, "publish"):
+                with timed(self.timings, "publish"), self._room(work):
                     if not self._checkpointed:
                         with connect_work(work, self.memory) as con:
                             con.execute("checkpoint")
@@ -164,6 +164,27 @@ class WriteWindow:
             raise RuntimeError("the write window is not open")
         return self._work
 
+    @contextmanager
+    def _room(self, work: Path | None = None) -> Iterator[None]:
+        """A write that fails for lack of room raises DiskFullError naming the folder written
+        (the warehouse folder, or a lake's local data path) and the sizes (DuckDB says it as
+        FatalException or IOException text); the window then discards its work, at once."""
+        work = work or self._work
+        try:
+            yield
+        except Exception as exc:
+            written = work.stat().st_size if work is not None and work.exists() else None
+            if self.backend.is_lake:
+                folder, what = self.backend.data_path, "the lake's data files"
+                if "://" in folder:  # object storage: no local folder to size
+                    folder = str(self.paths.root)
+            else:
+                folder, what = str(self.paths.root), "the working copy"
+            full = disk_full(exc, folder, what, written=written)
+            if full is None:
+                raise
+            raise full from exc
+
     def connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A read-write connection to the working copy, under the run's memory cap (on
         DuckLake: the window's own connection, its transaction open, kept open by ``with``)."""
@@ -182,7 +203,7 @@ class WriteWindow:
         After publishing, the window removes the parse batches this run did not load.
         """
         self._folders = {Path(f).name for f in folders}
-        with timed(self.timings, "load"):
+        with timed(self.timings, "load"), self._room():
             results = [r for f in folders for r in read_results(f)]
             self.outcomes = page_outcomes(pages, results, known)
             keep = sorted(
@@ -228,17 +249,18 @@ class WriteWindow:
         ).fetchone()
         return last is None or last[0] != self._fingerprint
 
-    def build(self) -> Timings:
-        """Build every SQL model in the working copy; seconds per model."""
-        with timed(self.timings, "build"), self.connect() as con:
+    def build(self, select: Sequence[str] = ()) -> Timings:
+        """Build every SQL model in the working copy (or those ``select`` names, see
+        :func:`jjj_etl.runner.select_models`); seconds per model."""
+        with timed(self.timings, "build"), self._room(), self.connect() as con:
             staging.ensure_schema(con)
-            done = build(con, self.sql_dir, checkpoint=not self.backend.is_lake)
+            done = build(con, self.sql_dir, select, checkpoint=not self.backend.is_lake)
             self.model_timings = dict(done.timings)
         return self.model_timings
 
     def test(self) -> list[dict[str, Any]]:
         """Run the data tests: DataTestError on blocking failures; the warnings otherwise."""
-        with timed(self.timings, "test"), self.connect() as con:
+        with timed(self.timings, "test"), self._room(), self.connect() as con:
             results = check(con, self.sql_dir)
         self.warnings = [
             {"test": r.name, "failing_rows": r.n_failing, "sample": list(r.rows[:3])}
@@ -255,7 +277,7 @@ class WriteWindow:
         if kind != "run":
             summary = {"kind": kind, "model_timings": self.model_timings}
         warnings = self.warnings
-        with timed(self.timings, "commit"), self.connect() as con:
+        with timed(self.timings, "commit"), self._room(), self.connect() as con:
             if not self.backend.is_lake:  # a lake's window is one transaction already
                 con.execute("begin transaction")
             done = versions.commit_version(

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,19 +16,24 @@ import duckdb
 
 from jjj_etl.errors import BuildError, DataTestError
 from jjj_etl.runner._checks import DataTest, TestResult, run_tests, sql_tests, yaml_tests
-from jjj_etl.runner._dag import Model, discover, table_refs
+from jjj_etl.runner._dag import Model, discover, select_models, table_refs
+from jjj_etl.runner._docs import ModelDoc, comment_model, model_docs
 from jjj_etl.runner._execute import build_model, load_seeds
 
 __all__ = [
     "BuildResult",
     "DataTest",
     "Model",
+    "ModelDoc",
     "TestResult",
     "build",
     "check",
     "default_sql_dir",
     "discover",
     "mart_names",
+    "model_docs",
+    "run_checks",
+    "select_models",
     "sql_checksum",
     "table_refs",
 ]
@@ -63,8 +69,15 @@ def sql_checksum(sql_dir: Path, pattern: str = "**/*.sql") -> str:
     return digest.hexdigest()
 
 
-def build(con: duckdb.DuckDBPyConnection, sql_dir: Path, *, checkpoint: bool = True) -> BuildResult:
-    """Load seeds and build every model in dependency order, checkpointing after each.
+def build(
+    con: duckdb.DuckDBPyConnection,
+    sql_dir: Path,
+    select: Sequence[str] = (),
+    *,
+    checkpoint: bool = True,
+) -> BuildResult:
+    """Load seeds and build every model in dependency order, checkpointing after each; with
+    ``select``, only the models it names (:func:`select_models`: ``NAME``, ``NAME+``, ``+NAME``).
 
     Each model is its own transaction, written out before the next starts, so a build under
     a DuckDB memory cap needs room for its largest model, not for all of them (one
@@ -76,13 +89,23 @@ def build(con: duckdb.DuckDBPyConnection, sql_dir: Path, *, checkpoint: bool = T
     ``checkpoint=False`` builds inside the caller's open transaction (a DuckLake run: the
     whole run is one snapshot, and CHECKPOINT on a lake would run its maintenance).
 
-    Raises BuildError naming the model file on the first SQL error.
+    Every model and column gets its comment from the YAML beside it (:func:`model_docs`).
+
+    Raises BuildError naming the model file on the first SQL error, UsageError on a
+    selector that names no model.
     """
     models = discover(sql_dir)
+    if select:
+        models = select_models(models, select)
+    docs = model_docs(sql_dir)
     seeds = load_seeds(con, sql_dir)
     timings = []
     for model in models:
         timings.append((model.name, _build_within_memory(con, model)))
+        try:
+            comment_model(con, model, docs.get(model.name), own=checkpoint)
+        except duckdb.Error as exc:
+            raise BuildError(str(model.path), f"cannot write its comments: {exc}") from exc
         if checkpoint:
             con.execute("checkpoint")
     return BuildResult(tuple(timings), tuple(sorted(seeds.items())))
@@ -114,13 +137,19 @@ def _threads(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 1
 
 
+def run_checks(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[TestResult]:
+    """Run every data test (YAML column tests, then ``sql/tests``); raises nothing, a test
+    whose SQL fails counts as a failing blocking test."""
+    tests: list[DataTest] = [*yaml_tests(sql_dir), *sql_tests(sql_dir)]
+    return run_tests(con, tests)
+
+
 def check(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> list[TestResult]:
     """Run all data tests; raise DataTestError when a blocking one fails.
 
     Returns every result (warnings included) when nothing blocks.
     """
-    tests: list[DataTest] = [*yaml_tests(sql_dir), *sql_tests(sql_dir)]
-    results = run_tests(con, tests)
+    results = run_checks(con, sql_dir)
     blocking = {r.name: list(r.rows) for r in results if r.severity == "error" and not r.passed}
     if blocking:
         raise DataTestError(blocking)

@@ -15,6 +15,7 @@ import duckdb
 import yaml
 
 from jjj_etl.errors import BuildError
+from jjj_etl.runner._dag import SCHEMAS
 
 MAX_ROWS_KEPT = 20
 
@@ -47,11 +48,12 @@ def _quote_list(values: list[Any]) -> str:
     return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
-def _column_test(model: str, column: str, test: Any) -> DataTest:
+def _column_test(model: str, column: str, test: Any, relation: str = "") -> DataTest:
     name, args = (test, {}) if isinstance(test, str) else next(iter(test.items()))
     args = args or {}
     severity = str(args.get("severity", "error"))
     label = f"{name}:{model}.{column}"
+    model = relation or model
     if name == "not_null":
         sql = f"select * from {model} where {column} is null"
     elif name == "unique":
@@ -75,10 +77,12 @@ def _column_test(model: str, column: str, test: Any) -> DataTest:
     return DataTest(label, sql, severity)
 
 
-def _key_test(model: str, key: Any) -> DataTest:
+def _key_test(model: str, key: Any, relation: str = "") -> DataTest:
     cols = [key] if isinstance(key, str) else list(key)
     joined = ", ".join(cols)
-    sql = f"select {joined}, count(*) as n from {model} group by all having count(*) > 1"
+    sql = (
+        f"select {joined}, count(*) as n from {relation or model} group by all having count(*) > 1"
+    )
     return DataTest(f"unique_key:{model}({joined})", sql)
 
 
@@ -90,12 +94,14 @@ def yaml_tests(sql_dir: Path) -> list[DataTest]:
             doc = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             raise BuildError(str(yml), f"invalid YAML: {exc}") from exc
+        schema = SCHEMAS.get(yml.parent.name, "main")
         for model in doc.get("models", []):
+            relation = f"{schema}.{model['name']}"
             if model.get("key") is not None:
-                tests.append(_key_test(model["name"], model["key"]))
+                tests.append(_key_test(model["name"], model["key"], relation))
             for column in model.get("columns", []):
                 for test in column.get("tests", []):
-                    tests.append(_column_test(model["name"], column["name"], test))
+                    tests.append(_column_test(model["name"], column["name"], test, relation))
     return tests
 
 

@@ -30,29 +30,36 @@ def load_seeds(con: duckdb.DuckDBPyConnection, sql_dir: Path) -> dict[str, int]:
 
 
 def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
-    """A model that changed materialization: drop the old view or table first."""
-    is_view = con.execute(
-        "select count(*) from duckdb_views() where schema_name = 'main' and view_name = ?",
-        [model.name],
-    ).fetchone()
+    """A model that changed materialization or schema: drop the old view or table first."""
+    views = {
+        (str(schema), str(name))
+        for schema, name in con.execute(
+            "select schema_name, view_name from duckdb_views() where view_name = ?", [model.name]
+        ).fetchall()
+    }
+    for schema in {"main", model.schema} - {model.schema}:  # built in `main` before
+        kind = "view" if (schema, model.name) in views else "table"
+        con.execute(f"drop {kind} if exists {schema}.{model.name}")
+    is_view = (model.schema, model.name) in views
     if model.materialization == "view":
-        if not (is_view and is_view[0]):
-            con.execute(f"drop table if exists main.{model.name}")
-    elif is_view and is_view[0]:
-        con.execute(f"drop view main.{model.name}")
+        if not is_view:
+            con.execute(f"drop table if exists {model.relation}")
+    elif is_view:
+        con.execute(f"drop view {model.relation}")
 
 
 def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
-    """Create or replace ``main.<model>``; returns seconds taken.
+    """Create or replace ``<schema>.<model>`` (:attr:`Model.relation`); returns seconds taken.
 
     Raises BuildError naming the model file and DuckDB's message.
     """
     body = model.sql.strip().rstrip(";")
     started = time.perf_counter()
     try:
+        con.execute(f"create schema if not exists {model.schema}")
         _drop_other_kind(con, model)
         kind = "view" if model.materialization == "view" else "table"
-        con.execute(f"create or replace {kind} main.{model.name} as {body}")
+        con.execute(f"create or replace {kind} {model.relation} as {body}")
     except duckdb.OutOfMemoryException as exc:
         cap = con.execute("select current_setting('memory_limit')").fetchone()
         hint = (
