@@ -11,7 +11,9 @@ import pytest
 from hypothesis import settings
 
 import pgserver
+import s3server
 from pgserver import PgServer
+from s3server import S3Server
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -84,3 +86,30 @@ def new_pg_catalog(postgres_server: PgServer) -> Callable[[], str]:
         return postgres_server.catalog(name)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One real S3-compatible server (moto) for the session, on a loopback port; its
+    throwaway credentials are in the environment DuckLake reads them from."""
+    from jjj_etl import lake
+
+    server = s3server.start()
+    old = {k: os.environ.get(k) for k in (lake.KEY_ENV, lake.SECRET_ENV)}
+    os.environ[lake.KEY_ENV], os.environ[lake.SECRET_ENV] = s3server.KEY_ID, s3server.SECRET
+    try:
+        yield server
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        s3server.stop(server)
+
+
+@pytest.fixture(scope="session")
+def new_s3_bucket(s3_server: S3Server) -> Callable[[], str]:
+    """Makes a new, empty bucket on the session's S3 server; returns its ``s3://`` URL."""
+    names = itertools.count(1)
+    return lambda: s3_server.bucket(f"lake-{os.getpid()}-{next(names)}")

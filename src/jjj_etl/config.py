@@ -174,7 +174,13 @@ class Warehouse(_Strict):
     # "Warehouse backends").  Relative paths are taken inside the warehouse folder.
     backend: Literal["duckdb", "ducklake"] = "duckdb"
     catalog: str = ""  # ducklake: a file path, or "postgres:host=… port=… dbname=… user=…"
-    data_path: str = ""  # ducklake: a folder for the Parquet data files
+    data_path: str = ""  # ducklake: a folder for the Parquet data files, or s3://bucket/prefix
+    # ducklake on s3://: the server (host[:port]; "" is AWS), its region and URL style; the
+    # credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, never from this file
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_url_style: Literal["vhost", "path"] = "vhost"
+    s3_use_ssl: bool = True
     # ducklake maintenance: snapshots (and the versions in them) older than this are
     # expired, the files only they used deleted once scheduled that long; "forever" keeps all
     snapshot_retention: str = "30 days"
@@ -193,10 +199,21 @@ class Warehouse(_Strict):
 
     @field_validator("data_path")
     @classmethod
-    def _local_data_path(cls, v: str) -> str:
-        if "://" in v:
-            scheme = v.split("://", maxsplit=1)[0]
-            raise ValueError(f"expected a local folder; {scheme}:// is not supported yet")
+    def _data_path_form(cls, v: str) -> str:
+        return check_data_path(v)
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _endpoint_form(cls, v: str) -> str:
+        if v and not _ENDPOINT.fullmatch(v):
+            raise ValueError(f"expected host or host:port with no scheme or path, got {v!r}")
+        return v
+
+    @field_validator("s3_region")
+    @classmethod
+    def _region_form(cls, v: str) -> str:
+        if not _REGION.fullmatch(v):
+            raise ValueError(f"expected a region name such as 'us-east-1', got {v!r}")
         return v
 
     @field_validator("snapshot_retention", "file_retention")
@@ -208,7 +225,35 @@ class Warehouse(_Strict):
     def _lake_keys_need_ducklake(self) -> Warehouse:
         if self.backend == "duckdb" and (self.catalog or self.data_path):
             raise ValueError('catalog and data_path are for backend = "ducklake" only')
+        s3_set = self.model_fields_set & {"s3_endpoint", "s3_region", "s3_url_style", "s3_use_ssl"}
+        if s3_set and not self.data_path.startswith("s3://"):
+            raise ValueError(f"{', '.join(sorted(s3_set))}: only with an s3:// data_path")
         return self
+
+
+# host or host:port (an S3-compatible server); a scheme is use_ssl's job, a path is not allowed
+_ENDPOINT = re.compile(r"[A-Za-z0-9.-]+(:\d{1,5})?")
+_REGION = re.compile(r"[a-z0-9-]{2,40}")
+# DNS-compatible bucket names, then an optional key prefix
+_S3_PATH = re.compile(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s']*)?")
+
+
+def check_data_path(value: str) -> str:
+    """A DuckLake data path: a local folder, or ``s3://bucket[/prefix]``.
+
+    >>> check_data_path("s3://lake-data/jjj")
+    's3://lake-data/jjj'
+    """
+    if "://" not in value:
+        return value
+    if not value.startswith("s3://"):
+        scheme = value.split("://", maxsplit=1)[0]
+        raise ValueError(
+            f"expected a local folder or s3://bucket/prefix; {scheme}:// is not supported"
+        )
+    if not _S3_PATH.fullmatch(value):
+        raise ValueError(f"expected s3://bucket/prefix with a valid bucket name, got {value!r}")
+    return value
 
 
 _LIBPQ_KEYS = frozenset(

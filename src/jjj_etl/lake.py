@@ -31,7 +31,10 @@ AUTHOR = "jjj-etl"
 _EXTENSIONS = {
     "ducklake": "duckdb_extension_ducklake",
     "postgres_scanner": "duckdb_extension_postgres_scanner",
+    "httpfs": "duckdb_extension_httpfs",
 }
+# object storage credentials come from the environment the AWS tools read, never a file of ours
+KEY_ENV, SECRET_ENV, TOKEN_ENV = "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,11 @@ class Backend:
     kind: str = "duckdb"
     catalog: str = ""
     data_path: str = ""
+    # object storage (data_path ``s3://…``): where and how to reach it; no credentials
+    s3_endpoint: str = ""  # host[:port] of an S3-compatible server; "" is AWS itself
+    s3_region: str = "us-east-1"
+    s3_url_style: str = "vhost"  # "path" for most S3-compatible servers
+    s3_use_ssl: bool = True
 
     @property
     def is_lake(self) -> bool:
@@ -48,19 +56,45 @@ class Backend:
         return self.kind == "ducklake"
 
     @property
+    def on_object_storage(self) -> bool:
+        """True when the data files live in object storage (``s3://``)."""
+        return self.data_path.startswith("s3://")
+
+    @property
     def on_postgres(self) -> bool:
         """True when the DuckLake catalog is a PostgreSQL database."""
         return self.catalog.startswith("postgres:")
 
 
-def from_config(kind: str, catalog: str, data_path: str, root: Path) -> Backend:
-    """The backend ``[warehouse]`` asks for, relative paths resolved inside ``root``."""
+def from_config(
+    kind: str,
+    catalog: str,
+    data_path: str,
+    root: Path,
+    *,
+    s3_endpoint: str = "",
+    s3_region: str = "us-east-1",
+    s3_url_style: str = "vhost",
+    s3_use_ssl: bool = True,
+) -> Backend:
+    """The backend ``[warehouse]`` asks for, relative paths resolved inside ``root``; the
+    ``s3_*`` keys matter for a data path in object storage only."""
     if kind != "ducklake":
         return Backend()
     if not catalog:
         catalog = "lake.ducklake"
     if not catalog.startswith("postgres:"):
         catalog = str((root / catalog).resolve())
+    if data_path.startswith("s3://"):
+        return Backend(
+            kind,
+            catalog,
+            data_path.rstrip("/") + "/",
+            s3_endpoint,
+            s3_region,
+            s3_url_style,
+            s3_use_ssl,
+        )
     return Backend(kind, catalog, str((root / (data_path or "lake-data")).resolve()) + "/")
 
 
@@ -74,7 +108,11 @@ def recorded(root: Path) -> Backend:
         return Backend()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Backend(str(data["kind"]), str(data["catalog"]), str(data["data_path"]))
+        for required in ("kind", "catalog", "data_path"):
+            if not isinstance(data[required], str):
+                raise TypeError(f"{required} is not a string")
+        # records written before the s3_* fields existed have none: their defaults hold
+        return Backend(**{k: data[k] for k in Backend.__dataclass_fields__ if k in data})
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: unreadable backend record ({exc})") from exc
 
@@ -101,6 +139,36 @@ def record(root: Path, backend: Backend, has_file: bool) -> None:
     tmp = path.with_name(f".{BACKEND_FILE}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(asdict(backend), indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def _object_storage(con: duckdb.DuckDBPyConnection, backend: Backend) -> None:
+    """Load httpfs and give this connection (only) the S3 credentials of the environment.
+
+    Raises RunError naming the variables when they are not set.
+    """
+    key, secret = os.environ.get(KEY_ENV, ""), os.environ.get(SECRET_ENV, "")
+    if not key or not secret:
+        raise RunError(
+            f"the DuckLake data path {backend.data_path} is in object storage: set {KEY_ENV} "
+            f"and {SECRET_ENV} (and {TOKEN_ENV} for temporary credentials) in the environment"
+        )
+    con.execute(f"load '{_quote(str(extension_file('httpfs')))}'")
+    options = {
+        "key_id": key,
+        "secret": secret,
+        "region": backend.s3_region,
+        "url_style": backend.s3_url_style,
+    }
+    if os.environ.get(TOKEN_ENV):
+        options["session_token"] = os.environ[TOKEN_ENV]
+    if backend.s3_endpoint:
+        options["endpoint"] = backend.s3_endpoint
+    listed = ", ".join(f"{k} '{_quote(v)}'" for k, v in options.items())
+    ssl = "true" if backend.s3_use_ssl else "false"
+    # a temporary secret: it lives in this connection's memory, never on disk
+    con.execute(
+        f"create or replace temporary secret jjj_lake_s3 (type s3, {listed}, use_ssl {ssl})"
+    )
 
 
 def _where(backend: Backend) -> str:
@@ -139,6 +207,8 @@ def attach(con: duckdb.DuckDBPyConnection, backend: Backend, alias: str, read_on
     con.execute(f"load '{_quote(str(extension_file('ducklake')))}'")
     if backend.on_postgres:
         con.execute(f"load '{_quote(str(extension_file('postgres_scanner')))}'")
+    if backend.on_object_storage:
+        _object_storage(con, backend)
     options = [f"data_path '{_quote(backend.data_path)}'"]
     if read_only:
         options.append("read_only")

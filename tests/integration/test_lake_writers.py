@@ -1,6 +1,8 @@
-"""DuckLake on a real PostgreSQL catalog: two writer processes (two "hosts": two warehouse
-folders, one catalog, one data folder), a reader process, a writer killed with SIGKILL, and
-the maintenance that expires retired snapshots and deletes their files."""
+"""DuckLake as the multi-host recipe runs it: a real PostgreSQL catalog and the data files in
+object storage (a real S3-compatible server, moto, on loopback).  Two writer processes (two
+"hosts": two warehouse folders, one catalog, one bucket), a reader process, a writer killed
+with SIGKILL, and the maintenance that expires retired snapshots and deletes their files
+from the bucket.  A lake on a local data folder: tests/integration/test_backends.py."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from jjj_etl.errors import UsageError
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.tools import export_to, list_versions, run_query
 from lake_writer import write_runs
+from s3server import S3Server
 
 TESTS = Path(__file__).resolve().parents[1]
 WRITER = TESTS / "lake_writer.py"
@@ -50,11 +53,13 @@ while time.monotonic() < deadline:
 """
 
 
-def _config(folder: Path, catalog: str, data: Path, extra: str = "") -> Path:
+def _config(folder: Path, catalog: str, s3: S3Server, bucket: str, extra: str = "") -> Path:
+    """A lake on ``catalog``, its data files under ``bucket`` of the server ``s3``."""
     cfg = folder / "sources.toml"
     cfg.write_text(
-        f'[warehouse]\nbackend = "ducklake"\ncatalog = "{catalog}"\ndata_path = "{data}"\n'
-        f"{extra}\n{SOURCE}",
+        f'[warehouse]\nbackend = "ducklake"\ncatalog = "{catalog}"\n'
+        f'data_path = "{bucket}/jjj"\ns3_endpoint = "{s3.endpoint}"\n'
+        f's3_url_style = "path"\ns3_use_ssl = false\n{extra}\n{SOURCE}',
         encoding="utf-8",
     )
     return cfg
@@ -84,10 +89,12 @@ def _finish(proc: subprocess.Popen[str], timeout: float = 120) -> list[dict[str,
 
 
 @pytest.fixture
-def lake_config(new_pg_catalog: object, tmp_path: Path) -> Path:
-    """A DuckLake on a new PostgreSQL database, data files in one shared folder; the catalog
+def lake_config(
+    new_pg_catalog: object, s3_server: S3Server, new_s3_bucket: object, tmp_path: Path
+) -> Path:
+    """A DuckLake on a new PostgreSQL database, data files in a new bucket; the catalog
     is created once, before any writer starts (as one host does before the others join)."""
-    cfg = _config(tmp_path, new_pg_catalog(), tmp_path / "data")  # type: ignore[operator]
+    cfg = _config(tmp_path, new_pg_catalog(), s3_server, new_s3_bucket())  # type: ignore[operator]
     config = load_config(cfg)
     pipe = Pipeline(config, tmp_path / "host0")
     lake.record(pipe.paths.create().root, pipe.backend, has_file=False)
@@ -165,23 +172,28 @@ def _snapshots(cfg: Path, wh: Path) -> int:
 
 
 def test_maintenance_expires_retired_snapshots_and_their_files(
-    new_pg_catalog: object, tmp_path: Path
+    new_pg_catalog: object, s3_server: S3Server, new_s3_bucket: object, tmp_path: Path
 ) -> None:
-    data = tmp_path / "data"
+    bucket = new_s3_bucket()  # type: ignore[operator]
+    name = bucket.removeprefix("s3://")
     cfg = _config(
         tmp_path,
         new_pg_catalog(),  # type: ignore[operator]
-        data,
+        s3_server,
+        bucket,
         'snapshot_retention = "0 seconds"\nfile_retention = "0 seconds"\nmaintenance_every = 3\n',
     )
     wh = str(tmp_path / "host1")
     write_runs(str(cfg), wh, "w1", 2, tmp_path, 0)  # versions 1 and 2: not due, all kept
     assert run_query(wh, "select count(*) from fct_observations", as_of=1)[1][0][0] >= 1
-    files_before = len(list(data.rglob("*.parquet")))
+    files_before = [k for k in s3_server.keys(name) if k.endswith(".parquet")]
+    assert files_before, "the data files are in the bucket"
+    assert all(k.startswith("jjj/") for k in files_before)
     write_runs(str(cfg), wh, "w2", 1, tmp_path, 0)  # version 3: due
     with pytest.raises(UsageError, match="no longer kept"):
         run_query(wh, "select 1", as_of=1)
     assert run_query(wh, "select count(*) from fct_observations", as_of=3)[1][0][0] == 3
-    assert len(list(data.rglob("*.parquet"))) < files_before  # retired data files deleted
+    files_after = [k for k in s3_server.keys(name) if k.endswith(".parquet")]
+    assert len(files_after) < len(files_before)  # retired data files deleted from the bucket
     history = export_to(wh, 3, tmp_path / "export") / "history_fct_observations.parquet"
     assert history.exists()  # the history export starts at the oldest version kept

@@ -3,13 +3,15 @@ pass, bad ones name the file and the key (exit 2), and a folder keeps its backen
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
 
 from jjj_etl import lake
 from jjj_etl.config import load_config
-from jjj_etl.errors import ConfigError, UsageError
+from jjj_etl.errors import ConfigError, RunError, UsageError
 
 SOURCE = '[[sources]]\nname = "ok"\nstart_urls = ["http://x.invalid/"]\n'
 
@@ -33,6 +35,9 @@ def test_the_default_backend_is_the_single_file(tmp_path: Path) -> None:
         'backend = "ducklake"\ncatalog = "meta/lake.ducklake"\ndata_path = "files"',
         'backend = "ducklake"\ncatalog = "postgres:host=127.0.0.1 port=5432 dbname=lake user=etl"',
         'backend = "ducklake"\nsnapshot_retention = "7 days"\nfile_retention = "forever"',
+        'backend = "ducklake"\ndata_path = "s3://lake-data/jjj"',
+        'backend = "ducklake"\ndata_path = "s3://lake-data"\ns3_endpoint = "127.0.0.1:9000"\n'
+        's3_url_style = "path"\ns3_use_ssl = false\ns3_region = "eu-central-1"',
     ],
 )
 def test_ducklake_settings_that_pass(tmp_path: Path, keys: str) -> None:
@@ -48,7 +53,18 @@ def test_ducklake_settings_that_pass(tmp_path: Path, keys: str) -> None:
         ('backend = "ducklake"\ncatalog = "postgres:hots=h"', "warehouse.catalog", "libpq"),
         ('backend = "ducklake"\ncatalog = "postgres:"', "warehouse.catalog", "libpq keywords"),
         ('backend = "ducklake"\ncatalog = "sqlite:x.db"', "warehouse.catalog", "file path"),
-        ('backend = "ducklake"\ndata_path = "s3://bucket/lake"', "warehouse.data_path", "s3://"),
+        ('backend = "ducklake"\ndata_path = "gs://bucket/lake"', "warehouse.data_path", "gs://"),
+        ('backend = "ducklake"\ndata_path = "s3://B_ad/lake"', "warehouse.data_path", "bucket"),
+        ('backend = "ducklake"\ndata_path = "s3://ok-bucket"\ns3_endpoint = "http://h:9000"',
+         "warehouse.s3_endpoint", "no scheme"),
+        ('backend = "ducklake"\ndata_path = "s3://ok-bucket"\ns3_url_style = "dns"',
+         "warehouse.s3_url_style", "path"),
+        ('backend = "ducklake"\ndata_path = "s3://ok-bucket"\ns3_region = "Not A Region"',
+         "warehouse.s3_region", "region"),
+        ('backend = "ducklake"\ns3_endpoint = "127.0.0.1:9000"', "warehouse",
+         "only with an s3:// data_path"),
+        ('backend = "ducklake"\ndata_path = "s3://ok-bucket"\ns3_key = "AKIA"',
+         "warehouse.s3_key", "xtra"),
         ('catalog = "lake.ducklake"', "warehouse", "ducklake"),
         ('backend = "ducklake"\nsnapshot_retention = "a while"', "warehouse.snapshot_retention",
          "interval"),
@@ -97,3 +113,33 @@ def test_an_unreadable_backend_record_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / lake.BACKEND_FILE).write_text("{not json")
     with pytest.raises(UsageError, match="unreadable backend record"):
         lake.recorded(tmp_path)
+
+
+def test_object_storage_credentials_come_from_the_environment_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = lake.from_config(
+        "ducklake", "", "s3://lake-data/jjj/", tmp_path, s3_endpoint="127.0.0.1:1",
+        s3_url_style="path", s3_use_ssl=False,
+    )  # fmt: skip
+    assert (b.data_path, b.on_object_storage) == ("s3://lake-data/jjj/", True)
+    monkeypatch.delenv(lake.KEY_ENV, raising=False)
+    monkeypatch.setenv(lake.SECRET_ENV, "s3cr3t-value")
+    with pytest.raises(RunError) as err:
+        lake.connect(b, read_only=True)
+    assert lake.KEY_ENV in str(err.value)
+    assert "s3cr3t-value" not in str(err.value)
+    # the record holds where the data are, never a credential
+    monkeypatch.setenv(lake.KEY_ENV, "AKIA-TEST")
+    (tmp_path / lake.BACKEND_FILE).write_text(json.dumps(dataclasses.asdict(b)))
+    assert lake.recorded(tmp_path) == b
+    text = (tmp_path / lake.BACKEND_FILE).read_text()
+    assert "AKIA" not in text
+    assert "s3cr3t" not in text
+
+
+def test_a_record_written_before_object_storage_reads_as_a_local_lake(tmp_path: Path) -> None:
+    old = {"kind": "ducklake", "catalog": str(tmp_path / "c"), "data_path": str(tmp_path) + "/"}
+    (tmp_path / lake.BACKEND_FILE).write_text(json.dumps(old))
+    b = lake.recorded(tmp_path)
+    assert (b.catalog, b.on_object_storage, b.s3_use_ssl) == (old["catalog"], False, True)

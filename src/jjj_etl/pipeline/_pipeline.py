@@ -122,7 +122,16 @@ class Pipeline:
         self.config = config
         self.paths: WarehousePaths = paths(warehouse)
         wh = config.warehouse
-        self.backend = from_config(wh.backend, wh.catalog, wh.data_path, self.paths.root)
+        self.backend = from_config(
+            wh.backend,
+            wh.catalog,
+            wh.data_path,
+            self.paths.root,
+            s3_endpoint=wh.s3_endpoint,
+            s3_region=wh.s3_region,
+            s3_url_style=wh.s3_url_style,
+            s3_use_ssl=wh.s3_use_ssl,
+        )
         self.memory = memory_limit(config.warehouse.memory_limit)  # bad environment: exit 2
         self.workers = parse_workers(config.parse.workers)
         self.sql_dir = sql_dir or default_sql_dir()
