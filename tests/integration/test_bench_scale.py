@@ -60,8 +60,7 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _staged(wh: Path) -> tuple[int, int]:
     with read_connection(paths(wh)) as con:
         row = con.execute(
-            "select (select count(*) from staging.articles), (select count(*) from "
-            "staging.figures)"
+            "select (select count(*) from staging.articles), (select count(*) from staging.figures)"
         ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
