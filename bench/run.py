@@ -1,6 +1,7 @@
 """``make bench``: the real pipeline end to end on a synthetic site, measured against floors.
 
     python bench/run.py [--pages 1000,10000] [--quick] [--scale 10,100] [--no-append]
+    python bench/run.py --only scale --pages 10000 --scale 10,100   # the growth table alone
 
 For each size: generate the corpus (``bench/corpus.py``), serve it on 127.0.0.1
 (``bench/server.py``, stopped by PID), run ``jjj-etl run --config … --warehouse …`` in a
@@ -11,7 +12,8 @@ article, a bulk Arrow insert of the same staging rows into DuckDB, a DuckDB ``CO
 marts to Parquet.  On the smallest size it also runs the plain pipeline functions without
 Prefect (``bench/stages.py plain``) and a re-parse from the WARC archive (``stages.py replay``).
 On the largest size the SQL build and export are timed again at 10× and 100× the staged rows
-(synthetic copies).  Results are appended to ``BENCHMARKS.md``.
+(synthetic copies), on the single file and on a DuckLake made from it (``--backends``).
+Results are appended to ``BENCHMARKS.md``.
 """
 
 from __future__ import annotations
@@ -503,49 +505,104 @@ def bench_size(  # noqa: PLR0915 - one measured sequence, top to bottom
     return res
 
 
+SCALE_BACKENDS = ("duckdb", "ducklake")
+
+
+def lake_config(path: Path) -> Path:
+    """The bench's config for a DuckLake warehouse: a DuckDB-file catalog and a local data
+    folder (the defaults, inside the warehouse folder); the source is never crawled."""
+    path.write_text(
+        '[warehouse]\nbackend = "ducklake"\n\n'
+        '[[sources]]\nname = "bench"\nstart_urls = ["http://127.0.0.1/index.html"]\n',
+        encoding="utf-8",
+    )
+    return path
+
+
 def bench_scale(
-    src_wh: Path, factors: list[int], work: Path, env: dict[str, str], base_s: float
+    src_wh: Path,
+    factors: list[int],
+    work: Path,
+    env: dict[str, str],
+    base_s: float,
+    backends: tuple[str, ...] = SCALE_BACKENDS,
 ) -> list[Any]:
-    """SQL build + export on copies of a warehouse grown ×factor with synthetic rows.
+    """SQL build + export on copies of a warehouse grown ×factor with synthetic rows, on
+    each backend: the single file (a copy of ``src_wh``'s ``jjj.duckdb``) and a DuckLake
+    made from it (its staged rows copied into a new lake, see ``stages.py seed_lake``).
 
     ``base_s`` is what build → export cost at ×1 (the end-to-end run's stages); a factor whose
-    linear projection from the last measured size exceeds the budget is skipped, not run.
+    linear projection from the backend's last measured size exceeds the budget is skipped,
+    not run.  Factors go outer, so both backends are measured at ×10 before either at ×100.
     """
     out: list[Any] = []
     budget = 1200.0  # seconds per factor: bounded; a factor projected past it is skipped
     for factor in factors:
-        done = [o for o in out if "timings" in o]
-        last = done[-1] if done else {"factor": 1, "timings": {"all": base_s}}
-        if last:
+        for backend in backends:
+            done = [o for o in out if "timings" in o and o["backend"] == backend]
+            last = done[-1] if done else {"factor": 1, "timings": {"all": base_s}}
             spent = sum(v for k, v in last["timings"].items() if not k.startswith("grow"))
             projected = spent * factor / last["factor"]
             if projected > budget:
                 out.append(
                     {
                         "factor": factor,
+                        "backend": backend,
                         "error": f"skipped: projected {projected / 60:.0f} min from ×"
                         f"{last['factor']} (linear), over the {budget / 60:.0f} min budget",
                     }
                 )
                 continue
-        wh = work / f"scale-x{factor}"
-        shutil.rmtree(wh, ignore_errors=True)
-        wh.mkdir(parents=True)
-        shutil.copy2(src_wh / "jjj.duckdb", wh / "jjj.duckdb")
-        try:
-            p, data = worker(
-                ["scale", "--warehouse", str(wh), "--factor", str(factor)],
-                env,
-                budget,
-                work / f"scale-x{factor}",
-            )
-            out.append({"factor": factor, **_proc_dict(p), **data})
-            print(f"[scale ×{factor}] {data['timings']}", flush=True)
-        except RuntimeError as exc:
-            out.append({"factor": factor, "error": str(exc)[-400:]})
-            print(f"[scale ×{factor}] failed: {exc}", flush=True)
-        shutil.rmtree(wh, ignore_errors=True)
+            out.append(_scale_one(src_wh, factor, backend, work, env, budget))
     return out
+
+
+def _scale_one(
+    src_wh: Path, factor: int, backend: str, work: Path, env: dict[str, str], budget: float
+) -> dict[str, Any]:
+    """One ``stages.py scale`` worker on a fresh warehouse of ``backend``; removed after."""
+    name = f"scale-x{factor}" + ("-lake" if backend == "ducklake" else "")
+    wh = work / name
+    shutil.rmtree(wh, ignore_errors=True)
+    wh.mkdir(parents=True)
+    args = ["scale", "--warehouse", str(wh), "--factor", str(factor)]
+    if backend == "ducklake":
+        cfg = lake_config(work / "scale-lake.toml")
+        args += ["--config", str(cfg), "--source", str(src_wh / "jjj.duckdb")]
+    else:
+        shutil.copy2(src_wh / "jjj.duckdb", wh / "jjj.duckdb")
+    try:
+        p, data = worker(args, env, budget, work / name)
+        result = {"factor": factor, **_proc_dict(p), **data}
+        print(f"[scale ×{factor} {backend}] {data['timings']}", flush=True)
+    except RuntimeError as exc:
+        result = {"factor": factor, "backend": backend, "error": str(exc)[-400:]}
+        print(f"[scale ×{factor} {backend}] failed: {exc}", flush=True)
+    shutil.rmtree(wh, ignore_errors=True)
+    return result
+
+
+def source_warehouse(n: int, seed: int, work: Path, env: dict[str, str]) -> tuple[Path, float]:
+    """One ``jjj-etl run`` of the ``n``-page corpus (as ``bench_size`` makes it, with no
+    rerun or floors), for ``--only scale``: the warehouse, and its begin → export seconds."""
+    info = generate(work / f"corpus-{n}", n, seed)
+    print(f"[{n}] corpus: {info.counts}", flush=True)
+    timeout = 600 + 0.5 * n
+    wh = work / f"wh-{n}"
+    shutil.rmtree(wh, ignore_errors=True)
+    with (
+        BenchServer(info.root, lifetime=timeout + 600) as srv,
+        local_server(work / f"prefect-server-{n}.log", env) as api,
+    ):
+        cfg = write_config(work / f"sources-{n}.toml", srv.base, n)
+        run = cli_run(cfg, wh, {**env, "PREFECT_API_URL": api}, timeout, work / f"e2e-{n}")
+        stages = flow_stage_times(Path(env["PREFECT_HOME"]))["stages"]
+    print(f"[{n}] e2e: {run.wall:.1f} s, {run.json().get('pages')}", flush=True)
+    base_s = sum(
+        stages.get(k, {}).get("span", 0.0)
+        for k in ("begin", "build", "test", "commit", "publish", "export")
+    )
+    return wh, base_s
 
 
 # --------------------------------------------------------------------------- report
@@ -717,37 +774,91 @@ def prefect_outside(r: SizeResult) -> dict[str, float]:
     }
 
 
+def _disk(s: dict[str, Any]) -> str:
+    """Bytes on disk of a scale run: the file, or a lake's catalog + data files."""
+    disk = s.get("disk") or {}
+    if "catalog" not in disk:
+        return f"{s['db_bytes'] / 1e9:.2f} GB"
+    return (
+        f"{s['db_bytes'] / 1e9:.2f} GB (catalog {disk['catalog'] / 1e6:.1f} MB "
+        f"+ {disk['data_files']:,} data files)"
+    )
+
+
 def _scale_lines(scale: list[Any]) -> list[str]:
-    """The growth table of the SQL build and export."""
+    """The growth table of the SQL build and export, both backends side by side."""
     lines: list[str] = []
-    if scale:
-        lines += [
-            "\n### SQL build and export as rows grow (synthetic copies of the largest run)\n",
-            "Copy *k* of each staged article is the same text *k* years earlier (new id and "
-            "URL, dates and periods shifted), inserted straight into `staging.*`; then the "
-            "plain functions begin → build → test → commit → publish → export run with timers "
-            "(`bench/stages.py scale`).  Peak RSS is the process's from begin to export "
-            "(the kernel's mark is reset after the synthetic rows are inserted).\n",
-            "| rows | articles | figures | begin | build | test | commit+publish | export "
-            "| peak RSS | db size | slowest models |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for s in scale:
-            if "error" in s:
-                why = " ".join(s["error"][-300:].split()).replace("|", "/")
-                lines.append(f"| ×{s['factor']} | {why} |||||||||| ")
-                continue
-            t = s["timings"]
-            staged = s["staged"] or {"articles": "-", "figures": "-"}
-            slow = ", ".join(f"{m} {_f(v, 1)} s" for m, v in s["slowest_models"])
-            lines.append(
-                f"| ×{s['factor']} | {staged['articles']:,} | {staged['figures']:,} "
-                f"| {_f(t['begin'])} s | {_f(t['build'])} s | {_f(t['test'])} s "
-                f"| {_f(t['commit'] + t['publish'])} s | {_f(t['export'])} s "
-                f"| {_f(s.get('peak_rss_mb', s['tree_peak_mb']), 0)} MB "
-                f"| {s['db_bytes'] / 1e9:.2f} GB | {slow} |"
-            )
+    if not scale:
+        return lines
+    lines += [
+        "\n### SQL build and export as rows grow (synthetic copies of the largest run)\n",
+        "Copy *k* of each staged article is the same text *k* years earlier (new id and "
+        "URL, dates and periods shifted), inserted straight into `staging.*`; then the "
+        "plain functions begin → build → test → commit → publish → export run with timers "
+        "(`bench/stages.py scale`).  Peak RSS is the process's from begin to export "
+        "(the kernel's mark is reset after the synthetic rows are inserted).  "
+        "*duckdb*: a copy of the run's `jjj.duckdb`, grown in place; begin copies it to the "
+        "working file, publish checkpoints and renames it back.  *ducklake*: a new DuckLake "
+        '(`[warehouse] backend = "ducklake"`: DuckDB-file catalog, local data folder) whose '
+        "first snapshot holds the same staged rows (the file attached read-only inside the "
+        "write window), then an ordinary `build` (version 1, as the file holds), then the "
+        "synthetic copies in a second write window (a snapshot), all untimed; in the timed "
+        "window begin opens the transaction and commit commits one snapshot (with the "
+        "default maintenance after it); nothing is copied or renamed.  Size on disk: the "
+        "file; for the lake its catalog file plus every data file (those of the older "
+        "snapshots too, none expired yet).\n",
+        "| rows | backend | articles | figures | begin | build | test | commit(+publish) "
+        "| export | peak RSS | size on disk | load after | slowest models |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = {b: i for i, b in enumerate(SCALE_BACKENDS)}
+    rows = sorted(scale, key=lambda s: (s["factor"], order.get(s.get("backend", "duckdb"), 9)))
+    for s in rows:
+        backend = s.get("backend", "duckdb")
+        if "error" in s:
+            why = " ".join(s["error"][-300:].split()).replace("|", "/")
+            lines.append(f"| ×{s['factor']} | {backend} | {why} |||||||||||")
+            continue
+        t = s["timings"]
+        staged = s["staged"] or {"articles": "-", "figures": "-"}
+        slow = ", ".join(f"{m} {_f(v, 1)} s" for m, v in s["slowest_models"])
+        commit = _f(t["commit"]) + (f" + {_f(t['publish'])}" if "publish" in t else "")
+        lines.append(
+            f"| ×{s['factor']} | {backend} | {staged['articles']:,} | {staged['figures']:,} "
+            f"| {_f(t['begin'])} s | {_f(t['build'])} s | {_f(t['test'])} s "
+            f"| {commit} s | {_f(t.get('export', 0.0))} s "
+            f"| {_f(s.get('peak_rss_mb', s['tree_peak_mb']), 0)} MB "
+            f"| {_disk(s)} | {s.get('loadavg_after', float('nan')):.1f} | {slow} |"
+        )
+    lines += _scale_costs(rows)
     return lines
+
+
+def _scale_costs(rows: list[Any]) -> list[str]:
+    """What the file's copy costs that the lake saves, and what a snapshot commit costs."""
+    out = []
+    for factor in sorted({s["factor"] for s in rows}):
+        got = {s.get("backend", "duckdb"): s for s in rows if s["factor"] == factor}
+        f, lk = got.get("duckdb"), got.get("ducklake")
+        if not (f and lk and "timings" in f and "timings" in lk):
+            continue
+        ft, lt = f["timings"], lk["timings"]
+        copy_s = ft["begin"] + ft.get("publish", 0.0)
+        file_all = sum(ft.get(k, 0.0) for k in ("begin", "build", "test", "commit", "publish"))
+        lake_all = sum(lt.get(k, 0.0) for k in ("begin", "build", "test", "commit"))
+        out.append(
+            f"×{factor}: the file's begin + publish (copy of the {f['db_bytes'] / 1e9:.2f} GB "
+            f"file, checkpoint, rename) cost {_f(copy_s)} s and a second "
+            f"{f['db_bytes'] / 1e9:.2f} GB of disk while the window is open; the lake copies "
+            f"and renames nothing (its begin, attaching the catalog and opening the "
+            f"transaction, {_f(lt['begin'], 2)} s).  Its snapshot "
+            f"commit (the version's rows, one catalog commit, maintenance) costs "
+            f"{_f(lt['commit'], 2)} s against the file's commit {_f(ft['commit'])} s (version "
+            f"rows, `history.*` tables, checkpoint).  Begin → export in all: file "
+            f"{_f(file_all + ft.get('export', 0.0))} s, lake "
+            f"{_f(lake_all + lt.get('export', 0.0))} s.\n"
+        )
+    return ["", *out] if out else []
 
 
 def _oneshot(r: SizeResult) -> str:
@@ -875,8 +986,47 @@ def render(meta: dict[str, str], sizes: list[SizeResult], scale: list[Any], over
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
-    """Run the benchmark and append the results to BENCHMARKS.md."""
+def scale_only(
+    n: int,
+    seed: int,
+    factors: list[int],
+    backends: tuple[str, ...],
+    work: Path,
+    env: dict[str, str],
+    *,
+    keep: bool,
+) -> str:
+    """``--only scale``: one run of the ``n``-page corpus, then the growth table alone."""
+    meta = machine()
+    load_before = os.getloadavg()
+    try:
+        src, base_s = source_warehouse(n, seed, work, env)
+        scale = bench_scale(src, factors, work, env, base_s, backends)
+        (work / "results.json").write_text(
+            json.dumps({"meta": meta, "scale": scale, "base_s": base_s}, default=str)
+        )
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    load_after = os.getloadavg()
+    lines = [
+        f"\n## SQL build and export on both warehouse backends, {meta['date']}\n",
+        f"Machine: {meta['cores']} cores × {meta['cpu']}, {meta['mem_gb']} GB RAM; load "
+        f"average (1/5/15 min) {' / '.join(f'{x:.1f}' for x in load_before)} at the start, "
+        f"{' / '.join(f'{x:.1f}' for x in load_after)} at the end (another engineer's test "
+        "suites shared the 2 cores; above 2, timings are stretched).  "
+        f"Python {meta['python']}, jjj-etl {meta['jjj-etl']}, duckdb {meta['duckdb']}.  "
+        f"Command: `.venv/bin/python bench/run.py --only scale --pages {n} "
+        f"--scale {','.join(map(str, factors))}`: one `jjj-etl run` of the {n:,}-page "
+        "corpus (seed "
+        f"{seed}; its begin → export {_f(base_s)} s is the ×1 of the budget projection), "
+        "none of the end-to-end repeats, reruns or floors.\n",
+    ]
+    return "\n".join(lines + _scale_lines(scale)) + "\n"
+
+
+def _args() -> tuple[argparse.Namespace, tuple[str, ...]]:
+    """The command line, and the backends it names."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", default="1000,10000", help="comma-separated corpus sizes")
     ap.add_argument("--quick", action="store_true", help="one size of 200 pages, scale ×2")
@@ -889,7 +1039,27 @@ def main() -> None:
     ap.add_argument(
         "--repeat", type=int, default=3, help="full run + 304 rerun pairs per size (median)"
     )
+    ap.add_argument(
+        "--only",
+        choices=["scale"],
+        default=None,
+        help="scale: only the SQL build/export growth, on one `jjj-etl run` of the largest size",
+    )
+    ap.add_argument(
+        "--backends",
+        default=",".join(SCALE_BACKENDS),
+        help="warehouse backends the growth is measured on",
+    )
     args = ap.parse_args()
+    backends = tuple(b for b in args.backends.split(",") if b)
+    if not set(backends) <= set(SCALE_BACKENDS):
+        ap.error(f"--backends: choose from {', '.join(SCALE_BACKENDS)}")
+    return args, backends
+
+
+def main() -> None:
+    """Run the benchmark and append the results to BENCHMARKS.md."""
+    args, backends = _args()
     if args.render:
         saved = json.loads(Path(args.render).read_text(encoding="utf-8"))
         results = [SizeResult(**x) for x in saved["sizes"]]
@@ -901,6 +1071,14 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     env = child_env(work / "prefect-home")
     started = time.perf_counter()
+    if args.only == "scale":
+        text = scale_only(max(sizes), args.seed, factors, backends, work, env, keep=args.keep)
+        text += f"\nWhole benchmark: {(time.perf_counter() - started) / 60:.1f} min.\n"
+        print(text)
+        if not args.no_append:
+            with (REPO / "BENCHMARKS.md").open("a", encoding="utf-8") as fh:
+                fh.write(text)
+        return
     try:
         meta = machine()
         _, overhead = worker(["prefect", "--tasks", "200"], env, 600, work / "prefect")
@@ -915,7 +1093,9 @@ def main() -> None:
             for k in ("begin", "build", "test", "commit", "publish", "export")
         )
         scale = (
-            bench_scale(work / f"wh-{max(sizes)}", factors, work, env, base_s) if factors else []
+            bench_scale(work / f"wh-{max(sizes)}", factors, work, env, base_s, backends)
+            if factors
+            else []
         )
         text = render(meta, results, scale, overhead)
         text += f"\nWhole benchmark: {(time.perf_counter() - started) / 60:.1f} min.\n"

@@ -3,6 +3,8 @@
     python bench/stages.py plain --config CFG --warehouse DIR      # the pipeline without Prefect
     python bench/stages.py replay --config CFG --warehouse DIR     # archive → parse, no network
     python bench/stages.py scale --warehouse DIR --factor 10       # synthetic rows → build/export
+    python bench/stages.py scale --warehouse DIR --factor 10 --config LAKE.toml --source FILE
+                                                                   # the same on a new DuckLake
     python bench/stages.py prefect --tasks 200                     # Prefect's per-task overhead
 
 Each prints one JSON object on its last stdout line: seconds per stage and counts.
@@ -76,12 +78,8 @@ def _shift(col: str) -> str:
 
 
 def grow(warehouse: str, factor: int) -> dict[str, int]:
-    """Multiply staged articles and figures by ``factor`` with synthetic copies.
-
-    Copy ``k`` of an article is the same text published ``k`` years earlier (new article id
-    and URL; published date and every figure period shifted by ``k`` years), so series grow
-    the way a longer history grows them and no series gets ``factor`` times as many sources.
-    """
+    """Multiply the single file's staged articles and figures by ``factor`` (see
+    :func:`grow_rows`), written straight into ``jjj.duckdb`` and checkpointed."""
     import duckdb
 
     from jjj_etl.warehouse import paths
@@ -89,44 +87,128 @@ def grow(warehouse: str, factor: int) -> dict[str, int]:
     db = str(paths(warehouse).db)
     with duckdb.connect(db) as con:
         con.execute("begin")
-        con.execute("create temp table _copies as select range as _k from range(1, ?)", [factor])
-        con.execute(
-            f"""insert into staging.articles by name
-            select left(md5(a.article_id || ':' || _k), 16) as article_id,
-                   a.url || '?copy=' || _k as url,
-                   a.canonical_url || '?copy=' || _k as canonical_url,
-                   a.title, {_shift("a.published")} as published, a.lang, a.source, a.body,
-                   a.content_sha256, a.parser_version, a.staged_run_id, a.staged_at
-            from staging.articles a, _copies
-            order by a.article_id, _k"""
-        )
-        con.execute(
-            f"""insert into staging.figures by name
-            select f.* replace (
-                       left(md5(f.article_id || ':' || _k), 16) as article_id,
-                       {_shift("f.period")} as period)
-            from staging.figures f, _copies
-            order by f.article_id, _k, f.figure_index"""
-        )
+        grow_rows(con, factor)
         con.execute("commit")
-        counts = {
-            t: int(con.execute(f"select count(*) from staging.{t}").fetchone()[0])  # type: ignore[index]
-            for t in ("articles", "figures", "pages")
-        }
+        counts = staged_counts(con)
         con.execute("checkpoint")
     return counts
 
 
-def scale(warehouse: str, factor: int) -> dict[str, Any]:
-    """Synthetic rows × ``factor``, then build → test → commit → publish → export, timed."""
+def grow_rows(con: Any, factor: int) -> None:
+    """Insert ``factor - 1`` synthetic copies of every staged article and its figures.
+
+    Copy ``k`` of an article is the same text published ``k`` years earlier (new article id
+    and URL; published date and every figure period shifted by ``k`` years), so series grow
+    the way a longer history grows them and no series gets ``factor`` times as many sources.
+    Runs in the caller's transaction, on a file or a lake alike.
+    """
+    copies = "(select range as _k from range(1, $factor)) as c"
+    con.execute(
+        f"""insert into staging.articles by name
+        select left(md5(a.article_id || ':' || _k), 16) as article_id,
+               a.url || '?copy=' || _k as url,
+               a.canonical_url || '?copy=' || _k as canonical_url,
+               a.title, {_shift("a.published")} as published, a.lang, a.source, a.body,
+               a.content_sha256, a.parser_version, a.staged_run_id, a.staged_at
+        from staging.articles a, {copies}
+        order by a.article_id, _k""",
+        {"factor": factor},
+    )
+    con.execute(
+        f"""insert into staging.figures by name
+        select f.* replace (
+                   left(md5(f.article_id || ':' || _k), 16) as article_id,
+                   {_shift("f.period")} as period)
+        from staging.figures f, {copies}
+        order by f.article_id, _k, f.figure_index""",
+        {"factor": factor},
+    )
+
+
+def staged_counts(con: Any) -> dict[str, int]:
+    """Rows per staging table."""
+    return {
+        t: int(con.execute(f"select count(*) from staging.{t}").fetchone()[0])
+        for t in ("articles", "figures", "pages")
+    }
+
+
+def seed_lake(config: str, warehouse: str, source_db: str, factor: int) -> dict[str, int]:
+    """A lake warehouse equivalent to the single-file ``source_db``, grown ×``factor``.
+
+    The lake gets the file's ``staging.*`` rows (the file attached read-only inside the
+    window's transaction), then one ordinary ``build`` (version 1, as the file holds one),
+    then the synthetic copies in a transaction of their own: each is one snapshot, so the grown
+    rows are in the lake's data files before the timed window opens, as they are in the file.
+    """
+    from jjj_etl import lake, staging
+    from jjj_etl.config import load_config
+    from jjj_etl.pipeline import Pipeline
+
+    pipe = Pipeline(load_config(config), warehouse)
+    with pipe.write_window() as window, window.connect() as con:
+        staging.ensure_schema(con)
+        quoted = source_db.replace("'", "''")  # ATTACH takes no parameters
+        con.execute(f"attach '{quoted}' as src (read_only)")
+        tables = con.execute(
+            "select table_name from duckdb_tables() where database_name = 'src' "
+            "and schema_name = 'staging' order by table_name"
+        ).fetchall()
+        for (table,) in tables:
+            con.execute(f"insert into staging.{table} by name select * from src.staging.{table}")
+    pipe.rebuild()
+    # The grow is setup: like the file's (a plain connection), it runs without the run's
+    # memory cap, which the ordered insert of millions of copies into a lake exceeds.
+    con = lake.connect(pipe.backend, read_only=False)
+    try:
+        con.execute("begin transaction")
+        if factor > 1:
+            grow_rows(con, factor)
+        lake.tag_commit(con, None, "bench-grow")
+        con.execute("commit")
+        return staged_counts(con)
+    finally:
+        con.close()
+
+
+def disk_bytes(warehouse: str) -> dict[str, int]:
+    """Bytes on disk of a warehouse's versions: the DuckDB file, or a lake's catalog file
+    plus every data file (also those of the older snapshots it keeps)."""
+    from jjj_etl.warehouse import paths
+
+    wp = paths(warehouse)
+    backend = wp.backend
+    if not backend.is_lake:
+        return {"db": wp.db.stat().st_size}
+    catalog = Path(backend.catalog)
+    data = [f for f in Path(backend.data_path).rglob("*") if f.is_file()]
+    return {
+        "catalog": sum(f.stat().st_size for f in catalog.parent.glob(catalog.name + "*")),
+        "data": sum(f.stat().st_size for f in data),
+        "data_files": len(data),
+    }
+
+
+def scale(
+    warehouse: str, factor: int, config: str | None = None, source: str | None = None
+) -> dict[str, Any]:
+    """Synthetic rows × ``factor``, then build → test → commit → publish → export, timed.
+
+    With ``source`` (a single-file ``jjj.duckdb``) and a ``config`` whose ``[warehouse]``
+    says ``backend = "ducklake"``, the warehouse is first made a lake copy of it
+    (:func:`seed_lake`); otherwise ``warehouse`` already holds the file copy.
+    """
     from jjj_etl.config import load_config
     from jjj_etl.pipeline import Pipeline
 
     t: Timings = {}
     with _timed(t, "grow (untimed setup)"):
-        counts = grow(warehouse, factor) if factor > 1 else {}
+        if source is not None:
+            counts = seed_lake(str(config), warehouse, source, factor)
+        else:
+            counts = grow(warehouse, factor) if factor > 1 else {}
     grown_mb = _reset_peak_rss()  # the peak below is begin → export alone, not the setup
-    pipe = Pipeline(load_config(), warehouse)
+    pipe = Pipeline(load_config(config), warehouse)  # its own timings: the window's alone
     with pipe.write_window() as window:
         model_timings = window.build()
         window.test()
@@ -139,13 +221,17 @@ def scale(warehouse: str, factor: int) -> dict[str, Any]:
         manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
         rows = {k: v.get("rows", 0) for k, v in manifest["tables"].items()}
     slowest = sorted(model_timings.items(), key=lambda kv: -kv[1])[:4]
+    disk = disk_bytes(warehouse)
     return {
+        "backend": pipe.backend.kind,
         "timings": t,
         "staged": counts,
         "version": version,
+        "exported": folder is not None,
         "mart_rows": rows,
         "slowest_models": slowest,
-        "db_bytes": pipe.paths.db.stat().st_size,
+        "db_bytes": sum(v for k, v in disk.items() if k != "data_files"),
+        "disk": disk,
         "peak_rss_mb": _peak_rss_mb(),
         "grow_peak_rss_mb": grown_mb,
     }
@@ -221,6 +307,8 @@ def main() -> None:
     p = sub.add_parser("scale")
     p.add_argument("--warehouse", required=True)
     p.add_argument("--factor", type=int, default=1)
+    p.add_argument("--config", default=None, help="a sources.toml (default: the bundled one)")
+    p.add_argument("--source", default=None, help="a jjj.duckdb to copy into a new lake")
     p = sub.add_parser("prefect")
     p.add_argument("--tasks", type=int, default=200)
     args = ap.parse_args()
@@ -229,7 +317,7 @@ def main() -> None:
     elif args.cmd == "replay":
         out = replay(args.config, args.warehouse)
     elif args.cmd == "scale":
-        out = scale(args.warehouse, args.factor)
+        out = scale(args.warehouse, args.factor, args.config, args.source)
     else:
         out = prefect_overhead(args.tasks)
     print(json.dumps(out, default=str))

@@ -273,7 +273,7 @@ class Pipeline:
         Returns the version folder, or None while the warehouse has no version.  Raises
         ExportError (exit 1), saying the version stands and ``jjj-etl export`` repairs it.
         """
-        if not self.paths.db.exists():
+        if not self.paths.exists():  # a lake has no jjj.duckdb: its record says it exists
             return None
         with timed(self.timings, "export"):
             try:
