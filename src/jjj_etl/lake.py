@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -221,12 +222,19 @@ def attach(con: duckdb.DuckDBPyConnection, backend: Backend, alias: str, read_on
 
 
 def connect(
-    backend: Backend, *, read_only: bool, memory: str | None = None
+    backend: Backend, *, read_only: bool, memory: str | None = None, spill: Path | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the lake attached as ``lake`` and in use."""
+    """An in-memory DuckDB with the lake attached as ``lake`` and in use.
+
+    ``spill``: the folder DuckDB spills to past ``memory`` (a write window gives one in the
+    warehouse folder); otherwise one in the system's temporary folder, never the working
+    directory, where an in-memory DuckDB would put its ``.tmp``.
+    """
+    spill = spill or Path(tempfile.gettempdir()) / f"jjj-lake-{os.getpid()}"
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoload_known_extensions": False,
         "autoinstall_known_extensions": False,
+        "temp_directory": str(spill),
     }
     if memory:
         config["memory_limit"] = memory

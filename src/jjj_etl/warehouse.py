@@ -124,7 +124,7 @@ def writer_lock(
         os.close(fd)  # closing releases the flock
 
 
-def _remove_stale_work_files(wp: WarehousePaths) -> None:
+def remove_stale_work_files(wp: WarehousePaths) -> None:
     """Working files left by killed runs (we hold the lock, so none is live)."""
     for stale in wp.root.glob(WORK_PREFIX + "*"):
         if stale.is_dir() and not stale.is_symlink():  # DuckDB's spill folder, <work>.tmp
@@ -141,7 +141,7 @@ def connect_work(work: str | Path, memory: str) -> duckdb.DuckDBPyConnection:
 
 def begin_work(wp: WarehousePaths, memory: str) -> Path:
     """Copy the published file to a private working file (hold the writer lock first)."""
-    _remove_stale_work_files(wp)
+    remove_stale_work_files(wp)
     work = wp.root / f"{WORK_PREFIX}{os.getpid()}.duckdb"
     try:
         if wp.db.exists():

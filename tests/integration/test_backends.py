@@ -221,3 +221,20 @@ def test_models_carry_their_comments_and_the_data_tests_read_the_published_versi
     rows = data_tests(str(two_versions))
     assert rows
     assert {r["status"] for r in rows} <= {"pass", "warn"}
+
+
+def test_a_lake_window_spills_inside_the_warehouse_folder_and_cleans_up(tmp_path: Path) -> None:
+    """DuckDB past its memory cap spills to ``temp_directory``; an in-memory DuckDB (the lake's
+    connection) would put it in the working directory.  A lake window gives it a folder named
+    like a working file in the warehouse folder, removed when the window closes."""
+    cfg = load_config(write_config(tmp_path, "ducklake"))
+    wh = tmp_path / "warehouse"
+    with Pipeline(cfg, wh).write_window() as window, window.connect() as con:
+        (spill,) = con.execute("select current_setting('temp_directory')").fetchone()  # type: ignore[misc]
+        assert Path(spill).parent == wh.resolve() or Path(spill).parent == wh
+        assert Path(spill).name.startswith(".jjj.work-lake-")
+        # a leftover of a killed run is removed by the next window
+        (wh / ".jjj.work-lake-1.tmp").mkdir()
+    assert not Path(spill).exists()
+    with Pipeline(cfg, wh).write_window():
+        assert not (wh / ".jjj.work-lake-1.tmp").exists()

@@ -9,6 +9,8 @@ so readers only ever see whole versions.  See :mod:`jjj_etl.warehouse` for why.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
@@ -28,11 +30,13 @@ from jjj_etl.pipeline._parse import prune, read_results
 from jjj_etl.records import FetchedPage
 from jjj_etl.runner import build, check
 from jjj_etl.warehouse import (
+    WORK_PREFIX,
     WarehousePaths,
     begin_work,
     connect_work,
     discard_work,
     publish_work,
+    remove_stale_work_files,
     writer_lock,
 )
 
@@ -76,6 +80,7 @@ class WriteWindow:
         self.retry_conflicts = False
         self.conflicted = False
         self._lake: duckdb.DuckDBPyConnection | None = None
+        self._spill: Path | None = None  # a lake window's DuckDB spill folder
         self._lake_committed = False
         self.run_id, self.started_at = run_id, started_at
         self.timings: Timings = timings if timings is not None else {}
@@ -101,7 +106,14 @@ class WriteWindow:
             lake.record(self.paths.root, self.backend, self.paths.db.exists())
             with timed(self.timings, "begin"):
                 if self.backend.is_lake:  # the whole window is one DuckLake transaction
-                    self._lake = lake.connect(self.backend, read_only=False, memory=self.memory)
+                    # spills under the writer lock's folder, named like a working file so a
+                    # killed run's leftovers are removed by the next window
+                    remove_stale_work_files(self.paths)
+                    spill = self.paths.root / f"{WORK_PREFIX}lake-{os.getpid()}.tmp"
+                    self._spill = spill
+                    self._lake = lake.connect(
+                        self.backend, read_only=False, memory=self.memory, spill=spill
+                    )
                     self._lake.execute("begin transaction")
                 else:
                     self._work = begin_work(self.paths, self.memory)
@@ -149,6 +161,8 @@ class WriteWindow:
         finally:
             self._lake = None
             con.close()  # closing rolls back a transaction still open
+            if self._spill is not None:
+                shutil.rmtree(self._spill, ignore_errors=True)
         if exc_type is None:
             prune(self.paths.parsed, self._folders, self.started_at.timestamp())
             return False

@@ -101,7 +101,7 @@ def build(
     seeds = load_seeds(con, sql_dir)
     timings = []
     for model in models:
-        timings.append((model.name, _build_within_memory(con, model)))
+        timings.append((model.name, _build_within_memory(con, model, retry=checkpoint)))
         try:
             comment_model(con, model, docs.get(model.name), own=checkpoint)
         except duckdb.Error as exc:
@@ -111,19 +111,26 @@ def build(
     return BuildResult(tuple(timings), tuple(sorted(seeds.items())))
 
 
-def _build_within_memory(con: duckdb.DuckDBPyConnection, model: Model) -> float:
+def _build_within_memory(
+    con: duckdb.DuckDBPyConnection, model: Model, *, retry: bool = True
+) -> float:
     """Build ``model``; when it runs out of memory, once more on one DuckDB thread.
 
     Under a memory cap each thread holds its own partitions of a join or aggregate: measured
     on the ×10 bench warehouse under 128MB, ``int_observations_deduplicated`` ran out of
     memory on two threads and completed on one.  The failed statement left nothing behind
     (it was its own transaction).  A second failure raises, naming the cap.
+
+    ``retry=False`` inside the caller's transaction (a DuckLake run): the failure has aborted
+    that transaction, so no retry can run; the error names the cap to raise instead.
     """
     try:
         return build_model(con, model)
     except BuildError as exc:
+        if not isinstance(exc.__cause__, duckdb.OutOfMemoryException) or not retry:
+            raise
         threads = _threads(con)
-        if not isinstance(exc.__cause__, duckdb.OutOfMemoryException) or threads <= 1:
+        if threads <= 1:
             raise
     con.execute("set threads = 1")
     try:

@@ -54,6 +54,9 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
     Raises BuildError naming the model file and DuckDB's message.
     """
     body = model.sql.strip().rstrip(";")
+    # read first: after an out-of-memory error inside an open transaction (a DuckLake run)
+    # the transaction is aborted and not even a setting can be read
+    cap = con.execute("select current_setting('memory_limit')").fetchone()
     started = time.perf_counter()
     try:
         con.execute(f"create schema if not exists {model.schema}")
@@ -61,7 +64,6 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
         kind = "view" if model.materialization == "view" else "table"
         con.execute(f"create or replace {kind} {model.relation} as {body}")
     except duckdb.OutOfMemoryException as exc:
-        cap = con.execute("select current_setting('memory_limit')").fetchone()
         hint = (
             f" [DuckDB's memory cap is {cap[0] if cap else '?'}: raise [warehouse] memory_limit"
             " in sources.toml, or set JJJ_ETL_DUCKDB_MEMORY_LIMIT for one run]"
