@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import importlib.util
+import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import duckdb
@@ -14,6 +19,7 @@ from jjj_etl import staging
 from jjj_etl.config import load_config
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.records import Article, Figure, ParsedPage
+from jjj_etl.runner import default_sql_dir
 
 TECH = "technology contracts from Beijing to Tianjin and Hebei"
 FLOW = "CN-BJ>CN-TJ+CN-HE"
@@ -111,3 +117,40 @@ def published_contracts(root: Path, *, change: bool = True) -> Path:
         stage_contracts(con, change=change)
     assert rebuild(root)["version"] == 1
     return root
+
+
+def widgets_sql(tmp_path: Path) -> Path:
+    """The SQL folder copied to ``tmp_path/sql`` with one more indicator in the catalog
+    (widget makers: a catalog change, so a rebuild makes a new version)."""
+    sql = tmp_path / "sql"
+    shutil.copytree(default_sql_dir(), sql)
+    with (sql / "seeds" / "indicators.csv").open("a", encoding="utf-8", newline="") as fh:
+        header = next(csv.reader((default_sql_dir() / "seeds" / "indicators.csv").open()))
+        row = dict.fromkeys(header, "")
+        row.update(
+            indicator_id="widget_makers",
+            name="Widget makers",
+            unit="count",
+            kind="level",
+            default_region_id="JJJ",
+            priority="5",
+            pattern_en="widget",
+            pattern_zh="小部件",
+            description="test indicator",
+        )
+        csv.DictWriter(fh, fieldnames=header, lineterminator="\n").writerow(row)
+    return sql
+
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def bench_module(name: str) -> ModuleType:
+    """``bench/<name>.py`` imported as a module (the bench is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -7,23 +7,20 @@ indicator, so version 2 differs from version 1 by exactly one observation.
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 from pathlib import Path
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from builders import figure, page
+from builders import figure, page, widgets_sql
 from cli_runs import cli
 from jjj_etl import lake, staging
 from jjj_etl.config import load_config
 from jjj_etl.errors import BuildError, UsageError
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.report import build_report
-from jjj_etl.runner import default_sql_dir
 from jjj_etl.tools import data_tests, diff_versions, export_to, list_versions, run_query
 from jjj_etl.warehouse import paths, read_connection
 
@@ -59,28 +56,6 @@ def backend_config(
     return write_config(tmp_path_factory.mktemp(request.param), request.param)
 
 
-def _widgets_sql(tmp_path: Path) -> Path:
-    """The SQL folder with one more indicator in the catalog (widget makers)."""
-    sql = tmp_path / "sql"
-    shutil.copytree(default_sql_dir(), sql)
-    with (sql / "seeds" / "indicators.csv").open("a", encoding="utf-8", newline="") as fh:
-        header = next(csv.reader((default_sql_dir() / "seeds" / "indicators.csv").open()))
-        row = dict.fromkeys(header, "")
-        row.update(
-            indicator_id="widget_makers",
-            name="Widget makers",
-            unit="count",
-            kind="level",
-            default_region_id="JJJ",
-            priority="5",
-            pattern_en="widget",
-            pattern_zh="小部件",
-            description="test indicator",
-        )
-        csv.DictWriter(fh, fieldnames=header, lineterminator="\n").writerow(row)
-    return sql
-
-
 @pytest.fixture(scope="module")
 def two_versions(backend_config: Path) -> Path:
     """A warehouse with versions 1 (sample catalog) and 2 (plus widget makers), built once
@@ -92,7 +67,7 @@ def two_versions(backend_config: Path) -> Path:
         staging.ensure_schema(con)
         staging.stage(con, "setup", [], [page("http://x/1.html", BODY, FIGURES)], "1")
     assert Pipeline(cfg, wh).rebuild()["version"] == 1
-    assert Pipeline(cfg, wh, sql_dir=_widgets_sql(tmp_path)).rebuild()["version"] == 2
+    assert Pipeline(cfg, wh, sql_dir=widgets_sql(tmp_path)).rebuild()["version"] == 2
     return wh
 
 
@@ -151,7 +126,7 @@ def test_a_lake_version_is_one_snapshot_and_keeps_no_history_tables(two_versions
 def test_a_failed_build_commits_nothing(
     two_versions: Path, backend_config: Path, tmp_path: Path
 ) -> None:
-    sql = _widgets_sql(tmp_path / "broken")
+    sql = widgets_sql(tmp_path / "broken")
     (sql / "marts" / "fct_observations.sql").write_text("select * from no_such_table\n")
     wp = paths(two_versions)
     before = _snapshots(wp)

@@ -4,21 +4,17 @@ measured in ``bench/``); that it measured the grown rows, in the backend asked f
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from builders import figure, page
+from builders import bench_module, figure, page
 from jjj_etl import staging
 from jjj_etl.config import load_config
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.warehouse import paths, read_connection
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
 BODY = (
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan "
     "in 2024, up 12.7% year on year."
@@ -30,17 +26,7 @@ FIGURES = (
 SOURCE = '[[sources]]\nname = "demo"\nstart_urls = ["http://x.invalid/"]\n'
 
 
-def _stages() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_stages", BENCH / "stages.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-stages = _stages()
+stages = bench_module("stages")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import shutil
@@ -13,14 +12,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from builders import figure, rebuild, working_copy
+from builders import figure, rebuild, widgets_sql, working_copy
 from jjj_etl import staging
 from jjj_etl.config import load_config
 from jjj_etl.errors import ConfigError
 from jjj_etl.memory import MEMORY_LIMIT_ENV, memory_limit
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.records import Article, Figure, ParsedPage
-from jjj_etl.runner import default_sql_dir
 from jjj_etl.tools import diff_versions, export_to, run_query
 from jjj_etl.warehouse import paths
 
@@ -65,27 +63,6 @@ def warehouse(fresh_warehouse: Path) -> Path:
     return fresh_warehouse
 
 
-def _catalog_with_widgets(tmp_path: Path) -> Path:
-    sql = tmp_path / "sql"
-    shutil.copytree(default_sql_dir(), sql)
-    with (sql / "seeds" / "indicators.csv").open("a", encoding="utf-8", newline="") as fh:
-        header = next(csv.reader((default_sql_dir() / "seeds" / "indicators.csv").open()))
-        row = dict.fromkeys(header, "")
-        row.update(
-            indicator_id="widget_makers",
-            name="Widget makers",
-            unit="count",
-            kind="level",
-            default_region_id="JJJ",
-            priority="5",
-            pattern_en="widget",
-            pattern_zh="小部件",
-            description="test indicator",
-        )
-        csv.DictWriter(fh, fieldnames=header, lineterminator="\n").writerow(row)
-    return sql
-
-
 def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path: Path) -> None:
     before = run_query(str(warehouse), "select count(*) from mart_unmapped_figures")[1][0][0]
     assert before >= 1
@@ -94,7 +71,7 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
         if (warehouse / "raw").exists()
         else []
     )
-    result = rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
+    result = rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
     assert result["version"] == 2
     d = diff_versions(str(warehouse), 1, 2, "fct_observations")
     assert [(r["indicator_id"], r["value"]) for r in d["added"]] == [("widget_makers", 9100)]
@@ -145,7 +122,7 @@ def test_history_written_by_an_older_release_upgrades_without_churn(
         )
     assert legacy == (2,)
 
-    rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
+    rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
 
     d = diff_versions(str(warehouse), 1, 2, "fct_observations")
     assert [r["indicator_id"] for r in d["added"]] == ["widget_makers"]
@@ -170,7 +147,7 @@ def test_series_history_with_the_old_column_names_is_renamed_not_left_behind(
         )
         con.execute("alter table history.mart_indicator_series rename column region_id to region")
 
-    rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
+    rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
 
     _, cols = run_query(
         str(warehouse),
@@ -235,7 +212,7 @@ def test_a_memory_limit_caps_duckdb_in_the_write_window(
     with working_copy(warehouse) as con:
         limit = con.execute("select current_setting('memory_limit')").fetchone()
     assert limit == ("286.1 MiB",)  # 300 MB as DuckDB reports it
-    result = rebuild(warehouse, sql_dir=_catalog_with_widgets(tmp_path))
+    result = rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
     assert result["version"] == 2  # a full build and commit within the cap
 
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "a lot")

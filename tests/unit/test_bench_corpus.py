@@ -3,31 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from builders import bench_module
 from jjj_etl.charset import decode_html
 from jjj_etl.config import DEFAULT_KEYWORDS
 from jjj_etl.parse import parse_article
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-def _corpus() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_corpus", BENCH / "corpus.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _corpus()
+corpus = bench_module("corpus")
 
 
 def _digest(root: Path) -> dict[str, str]:
