@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from jjj_etl.parse._periods import close_since, find_mentions
+from jjj_etl.parse._periods import Pub, close_since, find_mentions
 
 
 def _periods(text: str, pub: int | None = 2025) -> list[str]:
-    found = find_mentions(text, 0, len(text), pub)
-    return [m.period for m in close_since(found, text, pub)]
+    when = None if pub is None else Pub(pub)
+    found = find_mentions(text, 0, len(text), when)
+    return [m.period for m in close_since(found, text, when)]
 
 
 @pytest.mark.parametrize(

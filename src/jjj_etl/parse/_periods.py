@@ -10,8 +10,7 @@ Comparison bases ("from a year earlier", 比上年, 去年同期) are not period
 from __future__ import annotations
 
 import re
-import threading
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,30 +27,23 @@ _MONTH_FULL = (
 _ZH_SMALL = r"(?:\d{1,2}|[一二三四五六七八九十]{1,3})"
 
 
-class PubYear(int):
-    """The publication year, carrying its month: a month or quarter named without a year
-    that has not begun by then ("in December" in a January article) is last year's.
+@dataclass(frozen=True, slots=True)
+class Pub:
+    """The publication date as the period rules need it: the year, its month (a month or
+    quarter named without a year that has not begun by then, "in December" in a January
+    article, is last year's) and the year the article reports on ("全年", "the full year").
 
-    >>> p = PubYear(2025, 1)
-    >>> (p + 0, p.month)
-    (2025, 1)
+    >>> Pub(2025, 1).month, Pub(2025).month_known
+    (1, True)
     """
 
-    month: int
-    month_known: bool
-    report: int | None  # the year the article reports on ("全年", "the full year")
-
-    def __new__(
-        cls, year: int, month: int = 12, month_known: bool = True, report: int | None = None
-    ) -> PubYear:
-        obj = super().__new__(cls, year)
-        obj.month = month
-        obj.month_known = month_known
-        obj.report = report
-        return obj
+    year: int
+    month: int = 12
+    month_known: bool = True
+    report: int | None = None
 
 
-def _anchor(pub: int | None, last_month: int, span: bool = False) -> int | None:
+def _anchor(pub: Pub | None, last_month: int, span: bool = False) -> int | None:
     """The year of an unyeared month or span of months that ends in ``last_month``.
 
     A month not yet begun at publication is last year's ("in December" in a January
@@ -60,11 +52,9 @@ def _anchor(pub: int | None, last_month: int, span: bool = False) -> int | None:
     """
     if pub is None:
         return None
-    month = getattr(pub, "month", 12)
-    known = getattr(pub, "month_known", True)
-    if last_month > month or (span and known and last_month >= month):
-        return int(pub) - 1
-    return int(pub)
+    if last_month > pub.month or (span and pub.month_known and last_month >= pub.month):
+        return pub.year - 1
+    return pub.year
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,20 +69,20 @@ class Mention:
     back: int = 0  # "the past seven years": a span of this many years up to the end
 
 
-def _year_of(token: str | None, pub: int | None) -> int | None:
+def _year_of(token: str | None, pub: Pub | None) -> int | None:
     """A year from "2024", "this year", "last year", 今年, 去年, 前年 (None if unknown)."""
     if token is None or not token.strip():
-        return pub
+        return None if pub is None else pub.year
     t = token.strip().lower().rstrip("年")
     if t.isdigit():
         return int(t)
     if pub is None:
         return None
     if t in {"last year", "去", "上", "the previous year", "previous year"}:
-        return pub - 1
+        return pub.year - 1
     if t == "前":
-        return pub - 2
-    return pub  # "this year", 今年, 本年
+        return pub.year - 2
+    return pub.year  # "this year", 今年, 本年
 
 
 def _months(year: int, first: int, last: int) -> str:
@@ -142,11 +132,11 @@ class _Norm:
         return ""
 
 
-Builder = Callable[[_Norm, int | None], tuple[str, int] | None]
+Builder = Callable[[_Norm, Pub | None], tuple[str, int] | None]
 Keys = dict[str, tuple[str, ...]]
 
 
-def _b_half(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_half(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     h = m["h"].lower()
     second = h in {"second", "2", "下"}
     year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, 12 if second else 6, span=True)
@@ -155,7 +145,7 @@ def _b_half(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     return _months(year, 7 if second else 1, 12 if second else 6), year
 
 
-def _b_month_range(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_month_range(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     a = MONTHS.get(m["a"].lower().rstrip("."), 0) if m["a"].isalpha() else _small(m["a"])
     b = MONTHS.get(m["b"].lower().rstrip("."), 0) if m["b"].isalpha() else _small(m["b"])
     year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, b, span=True)
@@ -164,7 +154,7 @@ def _b_month_range(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     return _months(year, a, b), year
 
 
-def _b_first_months(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_first_months(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     n = _small(m["n"])
     year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, n, span=True)
     if year is None:
@@ -172,7 +162,7 @@ def _b_first_months(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     return (_months(year, 1, n), year) if 1 < n <= 12 else None
 
 
-def _b_month(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_month(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     raw = m["mo"]
     month = MONTHS.get(raw.lower().rstrip("."), 0) if raw.isalpha() else _small(raw)
     year = _year_of(m["y"], pub) if m["y"] else _anchor(pub, month)
@@ -181,12 +171,12 @@ def _b_month(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     return (f"{year}-{month:02d}", year) if 1 <= month <= 12 else None
 
 
-def _b_year(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_year(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     year = _year_of(m["y"], pub)
     return None if year is None else (str(year), year)
 
 
-def _b_range_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_range_any(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     a, b = m["a"], m["b"]
     if m["rel"]:
         end = _year_of(m["rel"], pub)
@@ -198,7 +188,7 @@ def _b_range_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     return f"{a}/{b}", int(b)
 
 
-def _b_plan_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_plan_any(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     del pub
     words = {"thirteenth": 13, "fourteenth": 14, "fifteenth": 15}
     n = (words.get(m["n"].lower()) or int(m["n"])) if m["n"] else 10 + _small(m["z"][1])
@@ -206,7 +196,7 @@ def _b_plan_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
     return f"{first}/{first + 4}", first + 4
 
 
-def _b_quarter_any(m: _Norm, pub: int | None) -> tuple[str, int] | None:
+def _b_quarter_any(m: _Norm, pub: Pub | None) -> tuple[str, int] | None:
     q = m["q"]
     if not q:
         return None
@@ -399,7 +389,7 @@ _HOLIDAY = re.compile(
 )
 
 
-def _day_range(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+def _day_range(m: re.Match[str], pub: Pub | None) -> tuple[str, int] | None:
     if m["m1"]:
         a, b = int(m["m1"]), int(m["m2"] or m["m1"])
     else:
@@ -412,7 +402,7 @@ def _day_range(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
     return _months(year, a, b), year
 
 
-def _holiday(m: re.Match[str], pub: int | None) -> tuple[str, int] | None:
+def _holiday(m: re.Match[str], pub: Pub | None) -> tuple[str, int] | None:
     name = next(k for k in ("spring", "may", "national") if m[k])
     first, last = _HOLIDAY_DEFAULT[name]
     year = _anchor(pub, first)
@@ -429,44 +419,51 @@ _DAY_RANGE, _HOLIDAY, _DATE, _BASE, _BACK, _EVENT, _FULL_YEAR = map(
 _SINCE = (guarded(_SINCE[0]),)
 _PATTERNS = tuple((guarded(rx), build, keys) for rx, build, keys in _PATTERNS)
 
-_CACHE = threading.local()  # per thread: the text last scanned and each pattern's matches
 
+class PeriodIndex:
+    """Each period pattern's matches over one text, found on first use: an article's
+    sentences are all read from the same text, so every pattern runs over it once and each
+    sentence takes its share (an article has tens of sentences, each asked once or twice).
 
-def _found(rx: re.Pattern[str], text: str, lo: int, hi: int) -> list[re.Match[str]]:
-    """``rx``'s matches inside ``text[lo:hi]``: each pattern runs over an article once, and
-    its sentences take their share (an article has tens of sentences, each asked once or
-    twice)."""
-    entries: list[tuple[str, dict[Any, Any]]] = getattr(_CACHE, "entries", None) or []
-    entry = next((e for e in entries if e[0] is text), None)
-    if entry is None:  # keep a few texts: the body and its headline are read in turns
-        entry = (text, {})
-        _CACHE.entries = [entry, *entries[:3]]
-    cache: dict[re.Pattern[str], tuple[list[int], list[re.Match[str]]]] = entry[1]
-    if rx not in cache:
-        ms = list(rx.finditer(text))
-        cache[rx] = ([m.start() for m in ms], ms)
-    starts, ms = cache[rx]
-    out = []
-    # walk from the first match at ``lo`` (a slice would copy every later match each time)
-    for i in range(bisect_left(starts, lo), len(ms)):
-        m = ms[i]
-        if m.start() >= hi:
-            break
-        if m.end() <= hi:
-            out.append(m)
-    return out
+    Built by the caller for the text it reads (the body, the headline) and passed down.
+    """
+
+    __slots__ = ("_found", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._found: dict[re.Pattern[str], tuple[list[int], list[int], list[re.Match[str]]]] = {}
+
+    def within(self, rx: re.Pattern[str], lo: int, hi: int) -> list[re.Match[str]]:
+        """``rx``'s matches that lie inside ``text[lo:hi]``, in order."""
+        found = self._found.get(rx)
+        if found is None:
+            ms = list(rx.finditer(self.text))
+            found = self._found[rx] = ([m.start() for m in ms], [m.end() for m in ms], ms)
+        starts, ends, ms = found
+        # finditer's matches do not overlap, so their ends are in order too: the ones inside
+        # are those from the first that starts at ``lo`` to the last that ends by ``hi``
+        first = bisect_left(starts, lo)
+        last = min(bisect_right(ends, hi), bisect_left(starts, hi, first))
+        return ms[first:last]
 
 
 def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority order
-    text: str, lo: int, hi: int, pub: int | None, exclude: tuple[tuple[int, int], ...] = ()
+    text: str | PeriodIndex,
+    lo: int,
+    hi: int,
+    pub: Pub | None,
+    exclude: tuple[tuple[int, int], ...] = (),
 ) -> list[Mention]:
     """Period mentions in ``text[lo:hi]``, in text order, without overlaps.
 
+    ``text`` is the text or, to read many spans of one text, its :class:`PeriodIndex`;
     ``exclude`` lists spans (the figures themselves) that cannot be periods.
 
-    >>> [m.period for m in find_mentions("上半年，2024年增长", 0, 11, 2025)]
+    >>> [m.period for m in find_mentions("上半年，2024年增长", 0, 11, Pub(2025))]
     ['2025-01/2025-06', '2024']
     """
+    index = text if isinstance(text, PeriodIndex) else PeriodIndex(text)
     taken = Spans(exclude)
     found: list[Mention] = []
 
@@ -477,12 +474,12 @@ def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority ord
 
     def free(rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
         taken.seal()  # a new pattern: a new run of spans
-        return (m for m in _found(rx, text, lo, hi) if not taken.overlaps(m.start(), m.end()))
+        return (m for m in index.within(rx, lo, hi) if not taken.overlaps(m.start(), m.end()))
 
     def claim(*rxs: re.Pattern[str]) -> None:
         for rx in rxs:
             taken.seal()
-            for m in _found(rx, text, lo, hi):
+            for m in index.within(rx, lo, hi):
                 taken.add(m.start(), m.end())
 
     for m in free(_DAY_RANGE):
@@ -498,7 +495,7 @@ def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority ord
         if n:
             add(m, ("", 0), since=True, back=n)
     claim(_EVENT)
-    report = getattr(pub, "report", None)
+    report = None if pub is None else pub.report
     if report is not None:
         for m in free(_FULL_YEAR):
             add(m, (str(report), report))
@@ -518,7 +515,7 @@ def _years_back(m: re.Match[str]) -> int:
 
 
 def close_since(
-    mentions: list[Mention], text: str, pub: int | None, context: int | None = None
+    mentions: list[Mention], text: str, pub: Pub | None, context: int | None = None
 ) -> list[Mention]:
     """Give "since YYYY" mentions their end: the latest other year in the sentence, else the
     year the paragraph is about (``context``), else last/this year."""
@@ -526,9 +523,9 @@ def close_since(
     if others or context:
         end: int | None = max(others) if others else context
     elif pub is not None and _LAST_YEAR.search(text):
-        end = pub - 1
+        end = pub.year - 1
     else:
-        end = pub
+        end = None if pub is None else pub.year
     out = []
     for m in mentions:
         if m.back:

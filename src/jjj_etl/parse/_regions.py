@@ -11,7 +11,6 @@ comparison, not the region measured.
 from __future__ import annotations
 
 import re
-import threading
 from bisect import bisect_left
 from itertools import pairwise
 
@@ -164,7 +163,7 @@ _BRAND = re.compile(r"Zhongguancun|中关村")
 
 
 def _mentions(
-    text: str, lo: int, hi: int, topic: str | None = None, ctx_lo: int | None = None
+    index: RegionIndex, lo: int, hi: int, topic: str | None = None, ctx_lo: int | None = None
 ) -> list[Group]:
     """Region mentions in ``text[lo:hi]``; "the city" / 全市 stands for the last single place
     named before it since ``ctx_lo`` (the sentence start), else for ``topic``."""
@@ -172,7 +171,7 @@ def _mentions(
     last_place: tuple[str, ...] = ()
     prev_end = -10
     start = lo if ctx_lo is None else min(ctx_lo, lo)
-    found = _index(text)
+    found = index.found
     for i in range(bisect_left(found, (start,)), len(found)):
         m_start, m_end, codes, brand, compared = found[i]
         if m_end > hi:
@@ -197,28 +196,31 @@ def _mentions(
 
 
 _Found = tuple[int, int, tuple[str, ...], bool, bool]
-_LAST = threading.local()  # per thread: the text last indexed and its region names
 
 
-def _index(text: str) -> list[_Found]:
-    """Every region name in ``text`` once, in order (start, end, codes, is the Zhongguancun
-    brand, is a comparison's yardstick): an article's sentences and clauses are all read from
-    the same text, so it is scanned once, not once a clause."""
-    last = getattr(_LAST, "entry", None)
-    if last is not None and last[0] is text:
-        return last[1]  # type: ignore[no-any-return]
-    found = [
-        (
-            m.start(),
-            m.end(),
-            _CODES[m.lastgroup or ""],
-            bool(_BRAND.fullmatch(m.group())),
-            bool(_COMPARED.search(text, max(0, m.start() - 40), m.start())),
-        )
-        for m in _REGION.finditer(text)
-    ]
-    _LAST.entry = (text, found)
-    return found
+class RegionIndex:
+    """Every region name in one text, found once, in order (start, end, codes, is the
+    Zhongguancun brand, is a comparison's yardstick): an article's sentences and clauses are
+    all read from the same text, so it is scanned once, not once a clause.
+
+    Built by the caller for the text it reads (the body with its datelines blanked, the
+    headline) and passed to every lookup in that text.
+    """
+
+    __slots__ = ("found", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: list[_Found] = [
+            (
+                m.start(),
+                m.end(),
+                _CODES[m.lastgroup or ""],
+                bool(_BRAND.fullmatch(m.group())),
+                bool(_COMPARED.search(text, max(0, m.start() - 40), m.start())),
+            )
+            for m in _REGION.finditer(text)
+        ]
 
 
 def _topic_codes(topic: str | None) -> tuple[str, ...]:
@@ -335,32 +337,34 @@ def _pick(text: str, groups: list[Group], anchor: int) -> str | None:
 
 
 def region_in(
-    text: str,
+    index: RegionIndex,
     lo: int,
     hi: int,
     anchor: int,
     topic: str | None = None,
     ctx_lo: int | None = None,
 ) -> str | None:
-    """The region of the span ``text[lo:hi]`` for a figure at ``anchor``, or None;
-    :data:`OTHER` when the span names a place outside the list.
+    """The region of the span ``text[lo:hi]`` (``index`` is the text's) for a figure at
+    ``anchor``, or None; :data:`OTHER` when the span names a place outside the list.
 
     >>> t = "Technology contracts from Beijing to Tianjin and Hebei were worth"
-    >>> region_in(t, 0, len(t), len(t))
+    >>> region_in(RegionIndex(t), 0, len(t), len(t))
     'CN-BJ>CN-TJ+CN-HE'
-    >>> region_in("北京流向津冀技术合同成交额", 0, 13, 13)
+    >>> region_in(RegionIndex("北京流向津冀技术合同成交额"), 0, 13, 13)
     'CN-BJ>CN-TJ+CN-HE'
     """
-    return _pick(text, _groups(text, _mentions(text, lo, hi, topic, ctx_lo)), anchor)
+    text = index.text
+    return _pick(text, _groups(text, _mentions(index, lo, hi, topic, ctx_lo)), anchor)
 
 
 def region_before(
-    text: str, lo: int, anchor: int, topic: str | None = None, ctx_lo: int | None = None
+    index: RegionIndex, lo: int, anchor: int, topic: str | None = None, ctx_lo: int | None = None
 ) -> str | None:
     """The region named last before ``anchor`` in ``text[lo:anchor]`` (the subject of a
     clause that came earlier in the sentence: "Beijing's GDP was …, up 5.2%"), or None.
     Places named together ("Xiong'an New Area in Hebei") count as one, the most specific."""
-    groups = _groups(text, _mentions(text, lo, anchor, topic, ctx_lo))
+    text = index.text
+    groups = _groups(text, _mentions(index, lo, anchor, topic, ctx_lo))
     if not groups:
         return None
     flow = _flow(text, groups)
@@ -378,13 +382,14 @@ def region_before(
 _RESPECTIVELY = re.compile(r"分别|respectively|各自", re.I)
 
 
-def respective(text: str, lo: int, hi: int, anchors: list[int]) -> list[str] | None:
+def respective(index: RegionIndex, lo: int, hi: int, anchors: list[int]) -> list[str] | None:
     """Regions for figures listed "respectively" after a list of places ("北京、天津、河北分别
     为4.38万亿元、1.67万亿元和4.39万亿元"): the i-th figure gets the i-th place, or None when
     the sentence is not such a list."""
+    text = index.text
     if not anchors or not _RESPECTIVELY.search(text, lo, hi):
         return None
-    found = [g for g in _mentions(text, lo, anchors[0]) if OTHER not in g[2]]
+    found = [g for g in _mentions(index, lo, anchors[0]) if OTHER not in g[2]]
     run: list[Group] = []
     for g in found:
         if run and _JOIN.match(text[run[-1][1] : g[0]]):
@@ -397,12 +402,13 @@ def respective(text: str, lo: int, hi: int, anchors: list[int]) -> list[str] | N
 
 
 def region_of_clause(
-    text: str, lo: int, hi: int, anchor: int, topic: str | None, ctx_lo: int
+    index: RegionIndex, lo: int, hi: int, anchor: int, topic: str | None, ctx_lo: int
 ) -> str | None:
     """The region of a figure's clause: a flow the clause states, else the place named
     last before the figure ("below Beijing's 6.44 percent and the national level of 2.40
     percent" gives 2.40 to the country), else the nearest one after it."""
-    groups = _groups(text, _mentions(text, lo, hi, topic, ctx_lo))
+    text = index.text
+    groups = _groups(text, _mentions(index, lo, hi, topic, ctx_lo))
     if not groups:
         return None
     flow = _flow(text, groups)
@@ -412,7 +418,7 @@ def region_of_clause(
     if yard and not _COMPARED.search(text, max(0, yard.start() - 40), yard.start()):
         return "CN"
     if any(g[1] <= anchor for g in groups):
-        return region_before(text, lo, anchor, topic, ctx_lo)
+        return region_before(index, lo, anchor, topic, ctx_lo)
     return _pick(text, groups, anchor)
 
 
@@ -432,7 +438,9 @@ _MOVER = re.compile(
 _FROM = re.compile(r"(?:\bfrom\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?|来自|(?<![自])从|由)$", re.I)
 
 
-def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | None) -> str | None:
+def mover_flow(
+    index: RegionIndex, lo: int, hi: int, region: str | None, topic: str | None
+) -> str | None:
     """A figure about what one place's firms, investors or capital do in another ("signed
     215 projects with Beijing enterprises" in Langfang, 北京企业在雄安新设分支机构) is a flow
     from the first place to the second: the other place the sentence names, else the
@@ -441,7 +449,7 @@ def mover_flow(text: str, lo: int, hi: int, region: str | None, topic: str | Non
         return None
     source: tuple[str, ...] = ()
     places: list[Group] = []
-    found = _index(text)
+    text, found = index.text, index.found
     for i in range(bisect_left(found, (lo,)), len(found)):
         start, end, codes, _brand, _compared = found[i]
         if start >= hi:

@@ -22,9 +22,17 @@ from dataclasses import dataclass, replace
 
 from jjj_etl.parse._cues import AVERAGE_ANNUAL, comparator, kind_and_sign, strip_comparator
 from jjj_etl.parse._fold import fold
-from jjj_etl.parse._periods import Mention, PubYear, choose_period, close_since, find_mentions
+from jjj_etl.parse._periods import (
+    Mention,
+    PeriodIndex,
+    Pub,
+    choose_period,
+    close_since,
+    find_mentions,
+)
 from jjj_etl.parse._regions import (
     OTHER,
+    RegionIndex,
     mask_datelines,
     mover_flow,
     region_before,
@@ -62,17 +70,17 @@ class _Sentence:
     topic: str | None = None  # the region carried from the paragraph, else the article's
 
 
-def _pub_year(published: str | None) -> PubYear | None:
+def _pub_year(published: str | None) -> Pub | None:
     if not published:
         return None
     m = re.match(r"\s*((?:19|20)\d\d)(?:-(\d\d))?", published)
     if m is None:
         return None
     known = bool(m.group(2)) and 1 <= int(m.group(2) or 0) <= 12
-    return PubYear(int(m.group(1)), int(m.group(2)) if known else 12, known)
+    return Pub(int(m.group(1)), int(m.group(2)) if known else 12, known)
 
 
-def _with_report_year(pub: PubYear | None, title: str) -> PubYear | None:
+def _with_report_year(pub: Pub | None, title: str) -> Pub | None:
     """``pub`` knowing the year the article reports on: the single year its headline names
     (统计公报 2023, "in 2024"), else last year early in the year (annual data comes out in the
     first quarter), else the publication year."""
@@ -83,8 +91,8 @@ def _with_report_year(pub: PubYear | None, title: str) -> PubYear | None:
     if years:
         report = years[0].last_year
     else:
-        report = int(pub) - 1 if pub.month_known and pub.month <= 3 else int(pub)
-    return PubYear(int(pub), pub.month, pub.month_known, report)
+        report = pub.year - 1 if pub.month_known and pub.month <= 3 else pub.year
+    return replace(pub, report=report)
 
 
 def _alt_links(t: str, tokens: list[Token]) -> dict[int, int]:
@@ -131,10 +139,11 @@ def _sentences(
     t: str,
     tokens: list[Token],
     lang: str | None,
-    pub: int | None,
+    pub: Pub | None,
     spans: list[tuple[int, int]],
     plain: list[list[Mention]],
     places: _Places,
+    periods: PeriodIndex,
 ) -> list[_Sentence]:
     """Each sentence with its period mentions; ``plain`` holds each sentence's mentions found
     with no figure excluded (see :func:`_mentions_by_sentence`)."""
@@ -154,7 +163,7 @@ def _sentences(
         # a figure can never be a period: look again, without the figures, only if one of
         # the mentions found sits on a figure (otherwise excluding them changes nothing)
         clash = any(s < m.end and m.start < e for m in first_look for s, e in figs)
-        found = find_mentions(t, lo, hi, pub, figs) if clash else first_look
+        found = find_mentions(periods, lo, hi, pub, figs) if clash else first_look
         context = int(inherited[:4]) if inherited and inherited[:4].isdigit() else latest[n]
         mentions = tuple(close_since(found, t[lo:hi], pub, context))
         if _SAME_PERIOD.search(t, lo, hi) and not mentions:
@@ -171,7 +180,7 @@ def _sentences(
         zh = is_chinese(t[lo:hi], default=lang == "zh")
         breaks = ClauseBreaks(t, lo, hi)
         out.append(_Sentence(lo, hi, zh, mentions, default, breaks, carried or places.topic))
-        carried = region_in(places.text, lo, hi, lo, carried or places.topic) or carried
+        carried = region_in(places.regions, lo, hi, lo, carried or places.topic) or carried
         prev_hi = hi
     return out
 
@@ -224,18 +233,18 @@ def _paragraph_years(
 
 @dataclass(frozen=True, slots=True)
 class _Places:
-    """The text regions are read from (datelines blanked) and the article's topic region:
+    """The region names of the body (datelines blanked) and the article's topic region:
     the headline's, else the first one the body names."""
 
-    text: str
+    regions: RegionIndex
     topic: str | None
     event: str | None = None  # the period of the event the headline names
 
 
-def _places(t: str, title: str, spans: list[tuple[int, int]], pub: int | None) -> _Places:
-    masked = mask_datelines(t)
+def _places(t: str, title: str, spans: list[tuple[int, int]], pub: Pub | None) -> _Places:
+    masked = RegionIndex(mask_datelines(t))
     head = mask_datelines(fold(title))
-    topic = region_in(head, 0, len(head), 0)
+    topic = region_in(RegionIndex(head), 0, len(head), 0)
     for lo, hi in spans:
         if topic is not None:
             break
@@ -247,7 +256,7 @@ def _places(t: str, title: str, spans: list[tuple[int, int]], pub: int | None) -
     return _Places(masked, topic, event)
 
 
-def _region(tr: str, s: _Sentence, cl_lo: int, cl_hi: int, anchor: int) -> str | None:
+def _region(tr: RegionIndex, s: _Sentence, cl_lo: int, cl_hi: int, anchor: int) -> str | None:
     """Clause, then the earlier clauses of the sentence, then the paragraph's or article's
     topic, then anything else the sentence names; a place outside the list is null."""
     topic = s.topic
@@ -283,7 +292,7 @@ _BASE_YEAR = re.compile(
 
 
 def _over_base(
-    t: str, s: _Sentence, span: tuple[int, int], period: str | None, pub: int | None
+    t: str, s: _Sentence, span: tuple[int, int], period: str | None, pub: Pub | None
 ) -> str | None:
     """A multiple of a named base year ("1.7 times the 2013 level", 是2013年的2.1倍) is a
     change over the span from that year to the year the data is for: the sentence's latest
@@ -300,7 +309,7 @@ def _over_base(
     elif inherited and int(inherited[:4]) > base:
         end = int(inherited[:4])
     else:
-        end = int(pub) if pub is not None and int(pub) > base else None
+        end = pub.year if pub is not None and pub.year > base else None
     if end is not None and end == base + 1:
         return str(end)  # against the year before: a year-on-year change
     if end is None or (
@@ -311,7 +320,13 @@ def _over_base(
 
 
 def _figure(
-    t: str, tr: str, body: _Body, s: _Sentence, toks: list[Token], k: int, pub: int | None
+    t: str,
+    tr: RegionIndex,
+    body: _Body,
+    s: _Sentence,
+    toks: list[Token],
+    k: int,
+    pub: Pub | None,
 ) -> Figure:
     """Read token ``toks[k]`` (the main figures of sentence ``s``) in its context."""
     tok = toks[k]
@@ -407,12 +422,12 @@ def _fill_subjects(figs: list[Figure]) -> list[Figure]:
 
 def _sentence_figures(
     t: str,
-    tr: str,
+    tr: RegionIndex,
     body: _Body,
     s: _Sentence,
     tokens: list[tuple[int, Token]],
     alts: dict[int, int],
-    pub: int | None,
+    pub: Pub | None,
 ) -> dict[int, Figure]:
     main = [(i, x) for i, x in tokens if i not in alts]
     toks = [x for _, x in main]
@@ -503,18 +518,19 @@ def _extract(body: str, lang: str | None, published: str | None, title: str) -> 
     spans = split_sentences(t)
     # period mentions sentence by sentence, once: they mask the scan (a period is not a
     # figure) and, unless one sits on a figure, are the sentence's periods as they are
-    plain = [find_mentions(t, lo, hi, pub) for lo, hi in spans]
+    periods = PeriodIndex(t)
+    plain = [find_mentions(periods, lo, hi, pub) for lo, hi in spans]
     tokens = scan(t, _masked_periods(t, plain))
     alts = _alt_links(t, tokens)
     places = _places(t, title, spans, pub)
-    sentences = _sentences(t, tokens, lang, pub, spans, plain, places)
+    sentences = _sentences(t, tokens, lang, pub, spans, plain, places, periods)
     text = _Body(body, ProperNouns(body))
     figs: dict[int, Figure] = {}
     starts = [x.start for x in tokens]
     for s in sentences:
         first = bisect_left(starts, s.lo)
         inside = list(enumerate(_within(tokens, starts, s.lo, s.hi), first))
-        figs.update(_sentence_figures(t, places.text, text, s, inside, alts, pub))
+        figs.update(_sentence_figures(t, places.regions, text, s, inside, alts, pub))
     for i in sorted(alts):
         figs[i] = _alt_figure(body, tokens[i], figs[alts[i]], t, alts[i])
     order = [i for i in range(len(tokens)) if i in figs]
