@@ -88,3 +88,34 @@ def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"jjj_etl.parse.{module}"))
     assert result.attempted > 0
     assert result.failed == 0
+
+
+_MASK_ALPHABET = st.sampled_from(
+    [
+        *"ab Z09.-+@_,:（)\n年月中",
+        *("COVID-19", "Type-2 ", "x@y.cn", "mail.", "www.", "news.cn", ".com", ".org/a", "Tel: "),
+        *("010-8765 4321", "ICP备", "12345678", "3月28日", "May 5", "No. 3", "第5", "v2.0.1 "),
+    ]
+)
+
+
+def _spans(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in rx.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_MASK_ALPHABET, max_size=25).map("".join))
+def test_the_mask_scan_leaves_out_only_pieces_that_cannot_match(text: str) -> None:
+    # the scan a text gets, the scan with every piece in, and the pieces as first written
+    # (greedy runs, not possessive ones) mask the same spans
+    as_written = re.compile(_scan._MASKS.pattern.replace("]++", "]+"))
+    assert as_written.pattern != _scan._MASKS.pattern
+    assert _spans(_scan._masks(text), text) == _spans(_scan._MASKS, text)
+    assert _spans(_scan._MASKS, text) == _spans(as_written, text)
+
+
+def test_the_mask_scan_keeps_the_pieces_a_text_needs() -> None:
+    text = "Write to a@b.cn or see news.cn about COVID-19 and Tel: 010-8765 4321"
+    spans = [text[a:b] for a, b in _spans(_scan._masks(text), text)]
+    assert spans == ["a@b.cn", "news.cn", "COVID-19", "Tel: 010-8765 4321"]
+    assert _scan._masks("增长12.7%") is not _scan._MASKS  # nothing costly to look for

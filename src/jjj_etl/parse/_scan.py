@@ -12,6 +12,7 @@ not a quantity of the indicator the sentence is about.  A bare four-digit year
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -56,9 +57,15 @@ class Token:
     default_kind: str | None = None  # the kind when the words around say nothing ("三成" → share)
 
 
-_MASKS = re.compile(
-    r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.]+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|org|net|gov|edu)\b\S*"
-    r"|[\u4e00-\u9fff]{0,2}ICP[备证]?\S*?\d+号?(?:-\d+)?|公网安备\s*\d+号?"
+#: What is masked, in order (the scan is one alternation of them all; see :func:`_masks`).
+#: Three pieces run along every word at every character of it (``\w`` is every CJK
+#: character too) and cost most of the scan, yet need text most bodies never hold.
+_URL = r"(?:https?://|www\.)\S+"
+_EMAIL = r"[\w.+-]++@[\w-]+\.[\w.]+"  # possessive: "@" is not in the run, giving back is futile
+_DOMAIN = r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|org|net|gov|edu)\b\S*"
+_CODE_NAME = r"[A-Za-z]++-\d+"  # "COVID-19", "Type-2"; possessive as "-" ends the run anyway
+_MASK_REST = (
+    r"[\u4e00-\u9fff]{0,2}ICP[备证]?\S*?\d+号?(?:-\d+)?|公网安备\s*\d+号?"
     r"|(?:Tel|Phone|Fax|Hotline|电话|传真|热线|手机)\s*[:：]?\s*[\d\-+() ]{6,}"
     r"|(?:\+?86[-\s]?)?\(?0\d{2,3}\)?[-\s]\d{3,4}[-\s]?\d{4}(?:-\d+)?|(?<!\d)1[3-9]\d{9}(?!\d)"
     r"|(?<![\d.])\d{1,2}(?::\d{2}){1,2}(?![\d.])(?:\s*(?:am|pm|a\.m\.|p\.m\.))?"
@@ -79,7 +86,13 @@ _MASKS = re.compile(
     r"|\b(?:No|Nos|Article|Section|Chapter|Phase|Line|Room|Hall|Gate|Building|Booth|Route|Exit"
     r"|Platform|Terminal|Level|Grade|Class|Stage|Round|Season|Episode|Vol|Volume|Issue|Item"
     r"|Clause|Paragraph|Page|Figure|Table|Fortune(?:\s+Global)?|Global|Top|top)\.?\s*#?\d+"
-    r"|\d+\s*Comment\(?s?\)?|\d+\s*强|#\d+|十[三四五]五|[A-Za-z]+-\d+",
+    r"|\d+\s*Comment\(?s?\)?|\d+\s*强|#\d+|十[三四五]五"
+)
+#: Each costly piece, with what a text must hold for it to match anywhere in it.
+_NEEDS: tuple[tuple[str, re.Pattern[str] | str], ...] = (
+    (_EMAIL, "@"),
+    (_DOMAIN, re.compile(r"\.(?:com|cn|org|net|gov|edu)\b")),
+    (_CODE_NAME, re.compile(r"(?<=[A-Za-z])-\d")),
 )
 #: Digits mixed with Chinese magnitudes: "5万4千6百", "3亿5000万", "1万2千".
 _MIXED = r"(?<![\d.A-Za-z])\d+[亿万千百](?:\d+[亿万千百十])+\d*(?![\d.])"
@@ -148,8 +161,32 @@ _SPECIALS: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
 )
 # each of these runs over the whole text: a first-character test spares most places
-_MASKS, _CORE = guarded(_MASKS), guarded(_CORE)
+_CORE = guarded(_CORE)
 _SPECIALS = tuple((guarded(rx), kind) for rx, kind in _SPECIALS)
+
+
+@functools.cache
+def _mask_pattern(left_out: frozenset[str]) -> re.Pattern[str]:
+    pieces = (_URL, _EMAIL, _DOMAIN, _MASK_REST, _CODE_NAME)
+    return guarded(re.compile("|".join(p for p in pieces if p not in left_out)))
+
+
+def _masks(t: str) -> re.Pattern[str]:
+    """The mask scan for ``t``: without the costly pieces that cannot match anywhere in it.
+
+    A piece that matches nowhere in a text takes no part in the alternation's matches there
+    (the others are tried in the same order at the same places), so the spans are the same.
+    """
+    left_out = frozenset(
+        piece
+        for piece, need in _NEEDS
+        if (need not in t if isinstance(need, str) else need.search(t) is None)
+    )
+    return _mask_pattern(left_out)
+
+
+#: The whole mask scan, every piece in (what :func:`_masks` gives a text that holds them all).
+_MASKS = _mask_pattern(frozenset())
 _MULT = {"doubled": 2.0, "tripled": 3.0, "trebled": 3.0, "quadrupled": 4.0}
 _VAGUE = {"hundreds": 1e2, "thousands": 1e3, "millions": 1e6}
 _FOLD_WORDS = {"twenty": 20.0, "hundred": 100.0}
@@ -495,7 +532,7 @@ def scan(t: str, masked: tuple[tuple[int, int], ...] = ()) -> list[Token]:
     >>> [(x.value, x.unit) for x in scan("营收843.7亿元，增长12.7%")]
     [(84370000000.0, 'CNY'), (12.7, '%')]
     """
-    taken = Spans([*masked, *((m.start(), m.end()) for m in _MASKS.finditer(t))])
+    taken = Spans([*masked, *((m.start(), m.end()) for m in _masks(t).finditer(t))])
     tokens: list[Token] = []
     for rx, kind in _SPECIALS:
         for m in rx.finditer(t):
