@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jjj_etl.parse import _periods, _scan
+from jjj_etl.parse import _periods, _regions, _scan
 from jjj_etl.parse._eval import load_corpus
 from jjj_etl.parse._fold import fold
 from jjj_etl.parse._guard import guarded
@@ -31,12 +31,15 @@ _GUARDED = [
     _scan._MASKS,
     _scan._CORE,
     *(rx for rx, _ in _scan._SPECIALS),
+    _regions._REGION,
 ]
 
 
 def _plain(rx: re.Pattern[str]) -> re.Pattern[str]:
     """The pattern as written, without its guard."""
-    m = re.fullmatch(r"\(\?=\[[^\]]*\]\)\(\?:(.*)\)", rx.pattern, re.S)
+    m = re.fullmatch(
+        r"\(\?=(?:\[[^\]]*\]\|?)?(?:\(\?-?i:\[[^\]]*\]\))?\)\(\?:(.*)\)", rx.pattern, re.S
+    )
     return re.compile(m.group(1), rx.flags) if m else rx
 
 
@@ -45,7 +48,7 @@ def _matches(rx: re.Pattern[str], text: str) -> list[tuple[tuple[int, int], dict
 
 
 def test_the_costly_patterns_are_guarded() -> None:
-    assert sum(_plain(rx) is not rx for rx in _GUARDED) >= 20
+    assert sum(_plain(rx) is not rx for rx in _GUARDED) >= 24
 
 
 def test_guarded_patterns_match_as_written_on_the_corpus() -> None:
@@ -71,8 +74,19 @@ def test_guarded_patterns_match_as_written_on_any_text(text: str) -> None:
         assert _matches(rx, text) == _matches(_plain(rx), text)
 
 
+def test_a_scoped_case_flag_is_tested_under_the_same_flag() -> None:
+    cases = ((re.compile("(?i:ab)|c"), "(?i:"), (re.compile("(?-i:ab)|c", re.I), "(?-i:"))
+    for rx, scope in cases:
+        fast = guarded(rx)
+        assert fast.pattern.startswith("(?=[")
+        assert scope in fast.pattern
+        assert _plain(fast).pattern == rx.pattern
+        for text in ("xAB c", "ab C", "Ab", "aB cC"):
+            assert _matches(fast, text) == _matches(rx, text)
+
+
 def test_what_cannot_be_read_for_sure_is_left_alone() -> None:
-    for pattern in ("[^a]+b", ".x", r"(a)?\1", "(?i:ab)|c", "a?", "百分之[0-9]+"):
+    for pattern in ("[^a]+b", ".x", r"(a)?\1", "(?a:ab)|c", "a?", "百分之[0-9]+"):
         rx = re.compile(pattern)
         assert guarded(rx) is rx
     rx = guarded(re.compile(r"(?<![\d.])(?:\d+|[一二]十)(?=%)"))

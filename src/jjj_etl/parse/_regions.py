@@ -14,6 +14,8 @@ import re
 from bisect import bisect_left
 from itertools import pairwise
 
+from jjj_etl.parse._guard import guarded
+
 _ORDER = ("XA", "CN-BJ", "CN-TJ", "CN-HE", "JJJ", "CN")
 _LEVEL = {"XA": 4, "CN-BJ": 3, "CN-TJ": 3, "CN-HE": 3, "JJJ": 2, "CN": 1, "-": 3, "@": 3}
 
@@ -86,9 +88,15 @@ _NAMES += (
         (TOPIC,),
     ),
 )
-# English names are whole words ("Baodi" is not the start of "Baoding")
-_REGION = re.compile(
-    "|".join(f"(?P<r{i}>(?<![A-Za-z])(?:{p})(?![a-z]))" for i, (p, _) in enumerate(_NAMES))
+# English names are whole words ("Baodi" is not the start of "Baoding"); the one lookbehind
+# stands in front of all the names, not one per name, so inside a word the scan fails at one
+# test, not at one per name (it takes no text: each group spans what it did)
+_REGION = guarded(
+    re.compile(
+        "(?<![A-Za-z])(?:"
+        + "|".join(f"(?P<r{i}>(?:{p})(?![a-z]))" for i, (p, _) in enumerate(_NAMES))
+        + ")"
+    )
 )
 _CODES = {f"r{i}": codes for i, (_, codes) in enumerate(_NAMES)}
 _JOIN = re.compile(r"\s*(?:,?\s*and|,|、|和|与|及|以及|/)\s*(?:the\s+)?$")
