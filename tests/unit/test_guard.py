@@ -96,7 +96,17 @@ def test_what_cannot_be_read_for_sure_is_left_alone() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["_guard", "_spans", "_sentences", "_subjects", "_periods", "_regions", "_scan", "figures"],
+    [
+        "_guard",
+        "_spans",
+        "_sentences",
+        "_subjects",
+        "_periods",
+        "_regions",
+        "_scan",
+        "_cues",
+        "figures",
+    ],
 )
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(f"jjj_etl.parse.{module}"))

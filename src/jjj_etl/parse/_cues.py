@@ -232,10 +232,96 @@ def _change(near: str, after: str, ratio: bool = True) -> int:
     return 0
 
 
+_OF_GDP_IN = re.compile(r"\bof\s+(?:\S+\s+){0,3}(?:GDP|gross\s+domestic\s+product)", _I)
+#: What a text must hold for :data:`_SPAN_CUE` / :data:`_SHARE` to match in it (each
+#: alternative holds one of these words, under the same case rule): no match ends before the
+#: first of them does.
+_SPAN_CUE_NEEDS = tuple(
+    re.compile(w, _I)
+    for w in [
+        *("since", "past", "last", "recent", "date", "far"),
+        *("以来", "至今", "迄今", "截至目前", "近", "过去", "来"),
+    ]
+)
+_SHARE_NEEDS = tuple(
+    re.compile(w, _I)
+    for w in [
+        *("account", "share", "proportion", "mak", "mad", "contribution", "percent", "%"),
+        *("占", "比重", "份额"),
+    ]
+)
+
+
+_Needs = tuple[re.Pattern[str], ...]
+
+
+class SentenceCues:
+    """The cues :func:`kind_and_sign` reads from a figure's whole sentence, or from all of
+    it before the figure, looked for once a sentence and not once a figure (a sentence can
+    hold hundreds of figures: a flattened table).
+
+    ``before(rx, needs, end)`` is ``bool(rx.search(text[:end]))``, asked for the figures of
+    the sentence in order: a match found for one figure is tried again, where it starts,
+    for the next (``search`` with ``pos``/``endpos`` reads the text as the slice would, the
+    characters before ``pos`` included); the sentence is searched from its start while no
+    match is known, and not before the first of the words a match needs has ended.
+
+    >>> cues = SentenceCues("Since 2014 the park's output rose 12% and 15%")
+    >>> cues.before(_SPAN_CUE, _SPAN_CUE_NEEDS, 4), cues.before(_SPAN_CUE, _SPAN_CUE_NEEDS, 34)
+    (False, True)
+    """
+
+    __slots__ = ("_found", "_hits", "_needs", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._found: dict[re.Pattern[str], bool] = {}
+        self._hits: dict[re.Pattern[str], int] = {}  # where the last match found starts
+        self._needs: dict[_Needs, int] = {}
+
+    def has(self, rx: re.Pattern[str]) -> bool:
+        """Whether ``rx`` matches anywhere in the sentence."""
+        found = self._found.get(rx)
+        if found is None:
+            found = self._found[rx] = rx.search(self.text) is not None
+        return found
+
+    def before(self, rx: re.Pattern[str], needs: _Needs, end: int) -> bool:
+        """Whether ``rx`` matches in the sentence's first ``end`` characters."""
+        if end < self._first_end(needs):
+            return False
+        hit = self._hits.get(rx, -1)
+        if hit >= 0:
+            again = rx.search(self.text, hit, end)
+            if again is not None:
+                self._hits[rx] = again.start()
+                return True
+        m = rx.search(self.text, 0, end)
+        self._hits[rx] = -1 if m is None else m.start()
+        return m is not None
+
+    def _first_end(self, needs: _Needs) -> int:
+        """Where the first of the words a match needs ends (past the end: none is there)."""
+        at = self._needs.get(needs)
+        if at is None:
+            ends = [m.end() for m in (w.search(self.text) for w in needs) if m is not None]
+            at = self._needs[needs] = min(ends, default=len(self.text) + 1)
+        return at
+
+
 def kind_and_sign(  # noqa: C901, PLR0911 - one return per rung of the decision ladder
-    near: str, clause_before: str, after: str, unit: str, sentence: str, sentence_before: str = ""
+    near: str,
+    clause_before: str,
+    after: str,
+    unit: str,
+    sentence: SentenceCues,
+    offset: int | None = None,
 ) -> tuple[str, int]:
-    """``(kind, sign)`` for a number given its context; sign is -1 for falls."""
+    """``(kind, sign)`` for a number given its context; sign is -1 for falls.
+
+    ``sentence`` is the number's sentence, ``offset`` where the number starts in it (None:
+    the sentence before the number is not known, and only its clause is read).
+    """
     diff = _difference(near, after, unit, clause_before)
     if diff:
         return "difference", diff
@@ -258,11 +344,11 @@ def kind_and_sign(  # noqa: C901, PLR0911 - one return per rung of the decision 
         return "rate", 1
     if (
         unit == "%"
-        and _RND.search(sentence)
+        and sentence.has(_RND)
         and (
             _OF_GDP.match(after)
             or _AS_SHARE_OF_GDP.search(clause_before)
-            or re.search(r"\bof\s+(?:\S+\s+){0,3}(?:GDP|gross\s+domestic\s+product)", sentence, _I)
+            or sentence.has(_OF_GDP_IN)
         )
     ):
         return "rate", 1
@@ -277,13 +363,13 @@ def kind_and_sign(  # noqa: C901, PLR0911 - one return per rung of the decision 
     if (
         _CUMULATIVE.search(clause_before)
         or _CUMULATIVE.search(after)
-        or (_TOTAL_SINCE.search(clause_before + after) and _SINCE.search(sentence))
+        or (_TOTAL_SINCE.search(clause_before + after) and sentence.has(_SINCE))
         or (
             not ratio
             and (
                 _TOTAL.search(clause_before)
                 or _TOTAL.search(after)
-                or _SPAN_CUE.search(sentence_before or clause_before)
+                or _before(sentence, offset, _SPAN_CUE, _SPAN_CUE_NEEDS, clause_before)
                 or _SPAN_CUE.search(after)
             )
         )
@@ -291,13 +377,26 @@ def kind_and_sign(  # noqa: C901, PLR0911 - one return per rung of the decision 
         return "cumulative", 1
     if unit in {"%", ""} and _RATE_SUBJECT.search(clause_before):
         return "rate", 1
-    if unit == "%" and _SHARE.search(sentence_before):
+    if unit == "%" and _before(sentence, offset, _SHARE, _SHARE_NEEDS, ""):
         return "share", 1
     if (
         _PART_BEFORE.search(clause_before)
         or _PART_AFTER.match(after)
-        or _PART_LEAD.match(sentence_before)
+        or (offset is not None and _PART_LEAD.match(sentence.text, 0, offset))
         or (unit == "%" and re.search(r"比例|占有率|份额", clause_before))
     ):
         return "share", 1  # 其中…, "of which …", "38 of them": a part of the whole just named
     return "level", 1
+
+
+def _before(
+    sentence: SentenceCues,
+    offset: int | None,
+    rx: re.Pattern[str],
+    needs: _Needs,
+    fallback: str,
+) -> bool:
+    """``rx`` in the sentence before the number (from its start), else in ``fallback``."""
+    if offset:
+        return sentence.before(rx, needs, offset)
+    return bool(rx.search(fallback))

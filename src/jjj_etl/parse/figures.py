@@ -20,7 +20,13 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 
-from jjj_etl.parse._cues import AVERAGE_ANNUAL, comparator, kind_and_sign, strip_comparator
+from jjj_etl.parse._cues import (
+    AVERAGE_ANNUAL,
+    SentenceCues,
+    comparator,
+    kind_and_sign,
+    strip_comparator,
+)
 from jjj_etl.parse._fold import fold
 from jjj_etl.parse._periods import (
     Mention,
@@ -67,6 +73,7 @@ class _Sentence:
     mentions: tuple[Mention, ...]
     default: str | None
     breaks: ClauseBreaks  # the sentence's clause breaks, found once
+    cues: SentenceCues  # the cues read from the whole sentence, found once
     topic: str | None = None  # the region carried from the paragraph, else the article's
 
 
@@ -179,7 +186,8 @@ def _sentences(
         last = default or last
         zh = is_chinese(t[lo:hi], default=lang == "zh")
         breaks = ClauseBreaks(t, lo, hi)
-        out.append(_Sentence(lo, hi, zh, mentions, default, breaks, carried or places.topic))
+        cues = SentenceCues(t[lo:hi])
+        out.append(_Sentence(lo, hi, zh, mentions, default, breaks, cues, carried or places.topic))
         carried = region_in(places.regions, lo, hi, lo, carried or places.topic) or carried
         prev_hi = hi
     return out
@@ -345,8 +353,8 @@ def _figure(
             clause_before,
             after,
             tok.unit,
-            t[s.lo : s.hi],
-            t[s.lo : tok.start],
+            s.cues,
+            tok.start - s.lo,
         )
     value, high = tok.value, tok.value_high
     if sign < 0 and value > 0:
