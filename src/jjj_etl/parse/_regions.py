@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
 from jjj_etl.parse._guard import guarded
@@ -176,11 +177,16 @@ def _mentions(
     """Region mentions in ``text[lo:hi]``; "the city" / 全市 stands for the last single place
     named before it since ``ctx_lo`` (the sentence start), else for ``topic``."""
     out: list[Group] = []
-    last_place: tuple[str, ...] = ()
-    prev_end = -10
     start = lo if ctx_lo is None else min(ctx_lo, lo)
     found = index.found
-    for i in range(bisect_left(found, (start,)), len(found)):
+    first = bisect_left(found, (start,))
+    # the names between ``ctx_lo`` and ``lo`` only say which place "the city" is: read from
+    # the index's record of that walk, not walked again for every clause of the sentence
+    at = bisect_left(found, (lo,), first)
+    if at > first and found[at - 1][1] > hi:
+        return out  # a name before ``lo`` runs past ``hi``: the walk stops before ``lo``
+    last_place, prev_end = index.walk(first, at)
+    for i in range(at, len(found)):
         m_start, m_end, codes, brand, compared = found[i]
         if m_end > hi:
             break
@@ -197,7 +203,7 @@ def _mentions(
             if not meant:
                 continue
         last_place = place
-        if m_start < lo or compared:
+        if compared:
             continue
         out.append((m_start, m_end, frozenset(meant)))
     return out
@@ -215,10 +221,12 @@ class RegionIndex:
     headline) and passed to every lookup in that text.
     """
 
-    __slots__ = ("found", "text")
+    __slots__ = ("_movers", "_walks", "found", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self._walks: dict[int, list[tuple[tuple[str, ...], int]]] = {}
+        self._movers: list[int] | None = None
         self.found: list[_Found] = [
             (
                 m.start(),
@@ -229,6 +237,40 @@ class RegionIndex:
             )
             for m in _REGION.finditer(text)
         ]
+
+    def walk(self, first: int, at: int) -> tuple[tuple[str, ...], int]:
+        """(the last single place, the end of the last name) after reading names
+        ``first`` to ``at`` (excluded), as :func:`_mentions` reads them from ``first``.
+
+        Each walk is kept by where it starts (a sentence), and grows as later clauses ask.
+        """
+        steps = self._walks.setdefault(first, [((), -10)])
+        while len(steps) <= at - first:
+            last_place, prev_end = steps[-1]
+            m_start, m_end, codes, brand, _compared = self.found[first + len(steps) - 1]
+            glued = m_start - prev_end <= 2
+            # as :func:`_mentions`: a single place is the last one, unless it is the brand
+            # glued to the place before it ("the city" / 全市 never changes it)
+            if codes in _SINGLE and not (glued and brand):
+                last_place = codes
+            steps.append((last_place, m_end))
+        return steps[at - first]
+
+    def next_mover(self, i: int) -> int:
+        """The first name from ``i`` on that is a single place whose firms, investors or
+        capital act (:data:`_MOVER` after it, :data:`_FROM` before it); ``len(found)``
+        when there is none."""
+        if self._movers is None:
+            text, n = self.text, len(self.found)
+            movers = [n] * (n + 1)
+            for k in range(n - 1, -1, -1):
+                start, end, codes, _brand, _compared = self.found[k]
+                mover = codes in _SINGLE and bool(
+                    _MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)
+                )
+                movers[k] = k if mover else movers[k + 1]
+            self._movers = movers
+        return self._movers[i]
 
 
 def _topic_codes(topic: str | None) -> tuple[str, ...]:
@@ -455,24 +497,23 @@ def mover_flow(
     topic.  None when the sentence has no such mover or no second place."""
     if region is None or ">" in region or region in {"CN", "JJJ", OTHER}:
         return None
-    source: tuple[str, ...] = ()
-    places: list[Group] = []
     text, found = index.text, index.found
-    for i in range(bisect_left(found, (lo,)), len(found)):
-        start, end, codes, _brand, _compared = found[i]
-        if start >= hi:
-            break
-        if end > hi or codes not in _SINGLE:
-            continue
-        if not source and (
-            _MOVER.match(text, end) or _FROM.search(text, max(0, start - 30), start)
-        ):
-            source = codes
-        else:
-            places.append((start, end, frozenset(codes)))
-    if not source:
+    first = bisect_left(found, (lo,))
+    mover = index.next_mover(first)  # the source: the first place in the span with movers
+    if mover == len(found) or found[mover][1] > hi:
         return None
-    targets = [g[2] for g in _groups(text, places) if source[0] not in g[2]]
+    source = found[mover][2]
+
+    def places() -> Iterator[Group]:
+        for i in range(first, len(found)):
+            start, end, codes, _brand, _compared = found[i]
+            if start >= hi:
+                break
+            if end <= hi and codes in _SINGLE and i != mover:
+                yield (start, end, frozenset(codes))
+
+    target = _first_group_without(text, places(), source[0])
+    targets = [] if target is None else [target]
     if targets:  # in the house order: a frozenset's own order changes with the hash seed
         dest = tuple(code(targets[0]).split("+"))
     elif topic and topic in {"CN-BJ", "CN-TJ", "CN-HE", "XA", "CN-TJ+CN-HE"} and topic != source[0]:
@@ -485,3 +526,17 @@ def mover_flow(
         return None
     flow = _known(f"{source[0]}>{code(frozenset(dest))}")
     return flow if ">" in flow else None
+
+
+def _first_group_without(text: str, places: Iterable[Group], without: str) -> frozenset[str] | None:
+    """The codes of the first of :func:`_groups` of ``places`` (single places) that does not
+    hold ``without``, reading no further than that group."""
+    current: Group | None = None
+    for start, end, codes in places:
+        if current is not None and _JOIN.match(text[current[1] : start]):
+            current = (current[0], end, current[2] | codes)
+            continue
+        if current is not None and without not in current[2]:
+            return current[2]
+        current = (start, end, codes)
+    return None if current is None or without in current[2] else current[2]
