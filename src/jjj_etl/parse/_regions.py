@@ -11,7 +11,7 @@ comparison, not the region measured.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
@@ -221,12 +221,13 @@ class RegionIndex:
     headline) and passed to every lookup in that text.
     """
 
-    __slots__ = ("_movers", "_walks", "found", "text")
+    __slots__ = ("_before", "_movers", "_walks", "found", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._walks: dict[int, list[tuple[tuple[str, ...], int]]] = {}
         self._movers: list[int] | None = None
+        self._before: dict[tuple[int, str | None, int | None], _Before] = {}
         self.found: list[_Found] = [
             (
                 m.start(),
@@ -255,6 +256,16 @@ class RegionIndex:
                 last_place = codes
             steps.append((last_place, m_end))
         return steps[at - first]
+
+    def before(self, lo: int, anchor: int, topic: str | None, ctx_lo: int | None) -> _Before:
+        """The groups :func:`region_before` reads from ``lo`` up to ``anchor`` at least (kept
+        for the next anchor; read again twice as far when an anchor passes them)."""
+        key = (lo, topic, ctx_lo)
+        kept = self._before.get(key)
+        if kept is None or kept.limit < anchor:
+            limit = anchor if kept is None else max(anchor, lo + 2 * (kept.limit - lo))
+            kept = self._before[key] = _Before(self, lo, limit, topic, ctx_lo)
+        return kept
 
     def next_mover(self, i: int) -> int:
         """The first name from ``i`` on that is a single place whose firms, investors or
@@ -285,7 +296,13 @@ def _topic_codes(topic: str | None) -> tuple[str, ...]:
 
 def _groups(text: str, found: list[Group]) -> list[Group]:
     """Merge regions joined by "and" / 、 / 和 into one group."""
+    return _grouped(text, found)[0]
+
+
+def _grouped(text: str, found: list[Group]) -> tuple[list[Group], list[int]]:
+    """:func:`_groups`, and the group each mention went into."""
     groups: list[Group] = []
+    into: list[int] = []
     for start, end, codes in found:
         if (
             groups
@@ -297,7 +314,8 @@ def _groups(text: str, found: list[Group]) -> list[Group]:
             groups[-1] = (g_start, end, g_codes | codes)
         else:
             groups.append((start, end, codes))
-    return groups
+        into.append(len(groups) - 1)
+    return groups, into
 
 
 def code(codes: frozenset[str]) -> str:
@@ -412,21 +430,70 @@ def region_before(
 ) -> str | None:
     """The region named last before ``anchor`` in ``text[lo:anchor]`` (the subject of a
     clause that came earlier in the sentence: "Beijing's GDP was …, up 5.2%"), or None.
-    Places named together ("Xiong'an New Area in Hebei") count as one, the most specific."""
-    text = index.text
-    groups = _groups(text, _mentions(index, lo, anchor, topic, ctx_lo))
-    if not groups:
-        return None
-    flow = _flow(text, groups)
-    if flow:
-        return _known(flow)
-    cluster = [groups[-1]]
-    for g in reversed(groups[:-1]):
-        if cluster[0][0] - g[1] > 25:
-            break
-        cluster.insert(0, g)
-    best = max(cluster, key=lambda g: (max(_LEVEL[c] for c in g[2]), g[0]))
-    return _known(code(best[2]))
+    Places named together ("Xiong'an New Area in Hebei") count as one, the most specific.
+
+    The figures of a sentence ask with the same ``lo`` and anchors further and further
+    right: the names from ``lo`` on are grouped once (:class:`_Before`), and each asks
+    only about the group it ends in.
+    """
+    return index.before(lo, anchor, topic, ctx_lo).region(anchor)
+
+
+def _key(g: Group) -> tuple[int, int]:
+    """The most specific group of a cluster, the later one breaking ties."""
+    return (max(_LEVEL[c] for c in g[2]), g[0])
+
+
+class _Before:
+    """The region-name groups of ``text[lo:limit]`` for :func:`region_before`: the groups
+    of ``text[lo:anchor]`` for any anchor up to ``limit`` are these, the one the anchor
+    cuts cut short (each name joins the group before it or not by itself and its
+    neighbour), so each anchor costs the group it cuts, not a pass over all of them."""
+
+    __slots__ = ("_best", "_ends", "_first", "_flow", "_group", "_groups", "_m", "_text", "limit")
+
+    def __init__(
+        self, index: RegionIndex, lo: int, limit: int, topic: str | None, ctx_lo: int | None
+    ) -> None:
+        self._text, self.limit = index.text, limit
+        self._m = _mentions(index, lo, limit, topic, ctx_lo)
+        self._ends = [m[1] for m in self._m]
+        self._groups, self._group = _grouped(self._text, self._m)
+        self._first = [j for j, g in enumerate(self._group) if j == 0 or self._group[j - 1] != g]
+        # the first flow among the pairs of whole groups before each group
+        self._flow: list[str | None] = [None]
+        for a, b in pairwise(self._groups):
+            self._flow.append(self._flow[-1] or _flow(self._text, [a, b]))
+        # the most specific group of the cluster (names within 25 characters) ending at each
+        self._best: list[Group] = []
+        for g, group in enumerate(self._groups):
+            close = g > 0 and group[0] - self._groups[g - 1][1] <= _CLUSTER_GAP
+            self._best.append(max(self._best[-1], group, key=_key) if close else group)
+
+    def region(self, anchor: int) -> str | None:
+        """What :func:`region_before` answers for ``anchor`` (at most ``limit``)."""
+        k = bisect_right(self._ends, anchor)  # the names that end by the anchor
+        if k == 0:
+            return None
+        g = self._group[k - 1]
+        first = self._first[g]
+        cut = (
+            self._m[first][0],
+            self._m[k - 1][1],
+            frozenset().union(*(m[2] for m in self._m[first:k])),
+        )
+        flow = self._flow[g - 1] if g > 0 else None
+        if flow is None and g > 0:
+            flow = _flow(self._text, [self._groups[g - 1], cut])
+        if flow:
+            return _known(flow)
+        best = cut
+        if g > 0 and cut[0] - self._groups[g - 1][1] <= _CLUSTER_GAP:
+            best = max(self._best[g - 1], cut, key=_key)
+        return _known(code(best[2]))
+
+
+_CLUSTER_GAP = 25
 
 
 _RESPECTIVELY = re.compile(r"分别|respectively|各自", re.I)
