@@ -15,7 +15,6 @@ import json
 import re
 import warnings
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString
@@ -37,6 +36,7 @@ from jjj_etl.parse._sniff import binary_kind
 from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage, as_lang
+from jjj_etl.urls import canonical_url
 
 PARSER_VERSION = "6"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
@@ -212,11 +212,17 @@ _MIN_TITLE = 8
 
 
 def _canonical_of(meta: dict[str, str], url: str, tags: TagIndex) -> str:
+    """The page's ``<link rel="canonical">``, else its ``og:url``, else ``url`` itself, in
+    the crawler's URL form (:mod:`jjj_etl.urls`), so that a page and another naming it as
+    canonical file one article id."""
     link = next((t for t in tags.get("link", []) if _is_canonical(t)), None)
-    href = str(link.get("href") or "").strip() if link is not None else ""
-    if not href:
-        href = meta.get("og:url", "")
-    return urljoin(url, href) if href else url
+    declared = str(link.get("href") or "") if link is not None else ""
+    return (
+        canonical_url(declared, url)
+        or canonical_url(meta.get("og:url"), url)
+        or canonical_url(url, url)
+        or url
+    )
 
 
 def _is_canonical(link: Tag) -> bool:
