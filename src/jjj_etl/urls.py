@@ -85,8 +85,6 @@ def canonicalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
 
 
-
-
 def canonical_url(declared: str | None, base: str) -> str | None:
     """The canonical URL a page declares (``<link rel="canonical">`` or ``og:url``), resolved
     against the page's URL ``base`` and put in :func:`canonicalize_url` form, or None when

@@ -71,7 +71,7 @@ def _resolve(base: str, href: str | None) -> str | None:
     return canonicalize_url(absolute)
 
 
-def _dedupe(urls: Iterable[str | None]) -> tuple[str, ...]:
+def _unique(urls: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in urls if u))
 
 
@@ -97,7 +97,7 @@ def extract_links(html: str, base_url: str) -> tuple[str, ...]:
             base = urljoin(base_url, href.strip())
             break
     hrefs = (el.get("href") for el in doc.iter("a", "area"))
-    return _dedupe(_resolve(base, href) for href in hrefs)
+    return _unique(_resolve(base, href) for href in hrefs)
 
 
 def _local(tag: object) -> str:
@@ -126,7 +126,7 @@ def extract_feed_links(data: bytes, base_url: str) -> tuple[str, ...]:
         return ()
     if root is None:
         return ()
-    return _dedupe(_resolve(base_url, href) for href in _feed_hrefs(root))
+    return _unique(_resolve(base_url, href) for href in _feed_hrefs(root))
 
 
 def page_kind(media: str | None, body: bytes) -> str | None:
