@@ -643,9 +643,7 @@ def test_the_example_config_loads_and_is_polite() -> None:
         assert all(u.startswith(("http://", "https://")) for u in src.start_urls)
 
 
-@pytest.mark.parametrize(
-    "module", ["jjj_etl.fetch._replay", "jjj_etl.urls", "jjj_etl.progress"]
-)
+@pytest.mark.parametrize("module", ["jjj_etl.fetch._replay", "jjj_etl.urls", "jjj_etl.progress"])
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

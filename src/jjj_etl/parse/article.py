@@ -81,18 +81,21 @@ def parse_article(
     header_charset: str | None = None,
     lang: str | None = None,
     hints: BodyHints = NO_HINTS,
+    content_sha256: str | None = None,
 ) -> ParsedPage:
     """Parse one page into an article with its figures, or say why it was skipped.
 
     Never raises on bad input: malformed, empty, off-topic or non-article pages come back
-    with ``article=None`` and ``skipped`` set to a short reason.
+    with ``article=None`` and ``skipped`` set to a short reason.  ``content_sha256`` is the
+    hex sha256 of ``raw`` when the caller has it (the crawler computed it when it fetched
+    the page; the pipeline passes it along), else it is computed here.
 
     >>> html = b"<html lang='en'><body><h1>T</h1><p>" + b"Jing-Jin-Ji grew 5.1% in 2024. " * 6
     >>> page = parse_article(html + b"</p></body></html>", "http://x/a.html", "demo")
     >>> page.article.title, page.figures[0].value
     ('T', 5.1)
     """
-    sha = hashlib.sha256(raw).hexdigest()
+    sha = content_sha256 or hashlib.sha256(raw).hexdigest()
     read = read_page(raw, url, header_charset=header_charset, lang=lang, hints=hints)
     if read.skipped or read.body is None:
         return ParsedPage(url, sha, None, skipped=read.skipped)
