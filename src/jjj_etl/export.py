@@ -376,10 +376,9 @@ def _refresh_latest(exports_dir: Path, source: Path) -> None:
 
     ``latest`` is a relative symlink, replaced with ``os.replace``: a reader always finds it,
     and one that opened a file through the old link keeps reading that immutable version.
-    (A folder cannot be renamed over a non-empty one, so the copy it used to be was swapped
-    in two renames, with a moment when ``latest`` was missing.)  A ``latest`` folder left by
-    an older version is replaced once.  Where symlinks are not allowed, ``latest`` stays a
-    copy, swapped in as before.
+    (A folder cannot be renamed over a non-empty one: a copy is swapped in two renames, with
+    a moment when ``latest`` is missing.)  Where symlinks are not allowed, ``latest`` is such
+    a copy.
     """
     latest = exports_dir / "latest"
     link = exports_dir / f".latest.link-{os.getpid()}"
@@ -389,10 +388,6 @@ def _refresh_latest(exports_dir: Path, source: Path) -> None:
     except OSError:
         _copy_latest(exports_dir, source)
         return
-    if latest.is_dir() and not latest.is_symlink():  # a copy written by jjj-etl 0.1
-        old = exports_dir / f".latest.old-{os.getpid()}"
-        latest.replace(old)
-        shutil.rmtree(old, ignore_errors=True)
     link.replace(latest)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -103,106 +102,13 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
     )
 
 
-def test_history_written_by_an_older_release_upgrades_without_churn(
-    warehouse: Path, tmp_path: Path
-) -> None:
-    # 0.1.0 hashed each history row as md5 of the row cast to text
-    with working_copy(warehouse) as con:
-        con.execute(
-            "update history.fct_observations as h set _row_hash = md5(cast(("
-            "select m from main.fct_observations as m "
-            "where m.observation_id = h.observation_id) as varchar))"
-        )
-        legacy = con.execute("select count(*) from history.fct_observations").fetchone()
-        # and a row that release had already retired: its md5 is never re-hashed
-        con.execute(
-            "insert into history.fct_observations select * replace ("
-            "md5('retired') as _row_hash, 1 as _valid_to) "
-            "from history.fct_observations limit 1"
-        )
-    assert legacy == (2,)
-
-    rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
-
-    d = diff_versions(str(warehouse), 1, 2, "fct_observations")
-    assert [r["indicator_id"] for r in d["added"]] == ["widget_makers"]
-    assert d["removed"] == []
-    assert d["changed"] == []
-    _, rows = run_query(
-        str(warehouse),
-        "select _valid_from, _valid_to, starts_with(_row_hash, 'h:') "
-        "from history.fct_observations order by all",
-    )
-    # nothing retired, and the row retired by the old release kept as it was
-    assert rows == [(1, 1, False), (1, None, True), (1, None, True), (2, None, True)]
-
-
-def test_series_history_with_the_old_column_names_is_renamed_not_left_behind(
-    warehouse: Path, tmp_path: Path
-) -> None:
-    # before issue 19 the series said indicator / region; an existing warehouse has them
-    with working_copy(warehouse) as con:
-        con.execute(
-            "alter table history.mart_indicator_series rename column indicator_id to indicator"
-        )
-        con.execute("alter table history.mart_indicator_series rename column region_id to region")
-
-    rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
-
-    _, cols = run_query(
-        str(warehouse),
-        "select column_name from duckdb_columns() "
-        "where schema_name = 'history' and table_name = 'mart_indicator_series'",
-    )
-    names = {c for (c,) in cols}
-    assert {"indicator_id", "region_id"} <= names
-    assert not names & {"indicator", "region"}
-    d = diff_versions(str(warehouse), 1, 2, "mart_indicator_series")
-    # the rename retired nothing: only the new rule's series point is new
-    assert [(r["indicator_id"], r["region_id"]) for r in d["added"]] == [("widget_makers", "JJJ")]
-    assert d["removed"] == []
-    assert d["changed"] == []
-    _, old = run_query(
-        str(warehouse), "select indicator_id, region_id from indicator_series_as_of(1)"
-    )
-    assert old  # past versions read back under the new names, keys filled
-    assert all(i is not None and r is not None for i, r in old)
-
-
-def test_figures_staged_by_an_older_release_get_their_sentences(
-    warehouse: Path, tmp_path: Path
-) -> None:
-    """Each figure's sentence is staged with it (no model joins article bodies); figures
-    staged before that have it cut from the body on the next write, and nothing churns."""
+def test_each_figure_is_staged_with_its_sentence(warehouse: Path) -> None:
+    """No model joins article bodies: each figure's sentence is staged with it."""
     _, staged = run_query(
         str(warehouse), "select figure_index, sentence from staging.figures order by 1"
     )
     assert staged[0][1] == BODY.split("\n", maxsplit=1)[0]
     assert staged[2][1] == BODY.split("\n")[1]
-    _, before = run_query(str(warehouse), "select * from fct_observations order by all")
-    with working_copy(warehouse) as con:  # what 0.1 staged: no sentence column
-        con.execute("alter table staging.figures drop column sentence")
-    parsed = tmp_path / "old-batch"  # and a parse batch written by 0.1, loaded after
-    art = Article("http://x/2.html", "http://x/2.html", "T2", "2025-03-29", "en", "demo",
-                  BODY, hashlib.sha256(b"2").hexdigest())  # fmt: skip
-    staging.write_parsed(parsed, [ParsedPage(art.url, art.content_sha256, art, FIGURES)], "1")
-    old = pq.read_table(parsed / "figures.parquet").drop_columns(["sentence"])
-    pq.write_table(old, parsed / "figures.parquet")
-    with working_copy(warehouse) as con:
-        staging.ensure_schema(con)
-        staging.stage_parsed(
-            con, "r2", [], [str(parsed)], [(staging.article_id(art.url), art.content_sha256)]
-        )
-        assert con.execute(
-            "select count(*) from staging.figures where sentence is null"
-        ).fetchone() == (3,)
-    assert rebuild(warehouse)["version"] == 2
-    _, sentences = run_query(
-        str(warehouse), "select distinct sentence from staging.figures order by 1"
-    )
-    assert sentences == [(line,) for line in sorted(BODY.split("\n"))]
-    _, after = run_query(str(warehouse), "select * from fct_observations order by all", as_of=1)
-    assert after == before
 
 
 def test_a_memory_limit_caps_duckdb_in_the_write_window(
@@ -346,7 +252,6 @@ def test_latest_is_a_symlink_swapped_in_one_step(warehouse: Path, tmp_path: Path
     exports = tmp_path / "exports"
     _fake_versions(exports, 2)
     latest = exports / "latest"
-    shutil.copytree(exports / "v1", latest)  # what jjj-etl 0.1 left: a copy
     _refresh_latest(exports, exports / "v2")
     assert latest.is_symlink()
     assert str(latest.readlink()) == "v2"  # relative: the exports folder can move
