@@ -45,9 +45,8 @@ def history_sql(version: int) -> str:
     """Every observation ever published up to ``version``, with the versions it lived in.
 
     Rows come in the order the versions recorded them (the history table is append-only, so
-    oldest version first), like the marts' exports; no ORDER BY: sorting every column of the
-    9.3 M history rows of 25 M figures ran out of memory under the 256MB default (on one
-    thread it took 137 s against 28 s unsorted).
+    oldest version first), like the marts' exports; no ORDER BY: sorting every column of a
+    large history runs out of memory under the default cap, and is slow even on one thread.
     """
     v = int(version)
     return (
