@@ -168,31 +168,11 @@ def export_warehouse(
     sql_dir: Path | None = None,
     memory: str | None = None,
     partition_by_indicator: bool = False,
-) -> Path:
+) -> Exported:
     """Export ``version`` (default: current) of the published warehouse to ``dest``
     (default: its ``exports/``), reading it read-only under DuckDB's memory cap ``memory``
-    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export_version`.
+    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export`.
     """
-    return export_warehouse_outcome(
-        warehouse,
-        version,
-        dest=dest,
-        sql_dir=sql_dir,
-        memory=memory,
-        partition_by_indicator=partition_by_indicator,
-    ).folder
-
-
-def export_warehouse_outcome(
-    warehouse: str | Path | None,
-    version: int | None = None,
-    *,
-    dest: Path | None = None,
-    sql_dir: Path | None = None,
-    memory: str | None = None,
-    partition_by_indicator: bool = False,
-) -> Exported:
-    """:func:`export_warehouse`, saying what was written."""
     from jjj_etl.memory import memory_limit
     from jjj_etl.runner import default_sql_dir, mart_names
     from jjj_etl.warehouse import paths, read_connection
@@ -213,24 +193,6 @@ def export_warehouse_outcome(
         if full is None:
             raise
         raise full from exc
-
-
-def export_version(
-    con: duckdb.DuckDBPyConnection,
-    exports_dir: Path,
-    marts: list[str],
-    version: int | None = None,
-    *,
-    partition_by_indicator: bool = False,
-) -> Path:
-    """Write ``exports/v<N>/`` (if not there yet) and refresh ``latest/`` when N is current.
-
-    Returns the version folder.  Raises UsageError for an unknown version.  See
-    :func:`export`.
-    """
-    return export(
-        con, exports_dir, marts, version, partition_by_indicator=partition_by_indicator
-    ).folder
 
 
 def export(

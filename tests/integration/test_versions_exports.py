@@ -18,7 +18,7 @@ from jjj_etl.errors import ConfigError
 from jjj_etl.memory import MEMORY_LIMIT_ENV, memory_limit
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.records import Article, Figure, ParsedPage
-from jjj_etl.tools import diff_versions, export_to, run_query
+from jjj_etl.tools import diff_versions, export_outcome, run_query
 from jjj_etl.warehouse import paths
 
 HISTORY_FILE = "history_fct_observations.parquet"
@@ -90,12 +90,14 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
     assert "widget_makers" in {r[0] for r in rows}
     # the history export lists versions oldest first; version 1 exported again, after
     # version 2 was recorded, is byte for byte the export made when it was committed
-    history = pq.read_table(export_to(str(warehouse), 2, tmp_path / "v2") / HISTORY_FILE)
+    history = pq.read_table(
+        export_outcome(str(warehouse), 2, tmp_path / "v2").folder / HISTORY_FILE
+    )
     froms = history.column("valid_from_version").to_pylist()
     assert froms == sorted(froms)
     assert froms[-1] == 2
     first = json.loads((warehouse / "exports" / "v1" / "manifest.json").read_text())
-    again = export_to(str(warehouse), 1, tmp_path / "v1-again")
+    again = export_outcome(str(warehouse), 1, tmp_path / "v1-again").folder
     assert (
         hashlib.sha256((again / HISTORY_FILE).read_bytes()).hexdigest()
         == (first["tables"]["history_fct_observations"]["sha256"])
@@ -209,7 +211,7 @@ def test_version_records_checksums_hashes_timings(warehouse: Path) -> None:
 
 
 def test_exports_read_back_with_duckdb_and_pyarrow(warehouse: Path, tmp_path: Path) -> None:
-    folder = export_to(str(warehouse), 1, tmp_path / "out", by_indicator=True)
+    folder = export_outcome(str(warehouse), 1, tmp_path / "out", by_indicator=True).folder
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["version"] == 1
     with duckdb.connect(str(warehouse / "jjj.duckdb"), read_only=True) as con:
@@ -236,7 +238,7 @@ def test_export_of_unknown_version_is_refused(warehouse: Path, tmp_path: Path) -
     from jjj_etl.errors import UsageError
 
     with pytest.raises(UsageError, match="no version 7"):
-        export_to(str(warehouse), 7, tmp_path / "out")
+        export_outcome(str(warehouse), 7, tmp_path / "out")
     assert not (tmp_path / "out" / "v7").exists()
 
 
@@ -260,7 +262,7 @@ def test_latest_is_a_symlink_swapped_in_one_step(warehouse: Path, tmp_path: Path
     assert str(latest.readlink()) == "v1"
     assert sorted(p.name for p in exports.iterdir()) == ["latest", "v1", "v2"]  # no leftovers
     # the real export of the fixture's version
-    folder = export_to(str(warehouse), 1, tmp_path / "real")
+    folder = export_outcome(str(warehouse), 1, tmp_path / "real").folder
     assert (tmp_path / "real" / "latest").resolve() == folder.resolve()
 
 

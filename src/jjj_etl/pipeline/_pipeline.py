@@ -277,9 +277,8 @@ class Pipeline:
             return None
         with timed(self.timings, "export"):
             try:
-                return str(
-                    export_warehouse(self.paths.root, sql_dir=self.sql_dir, memory=self.memory)
-                )
+                done = export_warehouse(self.paths.root, sql_dir=self.sql_dir, memory=self.memory)
+                return str(done.folder)
             except NoVersionError:
                 return None
             except (OSError, duckdb.Error, JjjError) as exc:
