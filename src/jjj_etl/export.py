@@ -45,9 +45,8 @@ def history_sql(version: int) -> str:
     """Every observation ever published up to ``version``, with the versions it lived in.
 
     Rows come in the order the versions recorded them (the history table is append-only, so
-    oldest version first), like the marts' exports; no ORDER BY: sorting every column of the
-    9.3 M history rows of 25 M figures ran out of memory under the 256MB default (on one
-    thread it took 137 s against 28 s unsorted).
+    oldest version first), like the marts' exports; no ORDER BY: sorting every column of a
+    large history runs out of memory under the default cap, and is slow even on one thread.
     """
     v = int(version)
     return (
@@ -169,31 +168,11 @@ def export_warehouse(
     sql_dir: Path | None = None,
     memory: str | None = None,
     partition_by_indicator: bool = False,
-) -> Path:
+) -> Exported:
     """Export ``version`` (default: current) of the published warehouse to ``dest``
     (default: its ``exports/``), reading it read-only under DuckDB's memory cap ``memory``
-    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export_version`.
+    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export`.
     """
-    return export_warehouse_outcome(
-        warehouse,
-        version,
-        dest=dest,
-        sql_dir=sql_dir,
-        memory=memory,
-        partition_by_indicator=partition_by_indicator,
-    ).folder
-
-
-def export_warehouse_outcome(
-    warehouse: str | Path | None,
-    version: int | None = None,
-    *,
-    dest: Path | None = None,
-    sql_dir: Path | None = None,
-    memory: str | None = None,
-    partition_by_indicator: bool = False,
-) -> Exported:
-    """:func:`export_warehouse`, saying what was written."""
     from jjj_etl.memory import memory_limit
     from jjj_etl.runner import default_sql_dir, mart_names
     from jjj_etl.warehouse import paths, read_connection
@@ -214,24 +193,6 @@ def export_warehouse_outcome(
         if full is None:
             raise
         raise full from exc
-
-
-def export_version(
-    con: duckdb.DuckDBPyConnection,
-    exports_dir: Path,
-    marts: list[str],
-    version: int | None = None,
-    *,
-    partition_by_indicator: bool = False,
-) -> Path:
-    """Write ``exports/v<N>/`` (if not there yet) and refresh ``latest/`` when N is current.
-
-    Returns the version folder.  Raises UsageError for an unknown version.  See
-    :func:`export`.
-    """
-    return export(
-        con, exports_dir, marts, version, partition_by_indicator=partition_by_indicator
-    ).folder
 
 
 def export(
@@ -376,10 +337,9 @@ def _refresh_latest(exports_dir: Path, source: Path) -> None:
 
     ``latest`` is a relative symlink, replaced with ``os.replace``: a reader always finds it,
     and one that opened a file through the old link keeps reading that immutable version.
-    (A folder cannot be renamed over a non-empty one, so the copy it used to be was swapped
-    in two renames, with a moment when ``latest`` was missing.)  A ``latest`` folder left by
-    an older version is replaced once.  Where symlinks are not allowed, ``latest`` stays a
-    copy, swapped in as before.
+    (A folder cannot be renamed over a non-empty one: a copy is swapped in two renames, with
+    a moment when ``latest`` is missing.)  Where symlinks are not allowed, ``latest`` is such
+    a copy.
     """
     latest = exports_dir / "latest"
     link = exports_dir / f".latest.link-{os.getpid()}"
@@ -389,10 +349,6 @@ def _refresh_latest(exports_dir: Path, source: Path) -> None:
     except OSError:
         _copy_latest(exports_dir, source)
         return
-    if latest.is_dir() and not latest.is_symlink():  # a copy written by jjj-etl 0.1
-        old = exports_dir / f".latest.old-{os.getpid()}"
-        latest.replace(old)
-        shutil.rmtree(old, ignore_errors=True)
     link.replace(latest)
 
 
