@@ -49,6 +49,12 @@ DEFAULT_IDLE_TIMEOUT = 900.0  # seconds without a run before the server stops it
 START_TIMEOUT = 180.0  # a loaded 2-core machine can need a minute
 LEASE_TIMEOUT = 60.0  # a server that is stopping holds the lease until it has exited
 _MODULE = "flows.warm"
+_CLIENT_ONLY = (
+    "PREFECT_API_URL",
+    "PREFECT_LOGGING_",
+    "PREFECT_SERVER_ANALYTICS_ENABLED",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS",
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def idle_timeout() -> float:
         value = float(raw)
     except ValueError:
         raise UsageError(f"{IDLE_ENV}: not a number of seconds: {raw!r}") from None
-    if value < 0 or value != value:  # NaN
+    if not value >= 0:  # negative or NaN
         raise UsageError(f"{IDLE_ENV}: must be 0 (no kept server) or more seconds: {raw!r}")
     return value
 
@@ -86,13 +92,13 @@ def state_dir() -> Path:
 
 def fingerprint() -> str:
     """What the server was started with that changes what it serves: the interpreter, the
-    Prefect version and the ``PREFECT_*`` settings of the environment (logging aside, which
-    differs between a quiet run and ``serve``).  A run with another fingerprint replaces
-    the server rather than write into another database than it would have alone."""
+    Prefect version and the ``PREFECT_*`` settings of the environment, but those only the
+    client reads (``_CLIENT_ONLY``: jjj-etl sets them for a quiet run).  A run with another
+    fingerprint replaces the server rather than write where it would not have alone."""
     env = sorted(
         (k, v)
         for k, v in os.environ.items()
-        if k.startswith("PREFECT_") and not k.startswith(("PREFECT_LOGGING_", "PREFECT_API_URL"))
+        if k.startswith("PREFECT_") and not k.startswith(_CLIENT_ONLY)
     )
     parts = [sys.executable, importlib.metadata.version("prefect"), json.dumps(env)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
@@ -343,12 +349,14 @@ def warm_server(timeout: float) -> Iterator[WarmServer]:
 
 
 def watch_idle(
-    lease: Path, idle: float, stop_server: Callable[[], None], poll: float = 5.0
+    lease: Path, idle: float, stop_server: Callable[[], None], poll: float | None = None
 ) -> IO[bytes]:
     """Blocks until the server has been idle ``idle`` seconds: no run holds ``lease`` and
     it was last touched that long ago.  Then calls ``stop_server`` and returns the lease
     held exclusively, so that no run takes the server while it stops (the caller keeps it
-    until it exits)."""
+    until it exits).  Looks every ``poll`` seconds (default: a quarter of ``idle``, within
+    0.2-5 s)."""
+    poll = max(0.2, min(5.0, idle / 4)) if poll is None else poll
     while True:
         time.sleep(poll)
         try:

@@ -303,7 +303,9 @@ def server_start() -> None:
         server.begin()
         api = server.ready()
     verb = "already running" if server.reused else "started"
-    out.print(f"Prefect server {verb} at {api} (pid {server.pid}); stops after {timeout:.0f} s idle")
+    out.print(
+        f"Prefect server {verb} at {api} (pid {server.pid}); stops after {timeout:.0f} s idle"
+    )
 
 
 @server_app.command("status", cls=_Command)
