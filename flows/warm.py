@@ -166,14 +166,16 @@ def _healthy(api: str, timeout: float = 5.0) -> bool:
 
 
 def status(folder: Path | None = None) -> tuple[str, ServerInfo | None]:
-    """``("running" | "stale" | "stopped", info)`` of the recorded server; ``stale``: the
-    file names a process that is gone, not ours, not answering or of other settings."""
+    """``("running" | "other" | "stale" | "stopped", info)`` of the recorded server;
+    ``other``: it answers but was started with other settings (another Prefect, other
+    ``PREFECT_*``: a run of that setup may be using it); ``stale``: the file names a
+    process that is gone, is not ours or does not answer."""
     info = read_state(folder)
     if info is None:
         return "stopped", None
-    if _is_ours(info.pid) and info.fingerprint == fingerprint() and _healthy(info.api):
-        return "running", info
-    return "stale", info
+    if not _is_ours(info.pid) or not _healthy(info.api):
+        return "stale", info
+    return ("running" if info.fingerprint == fingerprint() else "other"), info
 
 
 def stop(
@@ -267,8 +269,15 @@ class WarmServer:
             self._release_start_lock()
             self.api, self.pid, self.reused = info.api, info.pid, True
             return self.api
+        if state == "other" and info is not None:
+            self.close()
+            raise RunError(
+                f"the Prefect server recorded in {self.folder} (pid {info.pid}) was started "
+                "with other PREFECT_* settings or another Prefect; 'jjj-etl server stop' "
+                "stops it"
+            )
         if state == "stale" and info is not None:
-            _stop_pid(info.pid, grace=10)  # ours but unusable (wrong settings, hung)
+            _stop_pid(info.pid, grace=10)  # ours but not answering: hung
             _remove_state(self.folder, info.pid)
         self._launch()
         return self.api

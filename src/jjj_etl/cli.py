@@ -134,8 +134,9 @@ def _prefect_api() -> Iterator[Callable[[], contextlib.AbstractContextManager[An
     the flow: with ``PREFECT_API_URL`` configured (environment, profile, prefect.toml) it
     changes nothing; else the warm server (flows/warm.py) is found or launched now, so it
     starts while the caller imports the flow, and the factory waits until it answers.  With
-    ``JJJ_ETL_SERVER_IDLE_TIMEOUT=0``, Prefect starts its temporary server in the flow.
-    The run's lease on the warm server ends with the block."""
+    ``JJJ_ETL_SERVER_IDLE_TIMEOUT=0``, Prefect starts its temporary server in the flow, as
+    it does when the warm server cannot be used (said in one line on stderr).  The run's
+    lease on the warm server ends with the block."""
     from flows import warm
 
     timeout = warm.idle_timeout()  # a bad value is a usage error before anything starts
@@ -144,14 +145,32 @@ def _prefect_api() -> Iterator[Callable[[], contextlib.AbstractContextManager[An
     if PREFECT_API_URL.value() or timeout == 0:
         yield contextlib.nullcontext
         return
+    def fallback(exc: RunError) -> None:  # the kept server is a shortcut, never a failure
+        err.print(f"jjj-etl: {exc}; this run uses Prefect's temporary server")
+
     with warm.warm_server(timeout) as server:
-        server.begin()
+        try:
+            server.begin()
+        except RunError as exc:
+            fallback(exc)
+            yield contextlib.nullcontext
+            return
         if not server.reused:
             err.print(
                 f"jjj-etl: started a Prefect server at {server.api} (pid {server.pid}), kept "
                 f"for the next runs until {timeout:.0f} s idle; 'jjj-etl server stop' stops it"
             )
-        yield lambda: temporary_settings({PREFECT_API_URL: server.ready()})
+
+        def use() -> contextlib.AbstractContextManager[Any]:
+            try:
+                api = server.ready()
+            except RunError as exc:
+                server.close()
+                fallback(exc)
+                return contextlib.nullcontext()
+            return temporary_settings({PREFECT_API_URL: api})
+
+        yield use
 
 
 class _OurErrorsPlain(logging.Filter):
