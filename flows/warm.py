@@ -20,7 +20,9 @@ Files, in ``<PREFECT_HOME>/jjj-etl-server/``:
   together share one server.
 - ``server.log``: the server's output.
 
-No Prefect import at module level: a run starts the server before it imports Prefect.
+No Prefect import at module level: a run starts the server before it imports Prefect.  No
+``jjj_etl`` import either: the server process runs this module, and the package's import (the
+parser and its tables) would add most of a second to every server start.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import importlib.metadata
 import json
 import os
 import signal
@@ -40,9 +41,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from jjj_etl.errors import RunError, UsageError
+if TYPE_CHECKING:
+    from jjj_etl.errors import RunError, UsageError
 
 IDLE_ENV = "JJJ_ETL_SERVER_IDLE_TIMEOUT"
 DEFAULT_IDLE_TIMEOUT = 900.0  # seconds without a run before the server stops itself
@@ -78,16 +80,20 @@ def idle_timeout() -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise UsageError(f"{IDLE_ENV}: not a number of seconds: {raw!r}") from None
+        raise _usage_error(f"{IDLE_ENV}: not a number of seconds: {raw!r}") from None
     if not value >= 0:  # negative or NaN
-        raise UsageError(f"{IDLE_ENV}: must be 0 (no kept server) or more seconds: {raw!r}")
+        raise _usage_error(f"{IDLE_ENV}: must be 0 (no kept server) or more seconds: {raw!r}")
     return value
 
 
 def state_dir() -> Path:
     """``<PREFECT_HOME>/jjj-etl-server``: next to the database the server writes."""
+    return _home() / "jjj-etl-server"
+
+
+def _home() -> Path:
     home = os.environ.get("PREFECT_HOME") or str(Path.home() / ".prefect")
-    return Path(home).expanduser() / "jjj-etl-server"
+    return Path(home).expanduser().absolute()
 
 
 def fingerprint() -> str:
@@ -95,6 +101,8 @@ def fingerprint() -> str:
     Prefect version and the ``PREFECT_*`` settings of the environment, but those only the
     client reads (``_CLIENT_ONLY``: jjj-etl sets them for a quiet run).  A run with another
     fingerprint replaces the server rather than write where it would not have alone."""
+    import importlib.metadata
+
     env = sorted(
         (k, v)
         for k, v in os.environ.items()
@@ -102,6 +110,18 @@ def fingerprint() -> str:
     )
     parts = [sys.executable, importlib.metadata.version("prefect"), json.dumps(env)]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+def _run_error(message: str) -> RunError:
+    from jjj_etl.errors import RunError
+
+    return RunError(message)
+
+
+def _usage_error(message: str) -> UsageError:
+    from jjj_etl.errors import UsageError
+
+    return UsageError(message)
 
 
 # ------------------------------------------------------------------------------ locks
@@ -189,7 +209,7 @@ def stop(
     if info is None:
         return None
     if not force and _is_ours(info.pid) and _in_use(folder / "lease"):
-        raise UsageError(
+        raise _usage_error(
             f"the Prefect server (pid {info.pid}) is in use by a run; "
             "wait for it, or pass --force to stop it anyway (the run then fails)"
         )
@@ -258,7 +278,7 @@ class WarmServer:
             # a server that is stopping holds the lease exclusively until it has exited
             self._lease = _locked(self.folder / "lease", fcntl.LOCK_SH, LEASE_TIMEOUT)
         except TimeoutError:
-            raise RunError(
+            raise _run_error(
                 f"the Prefect server recorded in {self.folder} is stopping and has not exited "
                 f"within {LEASE_TIMEOUT:.0f} s; stop it with 'jjj-etl server stop --force'"
             ) from None
@@ -271,7 +291,7 @@ class WarmServer:
             return self.api
         if state == "other" and info is not None:
             self.close()
-            raise RunError(
+            raise _run_error(
                 f"the Prefect server recorded in {self.folder} (pid {info.pid}) was started "
                 "with other PREFECT_* settings or another Prefect; 'jjj-etl server stop' "
                 "stops it"
@@ -295,7 +315,8 @@ class WarmServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # outlives the run; a signal to its group spares it
-                env={**os.environ, "PREFECT_UI_ENABLED": "false"},
+                cwd=self.folder,  # holds no directory of the run's
+                env={**os.environ, "PREFECT_HOME": str(_home()), "PREFECT_UI_ENABLED": "false"},
             )
         self.pid = self._proc.pid
 
@@ -309,14 +330,14 @@ class WarmServer:
         while not self._up():
             if proc.poll() is not None:
                 self._release_start_lock()
-                raise RunError(
+                raise _run_error(
                     f"the Prefect server exited with {proc.returncode} before it was up "
                     f"(see {self.folder / 'server.log'})"
                 )
             if time.monotonic() > deadline:
                 _stop_pid(proc.pid, grace=10)
                 self._release_start_lock()
-                raise RunError(
+                raise _run_error(
                     f"the Prefect server did not answer within {START_TIMEOUT:.0f} s "
                     f"(see {self.folder / 'server.log'})"
                 )
