@@ -145,6 +145,7 @@ def _prefect_api() -> Iterator[Callable[[], contextlib.AbstractContextManager[An
     if PREFECT_API_URL.value() or timeout == 0:
         yield contextlib.nullcontext
         return
+
     def fallback(exc: RunError) -> None:  # the kept server is a shortcut, never a failure
         err.print(f"jjj-etl: {exc}; this run uses Prefect's temporary server")
 
