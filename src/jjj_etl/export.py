@@ -87,6 +87,7 @@ _SPANS = "_jjj_history_spans"
 # wide rows (every column, the sentence text too) instead of the 8-byte hashes it probes
 # them with.  The history's joins are written probe side first, and planned as written.
 _AS_WRITTEN = "join_order,build_side_probe_side"
+_PART_ROW_GROUP = 8192
 
 
 def _spans_sql(snapshots: dict[int, int], version: int) -> str:
@@ -159,7 +160,12 @@ def _copy_lake_history(
         for v, s in snapshots.items():
             part = parts_dir / f"v{v}.parquet"
             sql = _first_seen_sql(_SPANS, v, s)
-            con.execute(f"copy ({sql}) to '{part}' (format parquet, compression zstd)")
+            # small row groups: read back, a part is scanned a page at a time, and a page
+            # of the default 122,880 rows of text can be larger than the cap on its own
+            con.execute(
+                f"copy ({sql}) to '{part}' "
+                f"(format parquet, compression zstd, row_group_size {_PART_ROW_GROUP})"
+            )
             parts.append(str(part))
         con.execute("set disabled_optimizers = ?", [disabled])
         schema = _first_seen_sql(_SPANS, *next(iter(snapshots.items())))
