@@ -19,8 +19,8 @@ import pytest
 from jjj_etl import lake
 from jjj_etl.config import load_config
 from jjj_etl.errors import UsageError
-from jjj_etl.pipeline import Pipeline
 from jjj_etl.export import export_warehouse
+from jjj_etl.pipeline import Pipeline
 from jjj_etl.tools import list_versions, run_query
 from lake_writer import write_runs
 from s3server import S3Server
