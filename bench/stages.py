@@ -199,6 +199,7 @@ def scale(
     (:func:`seed_lake`); otherwise ``warehouse`` already holds the file copy.
     """
     from jjj_etl.config import load_config
+    from jjj_etl.export import read_manifest
     from jjj_etl.pipeline import Pipeline
 
     t: Timings = {}
@@ -218,7 +219,7 @@ def scale(
     t.update(pipe.timings)
     rows = {}
     if folder:
-        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+        manifest = read_manifest(Path(folder))
         rows = {k: v.get("rows", 0) for k, v in manifest["tables"].items()}
     slowest = sorted(model_timings.items(), key=lambda kv: -kv[1])[:4]
     disk = disk_bytes(warehouse)

@@ -102,6 +102,10 @@ def cli_env(*, shared_server: bool = False) -> dict[str, str]:
     """This process's environment as it is now (tests set variables), analytics off; with
     ``shared_server``, pointed at the session's Prefect server (for pipeline runs)."""
     env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    # a one-shot run gets Prefect's temporary server, stopped when it ends, unless a test
+    # asks for the warm server (tests/e2e/test_warm_server.py, with its own PREFECT_HOME):
+    # no server outlives the test session
+    env.setdefault("JJJ_ETL_SERVER_IDLE_TIMEOUT", "0")
     if shared_server and "PREFECT_API_URL" not in env:
         env["PREFECT_API_URL"] = SHARED_SERVER.api_url()
     return env

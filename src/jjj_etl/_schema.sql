@@ -89,8 +89,6 @@ create table if not exists meta.versions (
     input_fingerprint varchar,
     content_hashes varchar[],
     row_counts json,
-    warnings json
+    warnings json,
+    model_timings json
 );
-
--- columns added after the first release: older warehouses gain them on the next run
-alter table meta.versions add column if not exists model_timings json;

@@ -7,12 +7,13 @@ from an error message is plain text (no Rich markup), so ``[/x]`` prints as ``[/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -127,6 +128,52 @@ def _prefect_env(*, quiet: bool = True) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
+@contextlib.contextmanager
+def _prefect_api() -> Iterator[Callable[[], contextlib.AbstractContextManager[Any]]]:
+    """The Prefect API a one-shot run talks to.  Yields a context factory to enter around
+    the flow: with ``PREFECT_API_URL`` configured (environment, profile, prefect.toml) it
+    changes nothing; else the warm server (flows/warm.py) is found or launched now, so it
+    starts while the caller imports the flow, and the factory waits until it answers.  With
+    ``JJJ_ETL_SERVER_IDLE_TIMEOUT=0``, Prefect starts its temporary server in the flow, as
+    it does when the warm server cannot be used (said in one line on stderr).  The run's
+    lease on the warm server ends with the block."""
+    from flows import warm
+
+    timeout = warm.idle_timeout()  # a bad value is a usage error before anything starts
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value() or timeout == 0:
+        yield contextlib.nullcontext
+        return
+
+    def fallback(exc: RunError) -> None:  # the kept server is a shortcut, never a failure
+        err.print(f"jjj-etl: {exc}; this run uses Prefect's temporary server")
+
+    with warm.warm_server(timeout) as server:
+        try:
+            server.begin()
+        except RunError as exc:
+            fallback(exc)
+            yield contextlib.nullcontext
+            return
+        if not server.reused:
+            err.print(
+                f"jjj-etl: started a Prefect server at {server.api} (pid {server.pid}), kept "
+                f"for the next runs until {timeout:.0f} s idle; 'jjj-etl server stop' stops it"
+            )
+
+        def use() -> contextlib.AbstractContextManager[Any]:
+            try:
+                api = server.ready()
+            except RunError as exc:
+                server.close()
+                fallback(exc)
+                return contextlib.nullcontext()
+            return temporary_settings({PREFECT_API_URL: api})
+
+        yield use
+
+
 class _OurErrorsPlain(logging.Filter):
     """Prefect logs a failed task or flow with its traceback; for our own errors, whose
     message says what happened (and which the CLI prints as one line), the terminal gets
@@ -177,20 +224,22 @@ def run(
     pipe = Pipeline.open(config, warehouse, lock_timeout=lock_timeout)
     pipe.select(source)
     _prefect_env()
-    from flows.pipeline import run_pipeline
+    with _prefect_api() as api:
+        from flows.pipeline import run_pipeline
 
-    from jjj_etl.stopping import stop_on_signals
+        from jjj_etl.stopping import stop_on_signals
 
-    _no_tracebacks_for_our_errors()
+        _no_tracebacks_for_our_errors()
 
-    with stop_on_signals():  # SIGTERM / Ctrl-C: stop within seconds, commit nothing
-        summary = run_pipeline(
-            pipe,
-            sources=source or None,
-            full=full,
-            lock_timeout=lock_timeout,
-            from_archive=from_archive,
-        )
+        # SIGTERM / Ctrl-C: stop within seconds, commit nothing (also while the server starts)
+        with stop_on_signals(), api():
+            summary = run_pipeline(
+                pipe,
+                sources=source or None,
+                full=full,
+                lock_timeout=lock_timeout,
+                from_archive=from_archive,
+            )
     if as_json:
         out.print_json(json.dumps(summary, default=str))
     else:
@@ -238,6 +287,83 @@ def serve(config: ConfigOpt = None, warehouse: WarehouseOpt = None) -> None:
 
     err.print(f"serving: cron {cfg.schedule.cron!r} in {cfg.schedule.timezone}")
     serve_flow(cfg, str(warehouse) if warehouse else None)
+
+
+server_app = typer.Typer(
+    help=(
+        "The Prefect server jjj-etl run keeps warm between runs (when PREFECT_API_URL is "
+        "unset): start, status, stop.\n\nExample: jjj-etl server stop"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(server_app, name="server")
+
+
+def _server_row(state: str, info: Any) -> dict[str, Any]:
+    if info is None:
+        return {"state": state}
+    return {"state": state, "pid": info.pid, "api": info.api, "idle_timeout": info.idle_timeout}
+
+
+@server_app.command("start", cls=_Command)
+def server_start() -> None:
+    """Start the warm Prefect server now (a run starts it when needed), or say where it runs.
+
+    Its idle timeout is JJJ_ETL_SERVER_IDLE_TIMEOUT seconds (default 900).
+    Example: jjj-etl server start
+    """
+    from flows import warm
+
+    timeout = warm.idle_timeout()
+    if timeout == 0:
+        raise UsageError(f"{warm.IDLE_ENV}=0: no server is kept (each run starts its own)")
+    _prefect_env()
+    with warm.warm_server(timeout) as server:
+        server.begin()
+        api = server.ready()
+    verb = "already running" if server.reused else "started"
+    out.print(
+        f"Prefect server {verb} at {api} (pid {server.pid}); stops after {timeout:.0f} s idle"
+    )
+
+
+@server_app.command("status", cls=_Command)
+def server_status(as_json: JsonOpt = False) -> None:
+    """Whether the warm Prefect server runs (running, stale or stopped), its pid and URL.
+
+    Example: jjj-etl server status --json
+    """
+    from flows import warm
+
+    _prefect_env()
+    state, info = warm.status()
+    row = _server_row(state, info)
+    if as_json:
+        out.print_json(json.dumps(row))
+    elif info is None:
+        out.print(f"no Prefect server kept by jjj-etl ({warm.state_dir()})")
+    else:
+        out.print(f"{state}: pid {info.pid} at {info.api} ({warm.state_dir()})")
+
+
+@server_app.command("stop", cls=_Command)
+def server_stop(
+    force: Annotated[
+        bool, typer.Option("--force", help="Stop it even while a run uses it.")
+    ] = False,
+) -> None:
+    """Stop the warm Prefect server by its PID (not while a run uses it, unless --force).
+
+    Example: jjj-etl server stop
+    """
+    from flows import warm
+
+    info = warm.stop(force=force)
+    if info is None:
+        out.print(f"no Prefect server kept by jjj-etl ({warm.state_dir()}): nothing to stop")
+    else:
+        out.print(f"stopped the Prefect server (pid {info.pid}) at {info.api}")
 
 
 FIGURE_COLUMNS = ["surface", "value", "unit", "comparator", "kind", "period", "region", "subject"]

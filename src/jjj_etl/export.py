@@ -45,9 +45,8 @@ def history_sql(version: int) -> str:
     """Every observation ever published up to ``version``, with the versions it lived in.
 
     Rows come in the order the versions recorded them (the history table is append-only, so
-    oldest version first), like the marts' exports; no ORDER BY: sorting every column of the
-    9.3 M history rows of 25 M figures ran out of memory under the 256MB default (on one
-    thread it took 137 s against 28 s unsorted).
+    oldest version first), like the marts' exports; no ORDER BY: sorting every column of a
+    large history runs out of memory under the default cap, and is slow even on one thread.
     """
     v = int(version)
     return (
@@ -58,10 +57,11 @@ def history_sql(version: int) -> str:
     )
 
 
-def _history_of(con: duckdb.DuckDBPyConnection, version: int) -> str:
-    """:func:`history_sql` for the warehouse behind ``con``: on a lake, from the snapshots."""
+def _lake_snapshots(con: duckdb.DuckDBPyConnection, version: int) -> dict[int, int] | None:
+    """The snapshot of every version up to ``version`` still kept on a lake, oldest first
+    (None on a single file, whose history is a table)."""
     if snapshot_of(con, version) is None:
-        return history_sql(version)
+        return None
     kept = [
         int(r[0])
         for r in con.execute(
@@ -72,38 +72,124 @@ def _history_of(con: duckdb.DuckDBPyConnection, version: int) -> str:
     snaps = {}
     for v in kept:
         try:
-            snaps[v] = snapshot_of(con, v)
+            snap = snapshot_of(con, v)
         except UsageError:  # expired: history starts at the oldest version still kept
             continue
-    return lake_history_sql(snaps, int(version))
+        if snap is not None:
+            snaps[v] = snap
+    return snaps
 
 
-def lake_history_sql(snapshots: dict[int, int | None], version: int) -> str:
-    """:func:`history_sql` on a lake: each row of every kept version up to ``version``, with
-    the first version it is in and the version after the last (null while in ``version``).
+_SPANS = "_jjj_history_spans"
+# Past the cap DuckDB's estimate of a time-travel scan can be far below its rows (~2,000 for
+# 158,540 rows of a lake at ×2), and the planner then builds the join's hash table from the
+# wide rows (every column, the sentence text too) instead of the 8-byte hashes it probes
+# them with.  The history's joins are written probe side first, and planned as written.
+_AS_WRITTEN = "join_order,build_side_probe_side"
+_PART_ROW_GROUP = 8192
 
-    One scan per kept version (time travel to its snapshot): retention bounds the cost.
+
+def _spans_sql(snapshots: dict[int, int], version: int) -> str:
+    """Each distinct row of every kept version, by its 64-bit ``hash`` (the identity the
+    file's history keeps in ``_row_hash``): the first version it is in, and the version
+    after the last one (null while it is in ``version``).
+
+    Only the hashes are grouped: grouping the rows themselves (every column) held every row
+    of every kept version in one hash table, which ran out of the export's memory cap where
+    the same export of a single file fits.
     """
-    scans = " union all ".join(
-        f"select {v} as _v, t as _row from main.{HISTORY_TABLE} as t at (version => {s})"
+    keys = " union all ".join(
+        f"select {int(v)} as _v, hash(t) as _k from main.{HISTORY_TABLE} as t "
+        f"at (version => {int(s)})"
         for v, s in snapshots.items()
     )
-    order = ", ".join(str(v) for v in snapshots)
+    listed = ", ".join(str(int(v)) for v in snapshots)
     return (
-        f"with seen as ({scans}), "
-        f"nexts as (select v, lead(v) over (order by v) as nxt from unnest([{order}]) as u(v)), "
-        "spans as (select _row, min(_v) as first_v, max(_v) as last_v from seen group by _row) "
-        "select unnest(s._row), s.first_v as valid_from_version, "
-        f"case when s.last_v < {int(version)} then n.nxt end as valid_to_version "
-        "from spans as s join nexts as n on n.v = s.last_v order by s.first_v"
+        "select k._k, k.first_v, "
+        f"case when k.last_v < {int(version)} then n.nxt end as valid_to "
+        f"from (select _k, min(_v) as first_v, max(_v) as last_v from ({keys}) group by _k) "
+        "as k join (select v, lead(v) over (order by v) as nxt "
+        f"from unnest([{listed}]) as u(v)) as n on n.v = k.last_v"
     )
+
+
+def _first_seen_sql(spans: str, v: int, snapshot: int) -> str:
+    """The rows of version ``v`` (its snapshot) that no older kept version holds, with the
+    versions they lived in: the rows of the history that start at ``v``."""
+    return (
+        "select t.*, s.first_v as valid_from_version, s.valid_to as valid_to_version "
+        f"from main.{HISTORY_TABLE} as t at (version => {int(snapshot)}) "
+        f"join {spans} as s on s._k = hash(t) and s.first_v = {int(v)}"
+    )
+
+
+def lake_history_sql(snapshots: dict[int, int], version: int) -> str:
+    """:func:`history_sql` on a lake, as one query: each row of every kept version up to
+    ``version`` (``snapshots``: version → snapshot), with the first version it is in and the
+    version after the last (null while in ``version``).  Rows come in no set order; the
+    export writes them oldest version first, under the cap (:func:`_copy_lake_history`).
+
+    Two scans per kept version (time travel to its snapshot), one of its row hashes and one
+    of the rows that start there: retention bounds the cost.
+    """
+    spans = f"({_spans_sql(snapshots, version)})"
+    return " union all ".join(f"({_first_seen_sql(spans, v, s)})" for v, s in snapshots.items())
+
+
+def _copy_lake_history(
+    con: duckdb.DuckDBPyConnection, snapshots: dict[int, int], version: int, target: Path
+) -> dict[str, Any]:
+    """The lake's history of ``version`` into ``target``, oldest version first, like the
+    file's (whose history table is append-only), in the same rows and columns.
+
+    The spans of the row hashes are computed once, into a temporary table (DuckDB spills it
+    past the cap); each version's new rows go to a Parquet file of their own, and the parts
+    are copied into ``target`` in version order: one UNION ALL of the parts came out of
+    order, and an ORDER BY sorted every row, which ran out of the cap.
+    """
+    row = con.execute("select current_setting('disabled_optimizers')").fetchone()
+    disabled = str(row[0]) if row and row[0] else ""
+    con.execute(f"create or replace temp table {_SPANS} as {_spans_sql(snapshots, version)}")
+    parts_dir = target.parent / f".{target.stem}.parts"
+    parts_dir.mkdir()
+    try:
+        planned_as_written = ",".join(filter(None, [disabled, _AS_WRITTEN]))
+        con.execute("set disabled_optimizers = ?", [planned_as_written])
+        parts = []
+        for v, s in snapshots.items():
+            part = parts_dir / f"v{v}.parquet"
+            sql = _first_seen_sql(_SPANS, v, s)
+            # small row groups: read back, a part is scanned a page at a time, and a page
+            # of the default 122,880 rows of text can be larger than the cap on its own
+            con.execute(
+                f"copy ({sql}) to '{part}' "
+                f"(format parquet, compression zstd, row_group_size {_PART_ROW_GROUP})"
+            )
+            parts.append(str(part))
+        con.execute("set disabled_optimizers = ?", [disabled])
+        schema = _first_seen_sql(_SPANS, *next(iter(snapshots.items())))
+        listed = ", ".join(f"'{p}'" for p in parts)
+        return _copy(con, f"select * from read_parquet([{listed}])", target, schema_of=schema)
+    finally:
+        con.execute("set disabled_optimizers = ?", [disabled])
+        shutil.rmtree(parts_dir, ignore_errors=True)
+        con.execute(f"drop table if exists {_SPANS}")
 
 
 def _copy(
-    con: duckdb.DuckDBPyConnection, sql: str, target: Path, partition_by: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    target: Path,
+    partition_by: str | None = None,
+    *,
+    schema_of: str = "",
 ) -> dict[str, Any]:
-    """COPY one query to Parquet; rows are counted from the files' footers, not by re-running."""
-    rel = con.sql(sql)  # binds only: the schema without executing the query
+    """COPY one query to Parquet; rows are counted from the files' footers, not by re-running.
+
+    ``schema_of``: the query whose column types the manifest lists, when ``sql`` reads them
+    back from Parquet (where, say, an ENUM is text).
+    """
+    rel = con.sql(schema_of or sql)  # binds only: the schema without executing the query
     schema = [{"name": n, "type": str(t)} for n, t in zip(rel.columns, rel.types, strict=True)]
     options = "format parquet, compression zstd"
     if partition_by:
@@ -143,7 +229,13 @@ def _write_tables(
         mart: _copy(con, as_of(con, mart, version), dest / f"{mart}.parquet") for mart in marts
     }
     history = f"history_{HISTORY_TABLE}"
-    tables[history] = _copy(con, _history_of(con, version), dest / f"{history}.parquet")
+    target = dest / f"{history}.parquet"
+    snapshots = _lake_snapshots(con, version)
+    tables[history] = (
+        _copy(con, history_sql(version), target)
+        if snapshots is None
+        else _copy_lake_history(con, snapshots, version, target)
+    )
     if partition_by_indicator:
         tables[PARTITIONED] = _copy(
             con, as_of(con, HISTORY_TABLE, version), dest / PARTITIONED, partition_by="indicator_id"
@@ -169,31 +261,11 @@ def export_warehouse(
     sql_dir: Path | None = None,
     memory: str | None = None,
     partition_by_indicator: bool = False,
-) -> Path:
+) -> Exported:
     """Export ``version`` (default: current) of the published warehouse to ``dest``
     (default: its ``exports/``), reading it read-only under DuckDB's memory cap ``memory``
-    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export_version`.
+    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export`.
     """
-    return export_warehouse_outcome(
-        warehouse,
-        version,
-        dest=dest,
-        sql_dir=sql_dir,
-        memory=memory,
-        partition_by_indicator=partition_by_indicator,
-    ).folder
-
-
-def export_warehouse_outcome(
-    warehouse: str | Path | None,
-    version: int | None = None,
-    *,
-    dest: Path | None = None,
-    sql_dir: Path | None = None,
-    memory: str | None = None,
-    partition_by_indicator: bool = False,
-) -> Exported:
-    """:func:`export_warehouse`, saying what was written."""
     from jjj_etl.memory import memory_limit
     from jjj_etl.runner import default_sql_dir, mart_names
     from jjj_etl.warehouse import paths, read_connection
@@ -214,24 +286,6 @@ def export_warehouse_outcome(
         if full is None:
             raise
         raise full from exc
-
-
-def export_version(
-    con: duckdb.DuckDBPyConnection,
-    exports_dir: Path,
-    marts: list[str],
-    version: int | None = None,
-    *,
-    partition_by_indicator: bool = False,
-) -> Path:
-    """Write ``exports/v<N>/`` (if not there yet) and refresh ``latest/`` when N is current.
-
-    Returns the version folder.  Raises UsageError for an unknown version.  See
-    :func:`export`.
-    """
-    return export(
-        con, exports_dir, marts, version, partition_by_indicator=partition_by_indicator
-    ).folder
 
 
 def export(
@@ -376,10 +430,9 @@ def _refresh_latest(exports_dir: Path, source: Path) -> None:
 
     ``latest`` is a relative symlink, replaced with ``os.replace``: a reader always finds it,
     and one that opened a file through the old link keeps reading that immutable version.
-    (A folder cannot be renamed over a non-empty one, so the copy it used to be was swapped
-    in two renames, with a moment when ``latest`` was missing.)  A ``latest`` folder left by
-    an older version is replaced once.  Where symlinks are not allowed, ``latest`` stays a
-    copy, swapped in as before.
+    (A folder cannot be renamed over a non-empty one: a copy is swapped in two renames, with
+    a moment when ``latest`` is missing.)  Where symlinks are not allowed, ``latest`` is such
+    a copy.
     """
     latest = exports_dir / "latest"
     link = exports_dir / f".latest.link-{os.getpid()}"
@@ -389,10 +442,6 @@ def _refresh_latest(exports_dir: Path, source: Path) -> None:
     except OSError:
         _copy_latest(exports_dir, source)
         return
-    if latest.is_dir() and not latest.is_symlink():  # a copy written by jjj-etl 0.1
-        old = exports_dir / f".latest.old-{os.getpid()}"
-        latest.replace(old)
-        shutil.rmtree(old, ignore_errors=True)
     link.replace(latest)
 
 

@@ -20,19 +20,9 @@ from jjj_etl.records import FetchedPage, ParsedPage
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the staging, meta and history tables when missing, and bring tables made by
-    an older release up to date (``staging.figures.sentence``, filled from the bodies)."""
+    """Create the staging, meta and history tables when missing."""
     ddl = (resources.files("jjj_etl") / "_schema.sql").read_text(encoding="utf-8")
     con.execute(ddl)
-    con.execute("alter table staging.figures add column if not exists sentence varchar")
-    if con.execute("select 1 from staging.figures where sentence is null limit 1").fetchone():
-        con.execute(
-            "update staging.figures as f set sentence = substr("
-            "a.body, f.sentence_start + 1, f.sentence_end - f.sentence_start) "
-            "from (select article_id, body from staging.articles where article_id in "
-            "(select article_id from staging.figures where sentence is null)) as a "
-            "where f.sentence is null and a.article_id = f.article_id"
-        )
 
 
 def article_id(canonical_url: str) -> str:

@@ -199,25 +199,15 @@ def _as_of_views(con: duckdb.DuckDBPyConnection, version: int) -> None:
         con.execute(f"create view {mart} as {as_of(con, mart, version, catalog='wh')}")
 
 
-def export_to(
-    warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
-) -> Path:
-    """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/),
-    under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default)."""
-    from jjj_etl.export import export_warehouse
-
-    return export_warehouse(warehouse, version, dest=dest, partition_by_indicator=by_indicator)
-
-
 def export_outcome(
     warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
 ) -> Exported:
-    """:func:`export_to`, saying which tables were written (none: the export was whole)."""
-    from jjj_etl.export import export_warehouse_outcome
+    """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/),
+    under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default); says which
+    tables were written (none: the export was whole)."""
+    from jjj_etl.export import export_warehouse
 
-    return export_warehouse_outcome(
-        warehouse, version, dest=dest, partition_by_indicator=by_indicator
-    )
+    return export_warehouse(warehouse, version, dest=dest, partition_by_indicator=by_indicator)
 
 
 def data_tests(warehouse: str | None, sql_dir: Path | None = None) -> list[dict[str, Any]]:

@@ -30,17 +30,6 @@ DIFF_KEYS = {
     "mart_indicator_series": ("fact_id",),
 }
 
-# Mart columns renamed since history was first kept (issue 19: the series says
-# ``indicator_id`` / ``region_id`` like every other table).  A history table that still has
-# the old name is renamed in place before the next version is recorded: same values in the
-# same column order, so every row hash still matches and the rename retires no row, and past
-# versions read back under the new names.  Without it the old columns would linger as
-# all-null columns in every later version and export, and ``diff`` across the rename would
-# report every series row as removed and added.
-RENAMED_COLUMNS: dict[str, dict[str, str]] = {
-    "mart_indicator_series": {"indicator": "indicator_id", "region": "region_id"},
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Committed:
@@ -87,28 +76,21 @@ def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tu
     ]
 
 
-_HASHED = "h:"  # row hashes written since 0.1.x: DuckDB's 64-bit hash() of the columns
-
-
-def _row_hash(alias: str, cols: list[tuple[str, str]]) -> str:
-    """SQL for a row's change-detection hash over the mart's current columns, in order.
-
-    ``hash()`` over the column values (not ``md5`` of the row cast to text, which at 2.5 M
-    rows cost as much as the build).  64 bits: a missed change needs two different rows of
-    one mart to collide, about n / 2**64 per changed row.
-    """
-    return f"'{_HASHED}' || {_hash_key(alias, cols)}::varchar"
+# a stored row hash is "h:" + DuckDB's 64-bit hash() of the row's columns, as text
+_HASHED = "h:"
 
 
 def _hash_key(alias: str, cols: list[tuple[str, str]]) -> str:
-    """SQL for a row's 64-bit hash (a UBIGINT): :func:`_row_hash` without its text form."""
+    """SQL for a row's change-detection hash (a UBIGINT) over the mart's current columns, in
+    order: ``hash()`` over the values, not ``md5`` of the row cast to text, which costs as
+    much as the build.  64 bits: a missed change needs two different rows of one mart to
+    collide, about n / 2**64 per changed row."""
     args = ", ".join(f'{alias}."{c}"' for c, _ in cols)
     return f"hash({args})"
 
 
 def _stored_key(column: str) -> str:
-    """SQL reading a stored ``h:<digits>`` row hash back as its UBIGINT (NULL for the md5
-    text of a row an older release retired, which is never compared)."""
+    """SQL reading a stored ``h:<digits>`` row hash back as its UBIGINT."""
     return f"try_cast(substr({column}, {len(_HASHED) + 1}) as ubigint)"
 
 
@@ -120,23 +102,13 @@ def _record_history(con: duckdb.DuckDBPyConnection, mart: str, version: int) -> 
         f"from main.{mart} limit 0"
     )
     known = {c for c, _ in _columns(con, "history", mart)}
-    for old, new in RENAMED_COLUMNS.get(mart, {}).items():
-        if old in known and new not in known:
-            con.execute(f'alter table history.{mart} rename column "{old}" to "{new}"')
-            known = (known - {old}) | {new}
-    for name, dtype in cols:
+    for name, dtype in cols:  # a column a model gained since the history table was made
         if name not in known:
             con.execute(f'alter table history.{mart} add column "{name}" {dtype}')
-    # current rows hashed by an older release (md5 of the row as text): re-hash them the
-    # same way as the new rows below, so an upgrade alone retires nothing
-    con.execute(
-        f"update history.{mart} as h set _row_hash = {_row_hash('h', cols)} "
-        f"where _valid_to is null and not starts_with(_row_hash, '{_HASHED}')"
-    )
     # The comparison runs on the 64-bit hashes alone (8 bytes a row, not the row and its
     # hash as text): two small temp tables and two anti joins DuckDB can spill, then one
     # UPDATE of just the retired rows and one INSERT of just the new ones.  Whole rows in a
-    # temp table and a correlated NOT EXISTS ran out of memory at 25 M figures under 256MB.
+    # temp table and a correlated NOT EXISTS run out of memory on large marts under a cap.
     con.execute(
         f"create or replace temp table _cur as select {_hash_key('m', cols)} as _jjj_key "
         f"from main.{mart} as m"

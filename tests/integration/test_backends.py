@@ -21,7 +21,7 @@ from jjj_etl.config import load_config
 from jjj_etl.errors import BuildError, UsageError
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.report import build_report
-from jjj_etl.tools import data_tests, diff_versions, export_to, list_versions, run_query
+from jjj_etl.tools import data_tests, diff_versions, export_outcome, list_versions, run_query
 from jjj_etl.warehouse import paths, read_connection
 
 BODY = (
@@ -88,8 +88,8 @@ def test_versions_diff_as_of_export_and_report(two_versions: Path, tmp_path: Pat
     with pytest.raises(UsageError, match="no version 3"):
         run_query(wh, "select 1", as_of=3)
     # exports of both versions, and the history of every observation up to each
-    v1 = export_to(wh, 1, tmp_path / "e1")
-    v2 = export_to(wh, 2, tmp_path / "e2")
+    v1 = export_outcome(wh, 1, tmp_path / "e1").folder
+    v2 = export_outcome(wh, 2, tmp_path / "e2").folder
     m1, m2 = (json.loads((v / "manifest.json").read_text()) for v in (v1, v2))
     assert m2["tables"]["fct_observations"]["rows"] == m1["tables"]["fct_observations"]["rows"] + 1
     history = pq.read_table(v2 / "history_fct_observations.parquet").to_pylist()

@@ -9,7 +9,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from jjj_etl.archive import RawArchive
 from jjj_etl.config import Source
 from jjj_etl.fetch import RetryPolicy, Validators, crawl, decode_html
 from jjj_etl.records import FetchedPage
-from loopback import SiteHandler
+from loopback import SiteHandler, serve
 
 ZH = "京津冀技术合同成交额同比增长12.7%，中关村论坛在北京举行。"
 FAST_RETRY = RetryPolicy(max_retries=3, backoff_base=0.05, max_backoff=0.2, max_total_wait=5.0)
@@ -113,31 +112,14 @@ class Handler(SiteHandler):
         self._send(200, body, Content_Type=ctype, ETag=etag)
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that time out leave broken pipes behind: expected here
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     root = tmp_path / "site"
     root.mkdir()
     _write_site(root)
     state = Site(root.resolve())
-    server = QuietServer(("127.0.0.1", 0), Handler)
-    server.site = state  # type: ignore[attr-defined]
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serve(Handler, state):
         yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _source(site: Site) -> Source:

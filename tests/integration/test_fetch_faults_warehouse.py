@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import cache
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from jjj_etl.archive import RawArchive, payload_digest
 from jjj_etl.config import load_config
 from jjj_etl.errors import RunError
 from jjj_etl.fetch import replay
-from loopback import SiteHandler
+from loopback import SiteHandler, serve
 
 SAMPLE = Path(__file__).resolve().parents[2] / "src" / "jjj_etl" / "samples" / "site"
 F = "/faults/2025-05/01/content_9000000{:02d}.html"
@@ -211,29 +210,12 @@ class Handler(SiteHandler):
         self._send(200, body, Content_Type=ctype, ETag=etag, Last_Modified=LAST_MODIFIED)
 
 
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # resets, timeouts and truncations leave broken sockets behind: expected
-
-
 @pytest.fixture(scope="module")
 def site() -> Iterator[Site]:
     gzip_bomb()  # built before serving: building it takes longer than the client waits
     state = Site()
-    server = QuietServer(("127.0.0.1", 0), Handler)
-    server.site = state  # type: ignore[attr-defined]
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serve(Handler, state):
         yield state
-    finally:
-        state.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def write_config(path: Path, site: Site, start: str = "/index.html") -> Path:

@@ -19,8 +19,9 @@ import pytest
 from jjj_etl import lake
 from jjj_etl.config import load_config
 from jjj_etl.errors import UsageError
+from jjj_etl.export import export_warehouse
 from jjj_etl.pipeline import Pipeline
-from jjj_etl.tools import export_to, list_versions, run_query
+from jjj_etl.tools import list_versions, run_query
 from lake_writer import write_runs
 from s3server import S3Server
 
@@ -195,5 +196,6 @@ def test_maintenance_expires_retired_snapshots_and_their_files(
     assert run_query(wh, "select count(*) from fct_observations", as_of=3)[1][0][0] == 3
     files_after = [k for k in s3_server.keys(name) if k.endswith(".parquet")]
     assert len(files_after) < len(files_before)  # retired data files deleted from the bucket
-    history = export_to(wh, 3, tmp_path / "export") / "history_fct_observations.parquet"
+    exported = export_warehouse(wh, 3, dest=tmp_path / "export")
+    history = exported.folder / "history_fct_observations.parquet"
     assert history.exists()  # the history export starts at the oldest version kept

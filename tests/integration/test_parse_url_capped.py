@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import zlib
 from collections.abc import Iterator
 from functools import cache
-from http.server import ThreadingHTTPServer
 
 import pytest
 
 from cli_runs import BIN, cli_env
 from jjj_etl.config import DEFAULT_MAX_BYTES
-from loopback import SiteHandler
+from loopback import SiteHandler, serve
 
 INFLATED = 1_000_000_000  # the bomb's decoded size: 1 GB of spaces
 
@@ -56,24 +54,10 @@ class Handler(SiteHandler):
             self._send(404, b"no such page")
 
 
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that stops reading at its cap resets the connection: expected here."""
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    srv = QuietServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
-    srv.site = None  # type: ignore[attr-defined]
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=10)
+    with serve(Handler) as url:
+        yield url
 
 
 # the child's peak memory, measured in a wrapper so no other child of pytest counts

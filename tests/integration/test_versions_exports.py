@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from jjj_etl.errors import ConfigError
 from jjj_etl.memory import MEMORY_LIMIT_ENV, memory_limit
 from jjj_etl.pipeline import Pipeline
 from jjj_etl.records import Article, Figure, ParsedPage
-from jjj_etl.tools import diff_versions, export_to, run_query
+from jjj_etl.tools import diff_versions, export_outcome, run_query
 from jjj_etl.warehouse import paths
 
 HISTORY_FILE = "history_fct_observations.parquet"
@@ -91,118 +90,27 @@ def test_catalog_change_rebuild_diff_without_fetching(warehouse: Path, tmp_path:
     assert "widget_makers" in {r[0] for r in rows}
     # the history export lists versions oldest first; version 1 exported again, after
     # version 2 was recorded, is byte for byte the export made when it was committed
-    history = pq.read_table(export_to(str(warehouse), 2, tmp_path / "v2") / HISTORY_FILE)
+    history = pq.read_table(
+        export_outcome(str(warehouse), 2, tmp_path / "v2").folder / HISTORY_FILE
+    )
     froms = history.column("valid_from_version").to_pylist()
     assert froms == sorted(froms)
     assert froms[-1] == 2
     first = json.loads((warehouse / "exports" / "v1" / "manifest.json").read_text())
-    again = export_to(str(warehouse), 1, tmp_path / "v1-again")
+    again = export_outcome(str(warehouse), 1, tmp_path / "v1-again").folder
     assert (
         hashlib.sha256((again / HISTORY_FILE).read_bytes()).hexdigest()
         == (first["tables"]["history_fct_observations"]["sha256"])
     )
 
 
-def test_history_written_by_an_older_release_upgrades_without_churn(
-    warehouse: Path, tmp_path: Path
-) -> None:
-    # 0.1.0 hashed each history row as md5 of the row cast to text
-    with working_copy(warehouse) as con:
-        con.execute(
-            "update history.fct_observations as h set _row_hash = md5(cast(("
-            "select m from main.fct_observations as m "
-            "where m.observation_id = h.observation_id) as varchar))"
-        )
-        legacy = con.execute("select count(*) from history.fct_observations").fetchone()
-        # and a row that release had already retired: its md5 is never re-hashed
-        con.execute(
-            "insert into history.fct_observations select * replace ("
-            "md5('retired') as _row_hash, 1 as _valid_to) "
-            "from history.fct_observations limit 1"
-        )
-    assert legacy == (2,)
-
-    rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
-
-    d = diff_versions(str(warehouse), 1, 2, "fct_observations")
-    assert [r["indicator_id"] for r in d["added"]] == ["widget_makers"]
-    assert d["removed"] == []
-    assert d["changed"] == []
-    _, rows = run_query(
-        str(warehouse),
-        "select _valid_from, _valid_to, starts_with(_row_hash, 'h:') "
-        "from history.fct_observations order by all",
-    )
-    # nothing retired, and the row retired by the old release kept as it was
-    assert rows == [(1, 1, False), (1, None, True), (1, None, True), (2, None, True)]
-
-
-def test_series_history_with_the_old_column_names_is_renamed_not_left_behind(
-    warehouse: Path, tmp_path: Path
-) -> None:
-    # before issue 19 the series said indicator / region; an existing warehouse has them
-    with working_copy(warehouse) as con:
-        con.execute(
-            "alter table history.mart_indicator_series rename column indicator_id to indicator"
-        )
-        con.execute("alter table history.mart_indicator_series rename column region_id to region")
-
-    rebuild(warehouse, sql_dir=widgets_sql(tmp_path))
-
-    _, cols = run_query(
-        str(warehouse),
-        "select column_name from duckdb_columns() "
-        "where schema_name = 'history' and table_name = 'mart_indicator_series'",
-    )
-    names = {c for (c,) in cols}
-    assert {"indicator_id", "region_id"} <= names
-    assert not names & {"indicator", "region"}
-    d = diff_versions(str(warehouse), 1, 2, "mart_indicator_series")
-    # the rename retired nothing: only the new rule's series point is new
-    assert [(r["indicator_id"], r["region_id"]) for r in d["added"]] == [("widget_makers", "JJJ")]
-    assert d["removed"] == []
-    assert d["changed"] == []
-    _, old = run_query(
-        str(warehouse), "select indicator_id, region_id from indicator_series_as_of(1)"
-    )
-    assert old  # past versions read back under the new names, keys filled
-    assert all(i is not None and r is not None for i, r in old)
-
-
-def test_figures_staged_by_an_older_release_get_their_sentences(
-    warehouse: Path, tmp_path: Path
-) -> None:
-    """Each figure's sentence is staged with it (no model joins article bodies); figures
-    staged before that have it cut from the body on the next write, and nothing churns."""
+def test_each_figure_is_staged_with_its_sentence(warehouse: Path) -> None:
+    """No model joins article bodies: each figure's sentence is staged with it."""
     _, staged = run_query(
         str(warehouse), "select figure_index, sentence from staging.figures order by 1"
     )
     assert staged[0][1] == BODY.split("\n", maxsplit=1)[0]
     assert staged[2][1] == BODY.split("\n")[1]
-    _, before = run_query(str(warehouse), "select * from fct_observations order by all")
-    with working_copy(warehouse) as con:  # what 0.1 staged: no sentence column
-        con.execute("alter table staging.figures drop column sentence")
-    parsed = tmp_path / "old-batch"  # and a parse batch written by 0.1, loaded after
-    art = Article("http://x/2.html", "http://x/2.html", "T2", "2025-03-29", "en", "demo",
-                  BODY, hashlib.sha256(b"2").hexdigest())  # fmt: skip
-    staging.write_parsed(parsed, [ParsedPage(art.url, art.content_sha256, art, FIGURES)], "1")
-    old = pq.read_table(parsed / "figures.parquet").drop_columns(["sentence"])
-    pq.write_table(old, parsed / "figures.parquet")
-    with working_copy(warehouse) as con:
-        staging.ensure_schema(con)
-        staging.stage_parsed(
-            con, "r2", [], [str(parsed)], [(staging.article_id(art.url), art.content_sha256)]
-        )
-        assert con.execute(
-            "select count(*) from staging.figures where sentence is null"
-        ).fetchone() == (3,)
-    assert rebuild(warehouse)["version"] == 2
-    _, sentences = run_query(
-        str(warehouse), "select distinct sentence from staging.figures order by 1"
-    )
-    assert sentences == [(line,) for line in sorted(BODY.split("\n"))]
-    _, after = run_query(str(warehouse), "select * from fct_observations order by all", as_of=1)
-    assert after == before
 
 
 def test_a_memory_limit_caps_duckdb_in_the_write_window(
@@ -303,7 +211,7 @@ def test_version_records_checksums_hashes_timings(warehouse: Path) -> None:
 
 
 def test_exports_read_back_with_duckdb_and_pyarrow(warehouse: Path, tmp_path: Path) -> None:
-    folder = export_to(str(warehouse), 1, tmp_path / "out", by_indicator=True)
+    folder = export_outcome(str(warehouse), 1, tmp_path / "out", by_indicator=True).folder
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["version"] == 1
     with duckdb.connect(str(warehouse / "jjj.duckdb"), read_only=True) as con:
@@ -330,7 +238,7 @@ def test_export_of_unknown_version_is_refused(warehouse: Path, tmp_path: Path) -
     from jjj_etl.errors import UsageError
 
     with pytest.raises(UsageError, match="no version 7"):
-        export_to(str(warehouse), 7, tmp_path / "out")
+        export_outcome(str(warehouse), 7, tmp_path / "out")
     assert not (tmp_path / "out" / "v7").exists()
 
 
@@ -346,7 +254,6 @@ def test_latest_is_a_symlink_swapped_in_one_step(warehouse: Path, tmp_path: Path
     exports = tmp_path / "exports"
     _fake_versions(exports, 2)
     latest = exports / "latest"
-    shutil.copytree(exports / "v1", latest)  # what jjj-etl 0.1 left: a copy
     _refresh_latest(exports, exports / "v2")
     assert latest.is_symlink()
     assert str(latest.readlink()) == "v2"  # relative: the exports folder can move
@@ -355,7 +262,7 @@ def test_latest_is_a_symlink_swapped_in_one_step(warehouse: Path, tmp_path: Path
     assert str(latest.readlink()) == "v1"
     assert sorted(p.name for p in exports.iterdir()) == ["latest", "v1", "v2"]  # no leftovers
     # the real export of the fixture's version
-    folder = export_to(str(warehouse), 1, tmp_path / "real")
+    folder = export_outcome(str(warehouse), 1, tmp_path / "real").folder
     assert (tmp_path / "real" / "latest").resolve() == folder.resolve()
 
 

@@ -14,7 +14,7 @@ import pytest
 from builders import figure, page
 from jjj_etl import staging, versions
 from jjj_etl.errors import BuildError, DataTestError
-from jjj_etl.export import export_version
+from jjj_etl.export import export
 from jjj_etl.records import Figure, ParsedPage
 from jjj_etl.runner import build, check, default_sql_dir, discover, mart_names
 
@@ -225,7 +225,7 @@ def test_blocking_data_test_reports_rows(con: duckdb.DuckDBPyConnection) -> None
 
 def test_export_parquet_manifest(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     _stage_and_commit(con, [_page("http://a/1.html", BODY, _figures())], "r1")
-    folder = export_version(con, tmp_path / "exports", mart_names(SQL))
+    folder = export(con, tmp_path / "exports", mart_names(SQL)).folder
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["version"] == 1
     table = pq.read_table(tmp_path / "exports" / "latest" / "fct_observations.parquet")

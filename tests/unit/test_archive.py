@@ -190,7 +190,7 @@ def test_a_damaged_warc_reads_as_missing_never_as_wrong_bytes(tmp_path: Path) ->
     idx = warc.with_name(warc.name.replace(".warc.gz", ".idx"))
     _, offset, length, _ = idx.read_text().split()
     raw = bytearray(warc.read_bytes())
-    # flip bytes inside the deflate stream: either gzip fails or the hash check does
+    # flip bytes inside the deflate stream: inflating fails or gzip's CRC-32 check does
     for i in range(int(offset) + 30, int(offset) + int(length) - 10, 7):
         raw[i] ^= 0x5A
     warc.write_bytes(bytes(raw))
@@ -230,8 +230,22 @@ def test_an_index_line_pointing_at_the_wrong_record_reads_as_missing(tmp_path: P
         RawArchive(tmp_path / "raw").get(sha)
 
 
-def test_gzip_objects_from_older_archives_still_read(archive: RawArchive) -> None:
-    body = b"<html>stored before WARC indexes existed</html>"
+def test_an_index_line_pointing_at_another_body_reads_as_missing(tmp_path: Path) -> None:
+    """A replaced WARC file: a whole, readable response record, but not of this body."""
+    archive = RawArchive(tmp_path / "raw")
+    sha = archive.store_exchange(*_exchange(), b"<p>body</p>")
+    other = archive.store_exchange(*_exchange(), b"<p>another body</p>")
+    (warc,) = archive.warc_files()
+    idx = warc.with_name(warc.name.replace(".warc.gz", ".idx"))
+    lines = dict(line.split(" ", 1) for line in idx.read_text().splitlines())
+    idx.write_text(f"{sha} {lines[other]}\n")
+    _index.INDEXES.clear()  # a new process's view: the index read from disk
+    with pytest.raises(KeyError, match=f"{sha}: unreadable .*holds {other}"):
+        RawArchive(tmp_path / "raw").get(sha)
+
+
+def test_a_gzip_object_written_by_another_tool_reads(archive: RawArchive) -> None:
+    body = b"<html>stored as an object, not in a WARC record</html>"
     sha = hashlib.sha256(body).hexdigest()
     legacy = archive.root / "objects" / sha[:2] / f"{sha}.gz"
     legacy.parent.mkdir(parents=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -135,3 +136,12 @@ def test_paragraphs_wrapped_one_per_div_are_one_body() -> None:
     page = parse_article(html, "http://example.org/a.html", "t", keywords=KEYWORDS)
     assert page.article is not None
     assert page.article.body.split("\n") == paras
+
+
+def test_a_known_content_hash_is_passed_along_not_computed_again() -> None:
+    raw = (SITE / ARTICLES[0]["path"]).read_bytes()
+    computed = parse_article(raw, "http://x/a.html", "s", keywords=KEYWORDS)
+    assert computed.content_sha256 == hashlib.sha256(raw).hexdigest()
+    given = parse_article(raw, "http://x/a.html", "s", keywords=KEYWORDS, content_sha256="f" * 64)
+    assert given.article is not None
+    assert (given.content_sha256, given.article.content_sha256) == ("f" * 64, "f" * 64)

@@ -36,7 +36,10 @@ from jjj_etl.fetch import (
     crawl,
     replay,
 )
-from jjj_etl.fetch._dedupe import canonical_link
+from jjj_etl.parse.article import read_page
+from jjj_etl.pipeline import KnownState, read_results
+from jjj_etl.pipeline._outcomes import page_outcomes
+from jjj_etl.pipeline._parse import parse_batch, plan_parse
 from jjj_etl.progress import CrawlProgress
 from jjj_etl.records import FetchedPage
 
@@ -455,34 +458,79 @@ def test_max_redirects_comes_from_config(tmp_path: Path) -> None:
     assert (ok[1].status, ok[1].final_url) == (200, f"{HOST}/a/9.html")
 
 
-def test_canonical_duplicates_are_marked_and_304s_have_a_size(tmp_path: Path) -> None:
-    original = '<link rel="canonical" href="/a/1.html"><p>one</p>'
+def test_one_article_per_canonical_url_and_304s_have_a_size(tmp_path: Path) -> None:
+    original = (
+        '<link rel="canonical" href="/a/1.html">' + "<p>Jing-Jin-Ji grew 5.1% in 2024.</p>" * 8
+    )
     table = {
         "/news/": html(
             '<a href="/a/1.html">1</a><a href="/a/2.html?spm=x">2</a><a href="/a/3.html">3</a>'
+            '<a href="/a/4.html">4</a>'
         ),
         "/a/1.html": html(original, ETag='"v1"'),
         "/a/2.html": html(original + "<!-- ad -->"),  # other bytes, same canonical
-        "/a/3.html": html(original),  # same bytes: left to the pipeline's hash dedupe
+        "/a/3.html": html(original),  # same bytes under another URL
+        # names a page with a tracking parameter as canonical: the same article all the same
+        "/a/4.html": html(original.replace("/a/1.html", "/a/1.html?utm_source=x") + "<br>"),
     }
     archive = RawArchive(tmp_path)
     pages = crawl(source(), archive, transport=routes(table), retry=FAST)
-    by_name = {p.url.rsplit("/", 1)[-1]: p for p in pages}
-    assert by_name["2.html"].skipped == (
-        f"duplicate: rel=canonical {HOST}/a/1.html was already fetched as {HOST}/a/1.html"
+    # the crawl fetches each URL once and leaves which pages are one article to the pipeline
+    assert [p.skipped for p in pages] == [None] * 5
+    jobs = plan_parse(pages, [source()], KnownState())
+    assert len(jobs) == 3  # /a/3.html has the bytes of /a/1.html: parsed once
+    folder = parse_batch(jobs, archive.root, tmp_path / "parsed", workers=1)
+    outcomes = page_outcomes(pages, read_results(folder), KnownState())
+    by_name = {o.page.url.rsplit("/", 1)[-1]: o for o in outcomes}
+    first = f"{HOST}/a/1.html"
+    assert (by_name["1.html"].outcome, by_name["1.html"].reason) == ("article", None)
+    assert by_name["2.html"].outcome == "duplicate"
+    assert (
+        by_name["2.html"].reason
+        == f"duplicate: rel=canonical {first} was already fetched as {first}"
     )
-    assert by_name["2.html"].content_sha256 is not None  # still archived
-    assert by_name["3.html"].skipped is None
+    assert by_name["3.html"].reason == f"duplicate: same content as {first}"
+    assert (
+        by_name["4.html"].reason
+        == f"duplicate: rel=canonical {first} was already fetched as {first}"
+    )
+    assert {o.article_id for o in outcomes if not o.page.is_listing} == {
+        by_name["1.html"].article_id
+    }
+    assert by_name["2.html"].page.content_sha256 is not None  # still archived
 
     def conditional(request: httpx.Request) -> httpx.Response:
         if request.headers.get("if-none-match") == '"v1"':
             return httpx.Response(304, headers={"ETag": '"v1"'})
         return table.get(request.url.path, httpx.Response(404))
 
-    known = {by_name["1.html"].url: Validators.from_page(by_name["1.html"])}
+    page_1 = by_name["1.html"].page
+    known = {page_1.url: Validators.from_page(page_1)}
     again = crawl(source(), archive, transport=httpx.MockTransport(conditional), known=known)
     one = next(p for p in again if p.url.endswith("/a/1.html"))
     assert (one.status, one.size) == (304, len(original))
+
+
+def test_a_page_named_as_canonical_after_the_page_naming_it_is_the_duplicate(
+    tmp_path: Path,
+) -> None:
+    body = "<p>Jing-Jin-Ji grew 5.1% in 2024.</p>" * 8
+    table = {
+        "/news/": html('<a href="/a/2.html">2</a><a href="/a/1.html">1</a>'),
+        "/a/1.html": html(body),
+        "/a/2.html": html('<link rel="canonical" href="/a/1.html">' + body),
+    }
+    archive = RawArchive(tmp_path)
+    pages = crawl(source(), archive, transport=routes(table), retry=FAST)
+    jobs = plan_parse(pages, [source()], KnownState())
+    folder = parse_batch(jobs, archive.root, tmp_path / "parsed", workers=1)
+    outcomes = page_outcomes(pages, read_results(folder), KnownState())
+    by_name = {o.page.url.rsplit("/", 1)[-1]: o for o in outcomes}
+    assert by_name["2.html"].outcome == "article"  # first in crawl order wins the article
+    assert (by_name["1.html"].outcome, by_name["1.html"].reason) == (
+        "duplicate",
+        f"duplicate: named as canonical by {HOST}/a/2.html, fetched first",
+    )
 
 
 def test_user_agent_contact_and_language_headers(tmp_path: Path) -> None:
@@ -501,16 +549,22 @@ def test_user_agent_contact_and_language_headers(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "base", "expected"),
+    ("head", "base", "expected"),
     [
-        (b'<link rel="canonical" href="/x">', "http://h/a", "http://h/x"),
-        (b"<LINK HREF='y.html#top' REL=canonical>", "http://h/d/a", "http://h/d/y.html"),
-        (b'<link rel="stylesheet" href="/s.css">', "http://h/", None),
-        (b'<link rel="canonical" href="">', "http://h/", None),
+        ('<link rel="canonical" href="/x">', "http://h/a", "http://h/x"),
+        ("<LINK HREF='y.html#top' REL=canonical>", "http://h/d/a", "http://h/d/y.html"),
+        ('<link rel="canonical" href="/x?utm_source=a&b=1&spm=c">', "http://h/a", "http://h/x?b=1"),
+        ('<link rel="stylesheet" href="/s.css">', "HTTP://H:80/a?from=x", "http://h/a"),
+        (
+            '<link rel="canonical" href=""><meta property="og:url" content="/o">',
+            "http://h/",
+            "http://h/o",
+        ),
     ],
 )
-def test_canonical_link(body: bytes, base: str, expected: str | None) -> None:
-    assert canonical_link(body, base) == expected
+def test_canonical_url_of_a_page(head: str, base: str, expected: str) -> None:
+    page = f"<html><head>{head}</head><body><h1>T</h1><p>{'x ' * 100}</p></body></html>"
+    assert read_page(page.encode(), base).canonical_url == expected
 
 
 # --- charset ------------------------------------------------------------------------------
@@ -589,9 +643,7 @@ def test_the_example_config_loads_and_is_polite() -> None:
         assert all(u.startswith(("http://", "https://")) for u in src.start_urls)
 
 
-@pytest.mark.parametrize(
-    "module", ["jjj_etl.fetch._replay", "jjj_etl.fetch._dedupe", "jjj_etl.progress"]
-)
+@pytest.mark.parametrize("module", ["jjj_etl.fetch._replay", "jjj_etl.urls", "jjj_etl.progress"])
 def test_docstring_examples_run(module: str) -> None:
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0

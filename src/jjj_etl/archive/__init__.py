@@ -15,15 +15,18 @@ Two stores under the archive root (``warehouse/raw/`` by default):
     bodies stored without an exchange (:meth:`RawArchive.put`: imported from a foreign
     WARC, or kept while WARC writing is off), one gzip file each.
 
-So each crawled body is hashed once, compressed once and stored once, in its WARC record.
+So each crawled body is hashed once (its ``content_sha256``, passed along to the parser;
+the record's ``WARC-Block-Digest`` is another digest, of HTTP head and body together),
+compressed once and stored once, in its WARC record.
 Why one append-only index per WARC file instead of one shared index, or a file per body:
 only the process writing a WARC file writes its index, so concurrent crawls in threads or
 processes need no lock and no recovery after a crash (a torn last line is ignored, and
 ``replay`` of the WARC files makes every body reachable again); appending a line is far
 cheaper than creating a file per body; readers load the index lines once per process and
-then only read what was appended since.  :meth:`RawArchive.get` checks the sha256 of what
-it reads back, so a damaged or replaced WARC file shows as a missing body, never as wrong
-bytes.
+then only read what was appended since.  :meth:`RawArchive.get` checks what it reads back
+without hashing it again (gzip's CRC-32 of the member, and the record's own
+``JJJ-Content-SHA256`` and length against the index), so a damaged or replaced WARC file
+shows as a missing body, never as wrong bytes.
 
 Response records store the body as decoded by the crawler (Content-Encoding removed), so
 ``WARC-Payload-Digest`` (``sha256:`` + base32) is the digest of the same bytes whose hex

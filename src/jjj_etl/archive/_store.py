@@ -81,7 +81,9 @@ class RawArchive:
         >>> a.put(b"x") == a.put(b"x") == hashlib.sha256(b"x").hexdigest()
         True
         """
-        sha = hashlib.sha256(data).hexdigest()
+        return self._put(data, hashlib.sha256(data).hexdigest())
+
+    def _put(self, data: bytes, sha: str) -> str:
         if sha not in self:  # e.g. a replay of our own WARC files: already there
             self._write_atomic(self.path_for(sha), gzip_fixed(data))
         return sha
@@ -89,8 +91,10 @@ class RawArchive:
     def get(self, sha256: str) -> bytes:
         """The bytes stored under ``sha256``.
 
-        Raises KeyError if there is no such body, or if what is found is unreadable or no
-        longer hashes to ``sha256`` (a damaged or replaced WARC file).
+        Raises KeyError if there is no such body, or if what is found is unreadable (its
+        gzip CRC-32 fails) or is not the body stored under ``sha256`` (the record at the
+        indexed place says another hash: a replaced WARC file).  The bytes are not hashed
+        again: the digest computed when they were fetched is passed along with them.
 
         >>> import tempfile
         >>> a = RawArchive(Path(tempfile.mkdtemp()))
@@ -101,7 +105,7 @@ class RawArchive:
         entry = self._index.find(sha256)
         try:
             if entry is not None:
-                data = self._read_response(*entry)
+                data = self._read_response(sha256, *entry)
             else:
                 with gzip.open(path, "rb") as gz:
                     data = gz.read()
@@ -109,14 +113,15 @@ class RawArchive:
             raise KeyError(sha256) from exc
         except _UNREADABLE as exc:
             raise KeyError(f"{sha256}: unreadable ({exc})") from exc
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise KeyError(f"{sha256}: stored bytes no longer match their hash")
         return data
 
-    def _read_response(self, name: str, offset: int, length: int, _size: int) -> bytes:
+    def _read_response(self, sha256: str, name: str, offset: int, length: int, size: int) -> bytes:
         record = read_record(self.warc_dir / name, offset, length)
         if record.fields.get("warc-type") != "response" or not record.status:
             raise ValueError(f"no response record at {name}:{offset}")
+        stored = record.fields.get("jjj-content-sha256")
+        if stored != sha256 or len(record.body) != size:
+            raise ValueError(f"the record at {name}:{offset} holds {stored or 'another body'}")
         return record.body  # stored decoded (no Content-/Transfer-Encoding left to undo)
 
     def size(self, sha256: str) -> int:
@@ -163,7 +168,7 @@ class RawArchive:
         """
         sha = hashlib.sha256(body).hexdigest()
         if self.record_exchange(request, response, body, sha) is None:
-            return self.put(body)  # WARC disabled: keep the body as an object of its own
+            return self._put(body, sha)  # WARC disabled: keep the body as an object of its own
         return sha
 
     def record_exchange(

@@ -4,8 +4,8 @@ Records are built and compressed here, not by warcio's writer (which gzips at le
 computes every digest through stream wrappers); warcio reads them back and its ``check``
 accepts their digests.  They are compressed with zlib-ng (the same deflate format, read
 back by the standard library's ``zlib`` and any WARC tool) at level 2: compressing is a
-large share of a crawl's CPU, and on ~60 KB news pages this is about 2.5 times faster than
-the standard ``zlib`` at level 3 for under half a point more of the raw size.
+large share of a crawl's CPU, and on news pages this is much faster than the standard
+``zlib`` at level 3 for a slightly larger archive (BENCHMARKS.md).
 """
 
 from __future__ import annotations

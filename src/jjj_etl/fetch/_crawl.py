@@ -19,7 +19,6 @@ from jjj_etl.archive import RawArchive
 from jjj_etl.charset import media_type
 from jjj_etl.config import Source
 from jjj_etl.errors import ArchiveUnreadableError, FetchError, disk_full
-from jjj_etl.fetch._dedupe import Claims, canonical_link, mark_canonical_duplicates
 from jjj_etl.fetch._files import request_url, sample_to_file_url
 from jjj_etl.fetch._frontier import LinkPolicy, canonicalize_url, page_kind, page_links
 from jjj_etl.fetch._polite import BodyTooLargeError, RetryPolicy, read_body
@@ -88,6 +87,23 @@ def _redirect_target(response: httpx.Response, current: str) -> str | None:
     return canonicalize_url(urljoin(current, location.strip()))
 
 
+class Claims:
+    """Which start URL fetched which final URL, so a page is fetched once per crawl.
+
+    The one dedupe the crawl does, by URL before a request; which pages are one article (same
+    bytes, or a canonical URL naming another page) is settled by the pipeline after parsing
+    (:func:`jjj_etl.pipeline.page_outcomes`).
+    """
+
+    def __init__(self) -> None:
+        self._owner: dict[str, str] = {}
+
+    def claim(self, final: str, owner: str) -> str | None:
+        """Claim ``final`` for ``owner``; return the earlier owner when already claimed."""
+        earlier = self._owner.setdefault(final, owner)
+        return None if earlier == owner else earlier
+
+
 class _Crawl:
     """The state of one crawl: frontier, robots, the client and the records made."""
 
@@ -110,7 +126,6 @@ class _Crawl:
         self.starts = starts(source)
         self.policy = LinkPolicy.for_source(source, self.starts)
         self.claims = Claims()
-        self.canonicals: dict[str, str] = {}
 
     def _page(self, url: str, final: str, status: int, **fields: Any) -> FetchedPage:
         listing = not self.policy.is_article(url)
@@ -152,8 +167,7 @@ class _Crawl:
                     self.progress(page)
                 if page.is_listing and depth < self.source.max_depth:
                     self._enqueue(page.links, depth + 1, queue, seen)
-        ordered = [page for _, page in sorted(done_pages, key=lambda item: item[0])]
-        return mark_canonical_duplicates(ordered, self.canonicals)
+        return [page for _, page in sorted(done_pages, key=lambda item: item[0])]
 
     def _enqueue(
         self, links: Iterable[str], depth: int, queue: deque[tuple[str, int]], seen: set[str]
@@ -292,17 +306,13 @@ class _Crawl:
         )
 
     def _classify(self, url: str, final: str, body: bytes, meta: dict[str, Any]) -> dict[str, Any]:
-        """Listing links, the not-html skip and the canonical link of a 200 body."""
+        """Listing links and the not-html skip of a 200 body."""
         kind = page_kind(meta["content_type"], body)
         listing = not self.policy.is_article(url)
         if kind is None or (kind == "feed" and not listing):
             meta["skipped"] = f"not-html: content type {meta['content_type'] or 'unknown'}"
         elif listing:
             meta["links"] = page_links(body, kind, meta["charset"], final)
-        else:
-            canonical = canonical_link(body, final)
-            if canonical is not None:
-                self.canonicals[url] = canonical
         return meta
 
     def _not_modified(self, url: str, final: str, meta: dict[str, Any]) -> FetchedPage:

@@ -14,13 +14,14 @@ import posixpath
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
 
 from jjj_etl.charset import decode_html
 from jjj_etl.config import Source
+from jjj_etl.urls import canonicalize_url
 
 __all__ = [
     "LinkPolicy",
@@ -35,18 +36,6 @@ _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _FEED_TYPES = frozenset(
     {"application/xml", "text/xml", "application/rss+xml", "application/atom+xml"}
 )
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-_TRACKING = frozenset(
-    {
-        # ad and analytics click ids
-        "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "ttclid", "igshid",
-        "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id",
-        "wt.mc_id", "cmpid", "ncid", "ref_src", "ref_url", "__twitter_impression",
-        # Chinese portals, WeChat and Weibo shares
-        "spm", "from", "scene", "isappinstalled", "clicktime", "enterid", "wfr", "share_token",
-        "sharer_shareid", "sharer_sharetime", "share_from", "tt_from", "utm_campaign",
-    }
-)  # fmt: skip
 _FETCHABLE_SCHEMES = frozenset({"http", "https", "file"})
 _PAGINATION_PATH = re.compile(
     r"(?:^|/)(?:index|list|default|more|node)[_-]?\d*\.(?:s?html?|php|aspx?|jsp)$"
@@ -67,66 +56,6 @@ _NOT_PAGES = re.compile(
 )
 
 
-def _clean_query(query: str) -> str:
-    pairs = [
-        (k, v)
-        for k, v in parse_qsl(query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING
-    ]
-    return urlencode(sorted(pairs, key=lambda kv: kv[0]), quote_via=quote, safe="/:@!$'()*,;~")
-
-
-def _remove_dot_segments(path: str) -> str:
-    """RFC 3986 §5.2.4 for absolute paths; other paths are returned as they are."""
-    if not path.startswith("/") or not any(seg in (".", "..") for seg in path.split("/")):
-        return path
-    out: list[str] = []
-    segments = path.split("/")[1:]
-    for seg in segments:
-        if seg == "..":
-            if out:
-                out.pop()
-        elif seg != ".":
-            out.append(seg)
-    result = "/" + "/".join(out)
-    if segments[-1] in (".", "..") and not result.endswith("/"):
-        result += "/"
-    return result
-
-
-def canonicalize_url(url: str) -> str:
-    """The canonical form of a URL, used to deduplicate pages.
-
-    Drops the fragment and tracking parameters (``utm_*``, click ids such as ``fbclid``
-    and ``gclid``, share markers such as ``spm``, ``from``, ``scene``, ``isappinstalled``),
-    lowercases scheme and host, drops a default port, removes ``.``/``..`` path segments,
-    sorts the query and gives an empty http(s) path as ``/``.  Idempotent.
-
-    >>> canonicalize_url("HTTP://WWW.Example.COM:80/a?b=2&utm_source=x&a=1#top")
-    'http://www.example.com/a?a=1&b=2'
-    >>> canonicalize_url("http://h/x/../n/1.html?from=timeline&isappinstalled=0")
-    'http://h/n/1.html'
-    """
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
-    try:
-        port = parts.port
-    except ValueError:  # a non-numeric port: leave the authority as written
-        port = None
-        host = parts.netloc.lower()
-    if ":" in host and not host.startswith("["):
-        host = f"[{host}]"  # IPv6 literal
-    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
-    if parts.username is not None:
-        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
-        netloc = f"{userinfo}@{netloc}"
-    path = _remove_dot_segments(parts.path) or ("/" if scheme in _DEFAULT_PORTS else "")
-    if scheme == "file" and netloc == "localhost":
-        netloc = ""
-    return urlunsplit((scheme, netloc, path, _clean_query(parts.query), ""))
-
-
 def _resolve(base: str, href: str | None) -> str | None:
     if not href:
         return None
@@ -142,7 +71,7 @@ def _resolve(base: str, href: str | None) -> str | None:
     return canonicalize_url(absolute)
 
 
-def _dedupe(urls: Iterable[str | None]) -> tuple[str, ...]:
+def _unique(urls: Iterable[str | None]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in urls if u))
 
 
@@ -168,7 +97,7 @@ def extract_links(html: str, base_url: str) -> tuple[str, ...]:
             base = urljoin(base_url, href.strip())
             break
     hrefs = (el.get("href") for el in doc.iter("a", "area"))
-    return _dedupe(_resolve(base, href) for href in hrefs)
+    return _unique(_resolve(base, href) for href in hrefs)
 
 
 def _local(tag: object) -> str:
@@ -197,7 +126,7 @@ def extract_feed_links(data: bytes, base_url: str) -> tuple[str, ...]:
         return ()
     if root is None:
         return ()
-    return _dedupe(_resolve(base_url, href) for href in _feed_hrefs(root))
+    return _unique(_resolve(base_url, href) for href in _feed_hrefs(root))
 
 
 def page_kind(media: str | None, body: bytes) -> str | None:

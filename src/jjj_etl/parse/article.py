@@ -15,7 +15,6 @@ import json
 import re
 import warnings
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
 from bs4.element import NavigableString
@@ -37,6 +36,7 @@ from jjj_etl.parse._sniff import binary_kind
 from jjj_etl.parse._tags import TagIndex, tag_index, tags_under
 from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage, as_lang
+from jjj_etl.urls import canonical_url
 
 PARSER_VERSION = "6"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
@@ -81,18 +81,21 @@ def parse_article(
     header_charset: str | None = None,
     lang: str | None = None,
     hints: BodyHints = NO_HINTS,
+    content_sha256: str | None = None,
 ) -> ParsedPage:
     """Parse one page into an article with its figures, or say why it was skipped.
 
     Never raises on bad input: malformed, empty, off-topic or non-article pages come back
-    with ``article=None`` and ``skipped`` set to a short reason.
+    with ``article=None`` and ``skipped`` set to a short reason.  ``content_sha256`` is the
+    hex sha256 of ``raw`` when the caller has it (the crawler computed it when it fetched
+    the page; the pipeline passes it along), else it is computed here.
 
     >>> html = b"<html lang='en'><body><h1>T</h1><p>" + b"Jing-Jin-Ji grew 5.1% in 2024. " * 6
     >>> page = parse_article(html + b"</p></body></html>", "http://x/a.html", "demo")
     >>> page.article.title, page.figures[0].value
     ('T', 5.1)
     """
-    sha = hashlib.sha256(raw).hexdigest()
+    sha = content_sha256 or hashlib.sha256(raw).hexdigest()
     read = read_page(raw, url, header_charset=header_charset, lang=lang, hints=hints)
     if read.skipped or read.body is None:
         return ParsedPage(url, sha, None, skipped=read.skipped)
@@ -212,11 +215,17 @@ _MIN_TITLE = 8
 
 
 def _canonical_of(meta: dict[str, str], url: str, tags: TagIndex) -> str:
+    """The page's ``<link rel="canonical">``, else its ``og:url``, else ``url`` itself, in
+    the crawler's URL form (:mod:`jjj_etl.urls`), so that a page and another naming it as
+    canonical file one article id."""
     link = next((t for t in tags.get("link", []) if _is_canonical(t)), None)
-    href = str(link.get("href") or "").strip() if link is not None else ""
-    if not href:
-        href = meta.get("og:url", "")
-    return urljoin(url, href) if href else url
+    declared = str(link.get("href") or "") if link is not None else ""
+    return (
+        canonical_url(declared, url)
+        or canonical_url(meta.get("og:url"), url)
+        or canonical_url(url, url)
+        or url
+    )
 
 
 def _is_canonical(link: Tag) -> bool:

@@ -1,7 +1,11 @@
 """Each fetched page's outcome in a run: article, duplicate, skipped, failed, …
 
 Computed once per run, when the run is loaded: the page log (``staging.pages``) and the run
-summary both read the same list.
+summary both read the same list.  This is where pages that are one article are settled, once:
+the crawl only refuses to fetch a URL twice (redirects to one page); here, after parsing, the
+first page in crawl order of each article id (its canonical URL, :mod:`jjj_etl.urls`) is the
+article and every later one a ``duplicate``: the same bytes under another URL, a page whose
+``<link rel="canonical">`` names an earlier one, a page named as canonical by an earlier one.
 """
 
 from __future__ import annotations
@@ -34,12 +38,15 @@ def page_outcomes(
 ) -> list[Outcome]:
     """The outcome of every fetched page; the first URL of an article wins it."""
     by_sha = {p.content_sha256: p for p in parsed}
-    taken: set[str] = set()  # article ids already claimed by an earlier URL this run
+    taken: dict[str, FetchedPage] = {}  # article id -> the page that claimed it this run
     return [_outcome(page, by_sha, taken, known) for page in pages]
 
 
 def _outcome(
-    page: FetchedPage, by_sha: dict[str, PageResult], taken: set[str], known: KnownState
+    page: FetchedPage,
+    by_sha: dict[str, PageResult],
+    taken: dict[str, FetchedPage],
+    known: KnownState,
 ) -> Outcome:
     sha = page.content_sha256 or ""
     if page.error:
@@ -63,11 +70,17 @@ def _not_parsed(page: FetchedPage, sha: str, known: KnownState) -> Outcome:
     return Outcome(page, "skipped", "not parsed")
 
 
-def _article(page: FetchedPage, parsed: PageResult, taken: set[str]) -> Outcome:
+def _article(page: FetchedPage, parsed: PageResult, taken: dict[str, FetchedPage]) -> Outcome:
     if parsed.article_id is None:
         return Outcome(page, "skipped", parsed.skipped)
-    if parsed.article_id in taken:
-        reason = f"same article as canonical {parsed.canonical_url}"
-        return Outcome(page, "duplicate", reason, parsed.article_id)
-    taken.add(parsed.article_id)
-    return Outcome(page, "article", None, parsed.article_id)
+    first = taken.setdefault(parsed.article_id, page)
+    if first is page:
+        return Outcome(page, "article", None, parsed.article_id)
+    canonical = parsed.canonical_url
+    if page.content_sha256 == first.content_sha256:
+        reason = f"duplicate: same content as {first.url}"
+    elif canonical not in (page.url, page.final_url):
+        reason = f"duplicate: rel=canonical {canonical} was already fetched as {first.url}"
+    else:
+        reason = f"duplicate: named as canonical by {first.url}, fetched first"
+    return Outcome(page, "duplicate", reason, parsed.article_id)

@@ -232,6 +232,7 @@ def _parse_one(archive: RawArchive, job: ParseJob) -> ParsedPage:
             header_charset=job.charset,
             lang=job.lang,
             hints=job.hints,
+            content_sha256=job.content_sha256,  # the body was found by this hash
         )
     except Exception as exc:  # one page's failure is that page's skip, never the batch's
         reason = f"parse-error: {type(exc).__name__}: {exc}"

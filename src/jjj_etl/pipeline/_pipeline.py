@@ -45,8 +45,8 @@ PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"
 COMMIT_ATTEMPTS = 3
 """Write windows a run opens while its DuckLake commit conflicts with another writer's."""
 PARSE_BATCH_SIZE = 50
-"""Pages per parse batch: a Prefect task costs ~35 ms against ~10 ms of parsing a page, so
-50 pages keep orchestration to a few per cent of the parse stage."""
+"""Pages per parse batch: a Prefect task costs several pages' parsing, so a batch of 50
+keeps orchestration a small part of the parse stage (BENCHMARKS.md)."""
 
 
 def new_run_id() -> str:
@@ -277,9 +277,8 @@ class Pipeline:
             return None
         with timed(self.timings, "export"):
             try:
-                return str(
-                    export_warehouse(self.paths.root, sql_dir=self.sql_dir, memory=self.memory)
-                )
+                done = export_warehouse(self.paths.root, sql_dir=self.sql_dir, memory=self.memory)
+                return str(done.folder)
             except NoVersionError:
                 return None
             except (OSError, duckdb.Error, JjjError) as exc:
@@ -347,8 +346,9 @@ class Pipeline:
         return self.summarize(run, window, exports, self.report())
 
     def close(self, *, abort: bool = False) -> None:
-        """Stop the parse worker processes (~100 MB each: not kept between runs); with
-        ``abort`` (a stop signal, a cancellation) kill them first, dropping what they parse."""
+        """Stop the parse worker processes (each holds a parser's memory, so they are not
+        kept between runs); with ``abort`` (a stop signal, a cancellation) kill them first,
+        dropping what they parse."""
         if abort:
             STOP.set()  # no task of this run starts a worker or a request again
             kill_workers()

@@ -81,8 +81,7 @@ def build(
 
     Each model is its own transaction, written out before the next starts, so a build under
     a DuckDB memory cap needs room for its largest model, not for all of them (one
-    transaction for the whole build kept every model's blocks and, measured on the 10 000-page
-    bench warehouse, ran out of memory under a cap of 192MB where this completes under 128MB).
+    transaction for the whole build keeps every model's blocks until the end).
     A failed build therefore leaves the models before it: build in a working copy and discard
     it on failure, as the pipeline does (:func:`jjj_etl.pipeline.build_models`).
 
@@ -116,10 +115,10 @@ def _build_within_memory(
 ) -> float:
     """Build ``model``; when it runs out of memory, once more on one DuckDB thread.
 
-    Under a memory cap each thread holds its own partitions of a join or aggregate: measured
-    on the ×10 bench warehouse under 128MB, ``int_observations_deduplicated`` ran out of
-    memory on two threads and completed on one.  The failed statement left nothing behind
-    (it was its own transaction).  A second failure raises, naming the cap.
+    Under a memory cap each thread holds its own partitions of a join or aggregate, so a
+    model that runs out of memory on several threads can complete on one.  The failed
+    statement left nothing behind (it was its own transaction).  A second failure raises,
+    naming the cap.
 
     ``retry=False`` inside the caller's transaction (a DuckLake run): the failure has aborted
     that transaction, so no retry can run; the error names the cap to raise instead.

@@ -37,7 +37,7 @@ def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
             "select schema_name, view_name from duckdb_views() where view_name = ?", [model.name]
         ).fetchall()
     }
-    for schema in {"main", model.schema} - {model.schema}:  # built in `main` before
+    for schema in {"main", model.schema} - {model.schema}:  # a model moved to another layer
         kind = "view" if (schema, model.name) in views else "table"
         con.execute(f"drop {kind} if exists {schema}.{model.name}")
     is_view = (model.schema, model.name) in views
