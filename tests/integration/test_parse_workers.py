@@ -8,8 +8,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -174,3 +175,72 @@ def test_a_whole_batch_folder_is_the_cache_and_a_partial_one_is_parsed_again(
     third = _Parsed(archived, tmp_path, 1)
     assert figures.exists()
     assert third.pages == first.pages
+
+
+def _counting(parse: Callable[[Sequence[ParseJob]], str], fail_first: bool = False) -> Any:
+    """``parse`` that records how many calls are in flight at once (and the calls made);
+    with ``fail_first`` the first batch raises instead of parsing."""
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0, "calls": 0}
+
+    def counted(jobs: Sequence[ParseJob]) -> str:
+        with lock:
+            state["calls"] += 1
+            first = state["calls"] == 1
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        try:
+            if fail_first and first:
+                raise RuntimeError("batch one failed")
+            return parse(jobs)
+        finally:
+            with lock:
+                state["now"] -= 1
+
+    counted.state = state  # type: ignore[attr-defined]
+    return counted
+
+
+def _plain_pipeline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Pipeline, list[list[ParseJob]]]:
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
+    pipe = Pipeline(load_config(), tmp_path / "wh")
+    run = pipe.start()
+    fetched = [p for s in run.sources for p in pipe.extract(run, s)]
+    (jobs,) = pipe.plan(run, fetched)
+    return pipe, [jobs[i : i + 3] for i in range(0, len(jobs), 3)]
+
+
+def test_the_plain_run_parses_batches_on_every_worker_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe, batches = _plain_pipeline(tmp_path, monkeypatch)
+    assert pipe.workers == 2
+    assert len(batches) >= 5
+    expected = [parse_batch(b, pipe.paths.raw, tmp_path / "one-by-one", 1) for b in batches]
+    counted = _counting(pipe.parse)
+    pipe.parse = counted  # type: ignore[method-assign]
+
+    folders = pipe.parse_all(batches)
+
+    assert counted.state["most"] == 2  # two batches in flight, one per worker
+    assert [Path(f).name for f in folders] == [Path(f).name for f in expected]
+    for got, want in zip(folders, expected, strict=True):
+        assert read_results(got) == read_results(want)
+        assert _rows(got, "figures") == _rows(want, "figures")
+    assert pipe.timings["parse"] > 0
+
+
+def test_the_plain_run_stops_at_a_failed_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipe, batches = _plain_pipeline(tmp_path, monkeypatch)
+    batches = [[job] for b in batches for job in b]  # many small batches
+    counted = _counting(pipe.parse, fail_first=True)
+    pipe.parse = counted  # type: ignore[method-assign]
+
+    with pytest.raises(RuntimeError, match="batch one failed"):
+        pipe.parse_all(batches)
+    pipe.close()
+    assert counted.state["calls"] < len(batches)  # the batches not started never start

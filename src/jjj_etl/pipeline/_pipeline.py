@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,25 @@ class Pipeline:
                 self.config.parse.page_timeout_seconds,
             )
 
+    def parse_all(self, batches: Sequence[Sequence[ParseJob]]) -> list[str]:
+        """Parse every batch, as many at once as there are parse workers (what the flow's
+        mapped tasks do); returns the folders in batch order.  The first failure is raised at
+        once, and no batch not yet started starts."""
+        if self.workers <= 1 or len(batches) <= 1:
+            return [self.parse(jobs) for jobs in batches]
+        # the threads only wait on the worker processes, one batch each at a time
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="parse")
+        futures = [pool.submit(self.parse, jobs) for jobs in batches]
+        try:
+            folders = [f.result() for f in futures]
+        except BaseException:
+            # no batch not yet started starts; on a stop the caller kills the workers, which
+            # ends the batches in flight, so nothing here waits for them
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return folders
+
     def write_window(
         self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
     ) -> WriteWindow:
@@ -329,8 +349,7 @@ class Pipeline:
         try:
             pages = [p for s in run.sources for p in self.extract(run, s)]
             batches = self.plan(run, pages)
-            for jobs in batches:
-                self.parse(jobs)
+            self.parse_all(batches)
             for window in self.write_windows(run, on_wait):
                 with window:
                     self.load(window, run, pages, batches)

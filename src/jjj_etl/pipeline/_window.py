@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
@@ -41,6 +42,7 @@ from jjj_etl.warehouse import (
 )
 
 Timings = dict[str, float]
+_TIMINGS_LOCK = threading.Lock()
 
 
 @contextmanager
@@ -50,7 +52,8 @@ def timed(timings: Timings, name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+        with _TIMINGS_LOCK:  # parse batches of one run finish on several threads
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
 class WriteWindow:
