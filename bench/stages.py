@@ -53,7 +53,7 @@ def replay(config: str, warehouse: str) -> dict[str, Any]:
     try:
         pages = [p for s in run.sources for p in pipe.extract(run, s)]
         batches = pipe.plan(run, pages)
-        folders = [pipe.parse(jobs) for jobs in batches]
+        folders = pipe.parse_all(batches)  # on every parse worker, as a run parses
     finally:
         close_pool()
     results = [r for f in folders for r in read_results(f)]

@@ -219,8 +219,8 @@ def test_the_plain_run_parses_batches_on_every_worker_at_once(
     assert pipe.workers == 2
     assert len(batches) >= 5
     expected = [parse_batch(b, pipe.paths.raw, tmp_path / "one-by-one", 1) for b in batches]
-    counted = _counting(pipe.parse)
-    pipe.parse = counted  # type: ignore[method-assign]
+    counted = _counting(pipe._parse)
+    pipe._parse = counted  # type: ignore[method-assign]
 
     folders = pipe.parse_all(batches)
 
@@ -237,8 +237,8 @@ def test_the_plain_run_stops_at_a_failed_batch(
 ) -> None:
     pipe, batches = _plain_pipeline(tmp_path, monkeypatch)
     batches = [[job] for b in batches for job in b]  # many small batches
-    counted = _counting(pipe.parse, fail_first=True)
-    pipe.parse = counted  # type: ignore[method-assign]
+    counted = _counting(pipe._parse, fail_first=True)
+    pipe._parse = counted  # type: ignore[method-assign]
 
     with pytest.raises(RuntimeError, match="batch one failed"):
         pipe.parse_all(batches)

@@ -10,7 +10,7 @@ Comparison bases ("from a year earlier", 比上年, 去年同期) are not period
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -420,32 +420,61 @@ _SINCE = (guarded(_SINCE[0]),)
 _PATTERNS = tuple((guarded(rx), build, keys) for rx, build, keys in _PATTERNS)
 
 
+#: Every pattern find_mentions reads, in the order it reads them (the index runs each once).
+_INDEXED = (
+    _DAY_RANGE,
+    _HOLIDAY,
+    _DATE,
+    _BASE,
+    _SINCE[0],
+    _BACK,
+    _EVENT,
+    _FULL_YEAR,
+    *(rx for rx, _, _ in _PATTERNS),
+)
+
+Window = dict[re.Pattern[str], list[re.Match[str]]]
+
+
 class PeriodIndex:
-    """Each period pattern's matches over one text, found on first use: an article's
-    sentences are all read from the same text, so every pattern runs over it once and each
-    sentence takes its share (an article has tens of sentences, each asked once or twice).
+    """Every period pattern's matches over one text, merged into one list sorted by start and
+    found on first use: an article's sentences are all read from the same text, so each
+    pattern runs over it once, and a sentence finds its share of all of them with one
+    bisection (:meth:`window`), not one per pattern.
 
     Built by the caller for the text it reads (the body, the headline) and passed down.
     """
 
-    __slots__ = ("_found", "text")
+    __slots__ = ("_ends", "_matches", "_patterns", "_starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self._found: dict[re.Pattern[str], tuple[list[int], list[int], list[re.Match[str]]]] = {}
+        self._starts: list[int] | None = None
+        self._ends: list[int] = []
+        self._patterns: list[re.Pattern[str]] = []
+        self._matches: list[re.Match[str]] = []
 
-    def within(self, rx: re.Pattern[str], lo: int, hi: int) -> list[re.Match[str]]:
-        """``rx``'s matches that lie inside ``text[lo:hi]``, in order."""
-        found = self._found.get(rx)
-        if found is None:
-            ms = list(rx.finditer(self.text))
-            found = self._found[rx] = ([m.start() for m in ms], [m.end() for m in ms], ms)
-        starts, ends, ms = found
-        # finditer's matches do not overlap, so their ends are in order too: the ones inside
-        # are those from the first that starts at ``lo`` to the last that ends by ``hi``
-        first = bisect_left(starts, lo)
-        last = min(bisect_right(ends, hi), bisect_left(starts, hi, first))
-        return ms[first:last]
+    def _build(self) -> list[int]:
+        found = [(m.start(), n, m) for n, rx in enumerate(_INDEXED) for m in rx.finditer(self.text)]
+        found.sort(key=lambda x: (x[0], x[1]))  # by start; a pattern's own order is kept
+        self._ends = [m.end() for _, _, m in found]
+        self._patterns = [_INDEXED[n] for _, n, _ in found]
+        self._matches = [m for _, _, m in found]
+        self._starts = [start for start, _, _ in found]
+        return self._starts
+
+    def window(self, lo: int, hi: int) -> Window:
+        """Each pattern's matches that lie inside ``text[lo:hi]``, in order; a pattern with
+        none there is absent."""
+        starts = self._starts if self._starts is not None else self._build()
+        ends, patterns, matches = self._ends, self._patterns, self._matches
+        out: Window = {}
+        for k in range(bisect_left(starts, lo), len(starts)):
+            if starts[k] >= hi:
+                break
+            if ends[k] <= hi:  # one that runs past the span is not inside it
+                out.setdefault(patterns[k], []).append(matches[k])
+        return out
 
 
 def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority order
@@ -472,14 +501,16 @@ def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority ord
             found.append(Mention(m.start(), m.end(), got[0], got[1], **kw))
             taken.add(m.start(), m.end())
 
+    window = index.window(lo, hi)
+
     def free(rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
         taken.seal()  # a new pattern: a new run of spans
-        return (m for m in index.within(rx, lo, hi) if not taken.overlaps(m.start(), m.end()))
+        return (m for m in window.get(rx, ()) if not taken.overlaps(m.start(), m.end()))
 
     def claim(*rxs: re.Pattern[str]) -> None:
         for rx in rxs:
             taken.seal()
-            for m in index.within(rx, lo, hi):
+            for m in window.get(rx, ()):
                 taken.add(m.start(), m.end())
 
     for m in free(_DAY_RANGE):

@@ -205,32 +205,37 @@ class Pipeline:
     def parse(self, jobs: Sequence[ParseJob]) -> str:
         """Parse one batch (unless its folder is already whole); returns the folder."""
         with timed(self.timings, "parse"):
-            return _parse.parse_batch(
-                jobs,
-                self.paths.raw,
-                self.paths.parsed,
-                self.workers,
-                self.config.parse.page_timeout_seconds,
-            )
+            return self._parse(jobs)
+
+    def _parse(self, jobs: Sequence[ParseJob]) -> str:
+        return _parse.parse_batch(
+            jobs,
+            self.paths.raw,
+            self.paths.parsed,
+            self.workers,
+            self.config.parse.page_timeout_seconds,
+        )
 
     def parse_all(self, batches: Sequence[Sequence[ParseJob]]) -> list[str]:
         """Parse every batch, as many at once as there are parse workers (what the flow's
-        mapped tasks do); returns the folders in batch order.  The first failure is raised at
-        once, and no batch not yet started starts."""
-        if self.workers <= 1 or len(batches) <= 1:
-            return [self.parse(jobs) for jobs in batches]
-        # the threads only wait on the worker processes, one batch each at a time
-        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="parse")
-        futures = [pool.submit(self.parse, jobs) for jobs in batches]
-        try:
-            folders = [f.result() for f in futures]
-        except BaseException:
-            # no batch not yet started starts; on a stop the caller kills the workers, which
-            # ends the batches in flight, so nothing here waits for them
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-        pool.shutdown()
-        return folders
+        mapped tasks do); returns the folders in batch order.  ``timings["parse"]`` gets the
+        wall time of the whole.  The first failure is raised at once, and no batch not yet
+        started starts."""
+        with timed(self.timings, "parse"):
+            if self.workers <= 1 or len(batches) <= 1:
+                return [self._parse(jobs) for jobs in batches]
+            # the threads only wait on the worker processes, one batch each at a time
+            pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="parse")
+            futures = [pool.submit(self._parse, jobs) for jobs in batches]
+            try:
+                folders = [f.result() for f in futures]
+            except BaseException:
+                # on a stop the caller kills the workers, which ends the batches in flight,
+                # so nothing here waits for them
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown()
+            return folders
 
     def write_window(
         self, run: Run | None = None, on_wait: Callable[[str], None] | None = None
