@@ -65,6 +65,7 @@ def jjj_pipeline(
         pages = [p for got in tasks.extract.map(pipe, run, run.sources).result() for p in got]
         batches = pipe.plan(run, pages)
         tasks.parse_batch.map(pipe, batches).result()
+        pipe.close()  # the parse workers' memory is not held through the write window
         for window in pipe.write_windows(run, on_wait=logger.warning):  # again on a conflict
             with window:
                 tasks.load(pipe, window, run, _opaque(pages), _opaque(batches))
@@ -75,7 +76,6 @@ def jjj_pipeline(
     except BaseException as exc:  # a stop signal or a cancellation drops the parse in flight
         pipe.close(abort=not isinstance(exc, Exception))
         raise
-    pipe.close()
     exports = tasks.export(pipe, window.version)  # a run with nothing new repairs it too
     report = tasks.report(pipe)
     summary = pipe.summarize(run, window, exports, report)

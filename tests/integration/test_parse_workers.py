@@ -244,3 +244,31 @@ def test_the_plain_run_stops_at_a_failed_batch(
         pipe.parse_all(batches)
     pipe.close()
     assert counted.state["calls"] < len(batches)  # the batches not started never start
+
+
+def test_the_parse_workers_are_stopped_before_the_write_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
+    pipe = Pipeline(load_config(), tmp_path / "wh")
+    at_window: list[list[int]] = []
+    after_parse: list[list[int]] = []
+    windows, parse = pipe.write_windows, pipe._parse
+
+    def parsing(jobs: Sequence[ParseJob]) -> str:
+        folder = parse(jobs)
+        after_parse.append(workers.worker_pids())
+        return folder
+
+    def recording(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        at_window.append(workers.worker_pids())
+        yield from windows(*args, **kwargs)
+
+    pipe.write_windows = recording  # type: ignore[method-assign]
+    pipe._parse = parsing  # type: ignore[method-assign]
+    summary = pipe.run()
+
+    assert summary.version == 1
+    assert summary.articles > 0
+    assert after_parse[0]  # parsed in worker processes (load asks for the folders again) ...
+    assert at_window == [[]]  # ... stopped before loading and building began

@@ -355,6 +355,7 @@ class Pipeline:
             pages = [p for s in run.sources for p in self.extract(run, s)]
             batches = self.plan(run, pages)
             self.parse_all(batches)
+            self.close()  # the workers' memory is not held through the write window
             for window in self.write_windows(run, on_wait):
                 with window:
                     self.load(window, run, pages, batches)
@@ -365,13 +366,12 @@ class Pipeline:
         except BaseException as exc:
             self.close(abort=not isinstance(exc, Exception))
             raise
-        self.close()
         exports = self.export(window.version)  # also with nothing new: repairs the current one
         return self.summarize(run, window, exports, self.report())
 
     def close(self, *, abort: bool = False) -> None:
         """Stop the parse worker processes (each holds a parser's memory, so they are not
-        kept between runs); with ``abort`` (a stop signal, a cancellation) kill them first,
+        kept past the parse); with ``abort`` (a stop signal, a cancellation) kill them first,
         dropping what they parse."""
         if abort:
             STOP.set()  # no task of this run starts a worker or a request again
