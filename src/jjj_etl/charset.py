@@ -13,7 +13,6 @@ here raises: the last resort is UTF-8 with replacement characters.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import re
 from collections.abc import Mapping
 
@@ -91,15 +90,14 @@ def _meta_charset(data: bytes) -> str | None:
 
 def _gb2312_share(text: str) -> float:
     """Share of the Han characters of ``text`` that are in GB2312 (the 6 763 common ones)."""
-    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    han = "".join(_HAN.findall(text))
     if not han:
         return 0.0
-    common = 0
-    for ch in han:
-        with contextlib.suppress(UnicodeEncodeError):
-            ch.encode("gb2312")
-            common += 1
-    return common / len(han)
+    # every Han character GB2312 holds is two bytes in it; the others are dropped
+    return len(han.encode("gb2312", errors="ignore")) / 2 / len(han)
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
 
 
 def _chinese(data: bytes) -> str | None:

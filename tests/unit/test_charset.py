@@ -8,6 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from jjj_etl import charset
 from jjj_etl.charset import decode_html, media_type, normalize_charset
 
 ZH = "京津冀协同发展：2024年北京流向津冀技术合同成交额843.7亿元，同比增长12.7%。"
@@ -135,3 +136,26 @@ def test_gbk_text_round_trips_with_its_label(text: str) -> None:
         utf8_chars = 0
     assume(utf8_chars < 8)
     assert decode_html(text.encode("gbk"), "gbk")[0] == text
+
+
+def _gb2312_share_by_character(text: str) -> float:
+    """The GB2312 share as its definition reads: each Han character tried on its own."""
+    han = [ch for ch in text if "\u4e00" <= ch <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = 0
+    for ch in han:
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        common += 1
+    return common / len(han)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xA000), max_size=60))
+def test_gb2312_share_counts_each_han_character(text: str) -> None:
+    assert charset._gb2312_share(text) == pytest.approx(_gb2312_share_by_character(text))
+    assert charset._gb2312_share("北京天津河北") == 1.0  # all common characters
+    assert charset._gb2312_share("臺灣") == 0.0  # traditional forms GB2312 lacks
