@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from jjj_etl.errors import ConfigError, UsageError
-from jjj_etl.memory import DEFAULT_MEMORY_LIMIT, check_memory_limit
+from jjj_etl.memory import DEFAULT_LAKE_MEMORY_LIMIT, DEFAULT_MEMORY_LIMIT, check_memory_limit
 
 DEFAULT_KEYWORDS = (
     "Beijing-Tianjin-Hebei",
@@ -220,6 +220,14 @@ class Warehouse(_Strict):
     @classmethod
     def _interval(cls, v: str) -> str:
         return check_retention(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lake_default_memory(cls, data: Any) -> Any:
+        # a lake's run is one transaction (no one-thread retry of a model): a larger default
+        if isinstance(data, dict) and data.get("backend") == "ducklake":
+            return {"memory_limit": DEFAULT_LAKE_MEMORY_LIMIT, **data}
+        return data
 
     @model_validator(mode="after")
     def _lake_keys_need_ducklake(self) -> Warehouse:

@@ -12,6 +12,7 @@ import os
 from jjj_etl.errors import ConfigError
 
 __all__ = [
+    "DEFAULT_LAKE_MEMORY_LIMIT",
     "DEFAULT_MEMORY_LIMIT",
     "MEMORY_LIMIT_ENV",
     "MIN_MEMORY_LIMIT_MIB",
@@ -20,6 +21,10 @@ __all__ = [
 ]
 
 DEFAULT_MEMORY_LIMIT = "256MB"  # [warehouse] memory_limit
+#: A DuckLake warehouse's default: its whole run is one transaction, so a model that runs out
+#: of memory cannot be retried on one thread as on the single file, and the file's default
+#: fails a lake's build at sizes the file builds under it (BENCHMARKS.md).
+DEFAULT_LAKE_MEMORY_LIMIT = "1GB"
 MEMORY_LIMIT_ENV = "JJJ_ETL_DUCKDB_MEMORY_LIMIT"
 MIN_MEMORY_LIMIT_MIB = 16  # below this DuckDB cannot run a model at all
 _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}

@@ -143,3 +143,16 @@ def test_a_record_written_before_object_storage_reads_as_a_local_lake(tmp_path: 
     (tmp_path / lake.BACKEND_FILE).write_text(json.dumps(old))
     b = lake.recorded(tmp_path)
     assert (b.catalog, b.on_object_storage, b.s3_use_ssl) == (old["catalog"], False, True)
+
+
+@pytest.mark.parametrize(
+    ("keys", "cap"),
+    [
+        ('backend = "ducklake"', "1GB"),  # one transaction a run: no one-thread retry
+        ('backend = "ducklake"\nmemory_limit = "384MB"', "384MB"),  # a set cap is kept
+        ('backend = "duckdb"', "256MB"),
+        ('memory_limit = "2GB"', "2GB"),
+    ],
+)
+def test_a_lake_gets_a_larger_default_memory_cap(tmp_path: Path, keys: str, cap: str) -> None:
+    assert _load(tmp_path, keys).warehouse.memory_limit == cap  # type: ignore[attr-defined]
