@@ -157,5 +157,10 @@ def _gb2312_share_by_character(text: str) -> float:
 @given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xA000), max_size=60))
 def test_gb2312_share_counts_each_han_character(text: str) -> None:
     assert charset._gb2312_share(text) == pytest.approx(_gb2312_share_by_character(text))
+
+
+def test_gb2312_share_of_common_and_traditional_characters() -> None:
     assert charset._gb2312_share("北京天津河北") == 1.0  # all common characters
     assert charset._gb2312_share("臺灣") == 0.0  # traditional forms GB2312 lacks
+    assert charset._gb2312_share("北京 2024 臺灣") == 0.5  # only Han characters count
+    assert charset._gb2312_share("no Han at all") == 0.0

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from jjj_etl.parse._article_eval import load_articles
 from jjj_etl.parse._eval import load_corpus
 from jjj_etl.parse._fold import fold
-from jjj_etl.parse._periods import _INDEXED, PeriodIndex, Pub, find_mentions
+from jjj_etl.parse._periods import _INDEXED, PeriodIndex
 from jjj_etl.parse._sentences import split_sentences
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -100,6 +100,3 @@ def test_any_span_of_any_text_gets_each_patterns_own_matches(
     hi = data.draw(st.integers(lo, len(text)))
     index = PeriodIndex(text)
     assert _spans(index.window(lo, hi)) == _inside(text, lo, hi)
-    # and find_mentions reads the same whether handed the index or the text
-    pub = Pub(2025)
-    assert find_mentions(index, lo, hi, pub) == find_mentions(text, lo, hi, pub)
