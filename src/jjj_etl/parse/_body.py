@@ -87,7 +87,12 @@ _WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
 
 
 def squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text.replace("\u3000", " ")).strip()
+    """``text`` with every run of whitespace one space, and none at the ends.
+
+    ``str.split`` and the engine's ``\\s`` use the same whitespace test (the ideographic
+    space included), and splitting is several times faster than a substitution.
+    """
+    return " ".join(text.split())
 
 
 def strip_credit(line: str) -> str:
@@ -184,13 +189,18 @@ def _is_chrome_block(el: lxml.html.HtmlElement) -> bool:
     return not words.isdisjoint(_CHROME_WORDS)
 
 
+_MARKED = lxml.etree.XPath("//*[@class or @id]")
+
+
 def _drop_chrome_blocks(tree: lxml.html.HtmlElement) -> None:
     """Remove chrome blocks trafilatura would keep (they sit inside the article container)."""
     total = len(tree.text_content()) or 1
+    # only an element with a class or an id can be marked (one XPath, not a walk in Python)
     marked = [
         el
-        for el in tree.iter()
-        if isinstance(el.tag, str) and el.tag not in _NEVER_DROPPED and _is_chrome_block(el)
+        for el in _MARKED(tree)
+        if isinstance(el.tag, str) and el.tag not in _NEVER_DROPPED
+        and _is_chrome_block(el)
     ]
     for el in marked:
         if el.getparent() is None:
@@ -233,4 +243,4 @@ def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
     words = [w.casefold() for w in _WORD.findall(text)]
     if len(words) < size:
         return {tuple(words)} if words else set()
-    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+    return set(zip(*(words[i:] for i in range(size))))
