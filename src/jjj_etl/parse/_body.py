@@ -199,8 +199,7 @@ def _drop_chrome_blocks(tree: lxml.html.HtmlElement) -> None:
     marked = [
         el
         for el in _MARKED(tree)
-        if isinstance(el.tag, str) and el.tag not in _NEVER_DROPPED
-        and _is_chrome_block(el)
+        if isinstance(el.tag, str) and el.tag not in _NEVER_DROPPED and _is_chrome_block(el)
     ]
     for el in marked:
         if el.getparent() is None:
@@ -243,4 +242,4 @@ def shingles(text: str, size: int = 4) -> set[tuple[str, ...]]:
     words = [w.casefold() for w in _WORD.findall(text)]
     if len(words) < size:
         return {tuple(words)} if words else set()
-    return set(zip(*(words[i:] for i in range(size))))
+    return set(zip(*(words[i:] for i in range(size)), strict=False))  # shortest run ends it

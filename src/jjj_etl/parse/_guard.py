@@ -15,6 +15,7 @@ as it is.
 from __future__ import annotations
 
 import importlib
+import itertools
 import re
 from typing import Any
 
@@ -127,14 +128,216 @@ def guarded(rx: re.Pattern[str]) -> re.Pattern[str]:
     >>> guarded(re.compile(r"(?i:the\\s+)?city|市")).search("in THE city").span()
     (3, 11)
     """
+    prefix = _guard_for(rx.pattern, rx.flags)
+    if not prefix:
+        return rx
+    out = re.compile(f"{prefix}(?:{rx.pattern})", rx.flags)
+    _ORIGINALS[out] = rx
+    return out
+
+
+# each guarded pattern's own (unguarded) pattern, for :class:`Alternatives`
+_ORIGINALS: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _guard_for(pattern: str, flags: int) -> str:
+    """The lookahead to put in front of ``pattern``, or "" when none would help or is sure."""
     try:
-        tree = _parser.parse(rx.pattern, rx.flags)
+        tree = _parser.parse(pattern, flags)
         if tree.data and tree.data[0][0] is _c.LITERAL:
-            return rx  # a literal start: the engine already skips ahead to it
-        folded = bool(rx.flags & re.IGNORECASE)
+            return ""  # a literal start: the engine already skips ahead to it
+        folded = bool(flags & re.IGNORECASE)
         firsts, empty = _firsts(tree, folded)
         if empty or not firsts:
-            return rx
-        return re.compile(f"{_lookahead(firsts, folded)}(?:{rx.pattern})", rx.flags)
+            return ""
+        return _lookahead(firsts, folded)
     except (_UnreadableError, re.error):
-        return rx
+        return ""
+
+
+# -- what a match needs in the text -------------------------------------------------------
+#
+# An alternative that cannot match anywhere in a text takes no part in the pattern's matches
+# there: at every place the engine tries it, it fails, and the next one is tried as before.
+# What every match of an alternative contains is read from its parse tree, like the first
+# characters above: a run of literal characters must appear as written, a branch needs one
+# of its ways' needs, a repeat of at least one its body's.  Testing that is a few substring
+# searches, at C speed, instead of the engine trying the alternative at every character.
+
+#: Characters outside ASCII that an ASCII letter matches under IGNORECASE (dotted and dotless
+#: i, long s, the Kelvin sign).  In a text holding one, every alternative is kept: the text's
+#: lowered form would not line up with the engine's case rule (``"İ".lower()`` is two
+#: characters).
+CASE_ODDITIES = frozenset("\u0130\u0131\u017f\u212a")
+
+#: A need: ``("lit", text, folded)``, ``("all", needs)`` or ``("any", needs)``; None when
+#: nothing is known (the alternative could match any text).
+Need = tuple[Any, ...] | None
+
+
+def _all(found: list[Need]) -> Need:
+    known = [n for n in found if n is not None]
+    if not known:
+        return None
+    return known[0] if len(known) == 1 else ("all", tuple(known))
+
+
+def _usable(code: int, folded: bool) -> str | None:
+    """The character a literal needs in the text (lowered, if ``folded``), or None."""
+    ch = chr(code)
+    if not folded:
+        return ch
+    if ch.isascii():
+        return ch.lower()
+    return ch if ch.lower() == ch == ch.upper() else None  # a cased letter: its folds vary
+
+
+def _needs_of(items: Any, folded: bool) -> Need:
+    """What every match of a sequence of pieces contains."""
+    found: list[Need] = []
+    run: list[str] = []
+    for op, av in items:
+        ch = _usable(av, folded) if op is _c.LITERAL else None
+        if ch is not None:
+            run.append(ch)
+            continue
+        if run:
+            found.append(("lit", "".join(run), folded))
+            run = []
+        if op is not _c.LITERAL:
+            found.append(_needs_item(op, av, folded))
+    if run:
+        found.append(("lit", "".join(run), folded))
+    return _all(found)
+
+
+def _needs_item(op: Any, av: Any, folded: bool) -> Need:
+    if op is _c.BRANCH:
+        options = [_needs_of(branch, folded) for branch in av[1]]
+        return None if any(o is None for o in options) else ("any", tuple(options))
+    if op is _c.SUBPATTERN:
+        _group, add, delete, sub = av
+        return _needs_of(sub, _scoped(add, delete, folded))
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
+        least, _most, sub = av
+        return _needs_of(sub, folded) if least >= 1 else None
+    if op is _c.ATOMIC_GROUP:
+        return _needs_of(av, folded)
+    return None  # a class, a category, an assertion, any character: nothing to search for
+
+
+def needs(pattern: str, flags: int = 0) -> Need:
+    """What every match of ``pattern`` contains, or None when nothing can be said for sure.
+
+    >>> needs("from (19|20)[0-9]{2}", re.I)
+    ('all', (('lit', 'from ', True), ('any', (('lit', '19', True), ('lit', '20', True)))))
+    >>> needs("[0-9]+%?") is None
+    True
+    """
+    try:
+        return _needs_of(_parser.parse(pattern, flags), bool(flags & re.IGNORECASE))
+    except (_UnreadableError, re.error):
+        return None
+
+
+class Haystack:
+    """A text, and its lowered form once, for testing many alternatives' needs against it."""
+
+    __slots__ = ("lowered", "odd", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.odd = not CASE_ODDITIES.isdisjoint(text)
+        self.lowered = "" if self.odd else text.lower()
+
+    def has(self, need: Need) -> bool:
+        """False only when no match with this need can be anywhere in the text."""
+        if need is None or self.odd:
+            return True
+        kind = need[0]
+        if kind == "lit":
+            return need[1] in (self.lowered if need[2] else self.text)
+        if kind == "all":
+            return all(self.has(n) for n in need[1])
+        return any(self.has(n) for n in need[1])
+
+
+def _top_level_bars(pattern: str) -> list[int]:
+    """Where ``pattern`` has a ``|`` outside every group and character class."""
+    bars: list[int] = []
+    depth, i, in_class = 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 1 + (pattern[i + 1 : i + 2] == "^")
+            i += pattern[i : i + 1] == "]"  # a "]" first in a class is a member
+            continue
+        elif c in "()":
+            depth += 1 if c == "(" else -1
+        elif c == "|" and depth == 0:
+            bars.append(i)
+        i += 1
+    return bars
+
+
+def _split_alternatives(pattern: str, flags: int) -> list[str] | None:
+    """``pattern``'s top-level alternatives as source text, or None when it is not plainly
+    an alternation the parse tree agrees with (one way, shared prefixes factored out by the
+    parser, verbose mode, comments, references between groups)."""
+    if flags & re.VERBOSE or "(?#" in pattern or "(?P=" in pattern or "(?(" in pattern:
+        return None
+    cuts = [-1, *_top_level_bars(pattern), len(pattern)]
+    pieces = [pattern[a + 1 : b] for a, b in itertools.pairwise(cuts)]
+    try:
+        data = _parser.parse(pattern, flags).data
+    except re.error:
+        return None
+    if len(pieces) < 2 or len(data) != 1 or data[0][0] is not _c.BRANCH:
+        return None
+    return pieces if len(data[0][1][1]) == len(pieces) else None
+
+
+class Alternatives:
+    """A pattern run over each text without the top-level alternatives that cannot match in
+    it, and guarded (:func:`guarded`) by the first characters of those that can.
+
+    :meth:`for_text` gives, for one text, a pattern whose matches there are exactly those of
+    the pattern given (spans, groups, group names): a left-out alternative stays in, behind
+    ``(?!)``, so that every group the callers read still exists.  None means no alternative
+    can match in the text.  Variants are compiled once per set of alternatives kept.
+    """
+
+    MAX_VARIANTS = 64
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        self.rx = rx  # what a text with every alternative possible runs (the pattern given)
+        own = _ORIGINALS.get(rx, rx)
+        self._flags = own.flags
+        pieces = _split_alternatives(own.pattern, own.flags)
+        self._pieces = pieces or [own.pattern]
+        self._needs = [needs(p, own.flags) for p in self._pieces]
+        self._variants: dict[tuple[bool, ...], re.Pattern[str]] = {}
+
+    def for_text(self, hay: Haystack) -> re.Pattern[str] | None:
+        keep = tuple(hay.has(n) for n in self._needs)
+        if all(keep):
+            return self.rx
+        if not any(keep):
+            return None
+        variant = self._variants.get(keep)
+        if variant is None:
+            variant = self._compile(keep)
+            if len(self._variants) < self.MAX_VARIANTS:
+                self._variants[keep] = variant
+        return variant
+
+    def _compile(self, keep: tuple[bool, ...]) -> re.Pattern[str]:
+        kept = [p for p, k in zip(self._pieces, keep, strict=True) if k]
+        body = "|".join(p if k else f"(?!)(?:{p})" for p, k in zip(self._pieces, keep, strict=True))
+        return re.compile(f"{_guard_for('|'.join(kept), self._flags)}(?:{body})", self._flags)

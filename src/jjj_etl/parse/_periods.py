@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jjj_etl.parse._guard import guarded
+from jjj_etl.parse._guard import Alternatives, Haystack, guarded
 from jjj_etl.parse._numbers_en import MONTH_RE, MONTHS, parse_en_words
 from jjj_etl.parse._numbers_zh import parse_zh_numeral
 from jjj_etl.parse._spans import Spans
@@ -433,6 +433,9 @@ _INDEXED = (
     *(rx for rx, _, _ in _PATTERNS),
 )
 
+#: The same patterns, each run over a text without the alternatives that cannot match in it.
+_INDEXED_ALTERNATIVES = tuple(Alternatives(rx) for rx in _INDEXED)
+
 Window = dict[re.Pattern[str], list[re.Match[str]]]
 
 
@@ -455,7 +458,13 @@ class PeriodIndex:
         self._matches: list[re.Match[str]] = []
 
     def _build(self) -> list[int]:
-        found = [(m.start(), n, m) for n, rx in enumerate(_INDEXED) for m in rx.finditer(self.text)]
+        hay = Haystack(self.text)
+        found = [
+            (m.start(), n, m)
+            for n, alternatives in enumerate(_INDEXED_ALTERNATIVES)
+            if (rx := alternatives.for_text(hay)) is not None
+            for m in rx.finditer(self.text)
+        ]
         found.sort(key=lambda x: (x[0], x[1]))  # by start; a pattern's own order is kept
         self._ends = [m.end() for _, _, m in found]
         self._patterns = [_INDEXED[n] for _, n, _ in found]
