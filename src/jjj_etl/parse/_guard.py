@@ -170,16 +170,41 @@ def _guard_for(pattern: str, flags: int) -> str:
 #: characters).
 CASE_ODDITIES = frozenset("\u0130\u0131\u017f\u212a")
 
-#: A need: ``("lit", text, folded)``, ``("all", needs)`` or ``("any", needs)``; None when
-#: nothing is known (the alternative could match any text).
+#: A need: ``("lit", text, folded)``, ``("words", texts, folded)`` (one of them),
+#: ``("all", needs, None)`` or ``("any", needs, None)``; None when nothing is known (the
+#: alternative could match any text).
 Need = tuple[Any, ...] | None
+
+
+#: An alternative's needs tested at most: the longest plain words first.  Fewer is a weaker
+#: test (it may keep an alternative that cannot match, never leave out one that can) and
+#: costs less than the scans it saves.
+_MOST_NEEDS = 3
 
 
 def _all(found: list[Need]) -> Need:
     known = [n for n in found if n is not None]
     if not known:
         return None
-    return known[0] if len(known) == 1 else ("all", tuple(known))
+    if len(known) > _MOST_NEEDS:
+        known = sorted(known, key=_selective)[:_MOST_NEEDS]
+    return known[0] if len(known) == 1 else ("all", tuple(known), None)
+
+
+def _selective(need: Need) -> tuple[int, int]:
+    """Sort key: plain words first, the longest first; then the rest as they come."""
+    if need is not None and need[0] == "lit":
+        return (0, -len(need[1]))
+    return (1, 0)
+
+
+def _any(options: list[Need]) -> Need:
+    """One of ``options``; a list of plain words becomes one ``("words", words, folded)``
+    need, tested in one pass over the words (not one call per word)."""
+    lits = [o for o in options if o is not None and o[0] == "lit"]
+    if len(lits) == len(options) and len({o[2] for o in lits}) == 1:
+        return ("words", tuple(o[1] for o in lits), lits[0][2])
+    return ("any", tuple(options), None)
 
 
 def _usable(code: int, folded: bool) -> str | None:
@@ -214,7 +239,9 @@ def _needs_of(items: Any, folded: bool) -> Need:
 def _needs_item(op: Any, av: Any, folded: bool) -> Need:
     if op is _c.BRANCH:
         options = [_needs_of(branch, folded) for branch in av[1]]
-        return None if any(o is None for o in options) else ("any", tuple(options))
+        if any(o is None for o in options):
+            return None
+        return _any(options)
     if op is _c.SUBPATTERN:
         _group, add, delete, sub = av
         return _needs_of(sub, _scoped(add, delete, folded))
@@ -230,7 +257,7 @@ def needs(pattern: str, flags: int = 0) -> Need:
     """What every match of ``pattern`` contains, or None when nothing can be said for sure.
 
     >>> needs("from (19|20)[0-9]{2}", re.I)
-    ('all', (('lit', 'from ', True), ('any', (('lit', '19', True), ('lit', '20', True)))))
+    ('all', (('lit', 'from ', True), ('words', ('19', '20'), True)), None)
     >>> needs("[0-9]+%?") is None
     True
     """
@@ -241,25 +268,39 @@ def needs(pattern: str, flags: int = 0) -> Need:
 
 
 class Haystack:
-    """A text, and its lowered form once, for testing many alternatives' needs against it."""
+    """A text, its lowered form, and what was found in it: many alternatives share words
+    (the month names, "19"/"20"), each searched for once."""
 
-    __slots__ = ("lowered", "odd", "text")
+    __slots__ = ("_found", "lowered", "odd", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.odd = not CASE_ODDITIES.isdisjoint(text)
         self.lowered = "" if self.odd else text.lower()
+        self._found: dict[tuple[str, bool], bool] = {}
 
     def has(self, need: Need) -> bool:
         """False only when no match with this need can be anywhere in the text."""
         if need is None or self.odd:
             return True
-        kind = need[0]
+        return self._has(need)
+
+    def _in(self, word: str, folded: bool) -> bool:
+        key = (word, folded)
+        got = self._found.get(key)
+        if got is None:
+            got = self._found[key] = word in (self.lowered if folded else self.text)
+        return got
+
+    def _has(self, need: tuple[Any, ...]) -> bool:
+        kind, what, folded = need
         if kind == "lit":
-            return need[1] in (self.lowered if need[2] else self.text)
+            return self._in(what, folded)
+        if kind == "words":
+            return any(self._in(w, folded) for w in what)
         if kind == "all":
-            return all(self.has(n) for n in need[1])
-        return any(self.has(n) for n in need[1])
+            return all(self._has(n) for n in what)
+        return any(self._has(n) for n in what)
 
 
 def _top_level_bars(pattern: str) -> list[int]:
