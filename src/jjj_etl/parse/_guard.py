@@ -363,6 +363,7 @@ class Alternatives:
         pieces = _split_alternatives(own.pattern, own.flags)
         self._pieces = pieces or [own.pattern]
         self._needs = [needs(p, own.flags) for p in self._pieces]
+        self._groups = [re.compile(p, own.flags).groups > 0 for p in self._pieces]
         self._variants: dict[tuple[bool, ...], re.Pattern[str]] = {}
 
     def for_text(self, hay: Haystack) -> re.Pattern[str] | None:
@@ -380,5 +381,10 @@ class Alternatives:
 
     def _compile(self, keep: tuple[bool, ...]) -> re.Pattern[str]:
         kept = [p for p, k in zip(self._pieces, keep, strict=True) if k]
-        body = "|".join(p if k else f"(?!)(?:{p})" for p, k in zip(self._pieces, keep, strict=True))
+        # a left-out way with no group is dropped; one with groups stays, never matching
+        body = "|".join(
+            p if k else f"(?!)(?:{p})"
+            for p, k, groups in zip(self._pieces, keep, self._groups, strict=True)
+            if k or groups
+        )
         return re.compile(f"{_guard_for('|'.join(kept), self._flags)}(?:{body})", self._flags)
