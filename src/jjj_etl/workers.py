@@ -41,6 +41,7 @@ __all__ = [
     "can_start_workers",
     "close_pool",
     "kill_workers",
+    "prestart",
     "stop_process",
     "usable_cores",
     "worker_pids",
@@ -194,6 +195,20 @@ def call(workers: int, fn: Callable[..., T], *args: Any, budget: float | None = 
         raise WorkerDiedError(
             f"a worker process died: {exc}", collateral=any(p is pool for p in _killed_for_budget)
         ) from exc
+
+
+def prestart(workers: int, warm: Callable[[], object]) -> None:
+    """Start the shared pool's ``workers`` processes now, without waiting for them: each
+    runs ``warm`` (a module-level function; unpickling it imports its module), so the
+    interpreter start and the imports happen while the caller does something else (the
+    crawl), not when the first batch is handed over.  Does nothing for one worker, in a
+    daemonic process, or once the run is stopping."""
+    if workers <= 1 or not can_start_workers() or STOP.is_set():
+        return
+    pool = _shared.get(workers)
+    with contextlib.suppress(BrokenProcessPool, RuntimeError):  # call() replaces a broken pool
+        for _ in range(workers):
+            pool.submit(warm)
 
 
 def _call_within(

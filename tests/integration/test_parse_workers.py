@@ -18,8 +18,10 @@ import pytest
 from jjj_etl import pipeline, workers
 from jjj_etl.config import load_config
 from jjj_etl.errors import ConfigError
-from jjj_etl.pipeline import PageResult, ParseJob, Pipeline, read_results
+from jjj_etl.pipeline import PageResult, ParseJob, Pipeline, _parse, read_results
+from jjj_etl.pipeline._known import KnownState
 from jjj_etl.pipeline._parse import parse_batch
+from jjj_etl.records import FetchedPage
 
 Archived = tuple[Path, list[ParseJob]]
 PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"  # the documented name
@@ -33,6 +35,7 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Archived:
     fetched = [p for s in run.sources for p in pipe.extract(run, s)]
     (jobs,) = pipe.plan(run, fetched)
     assert len(jobs) >= 15
+    workers.close_pool()  # the crawl started them; each test starts its own
     return pipe.paths.raw, jobs
 
 
@@ -272,3 +275,41 @@ def test_the_parse_workers_are_stopped_before_the_write_window(
     assert summary.articles > 0
     assert after_parse[0]  # parsed in worker processes (load asks for the folders again) ...
     assert at_window == [[]]  # ... stopped before loading and building began
+
+
+def test_the_workers_start_during_the_crawl_when_a_body_to_parse_arrives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
+    pipe = Pipeline(load_config(), tmp_path / "wh")
+    run = pipe.start()
+    assert workers.worker_pids() == []
+    fetched = [p for s in run.sources for p in pipe.extract(run, s)]
+    started = workers.worker_pids()
+    assert len(started) == 2  # started by the crawl, before any batch was handed over
+    for pid in started:
+        assert Path(f"/proc/{pid}").exists()
+    folders = pipe.parse_all(pipe.plan(run, fetched))
+    assert workers.worker_pids() == started  # the same processes parsed the batches
+    assert sum(r.n_figures for f in folders for r in read_results(f)) > 0
+
+
+def test_a_crawl_with_nothing_new_to_parse_starts_no_worker() -> None:
+    seen: list[str] = []
+    start = pipeline._pipeline._StartWorkers(lambda p: seen.append(p.url), 2, KnownState())
+    at = "2026-12-04T00:00:00Z"
+    for page in (
+        FetchedPage("http://a.test/", "http://a.test/", "a", 200, at, is_listing=True),
+        FetchedPage("http://a.test/1", "http://a.test/1", "a", 304, at, skipped="not-modified"),
+        FetchedPage("http://a.test/2", "http://a.test/2", "a", 0, at, error="timed out"),
+        FetchedPage("http://a.test/3", "http://a.test/3", "a", 200, at, skipped="robots"),
+    ):
+        start(page)
+    assert len(seen) == 4  # every page still reaches the crawl's own progress
+    assert workers.worker_pids() == []
+    body = FetchedPage("http://a.test/4", "http://a.test/4", "a", 200, at, content_sha256="ab")
+    staged = KnownState(staged=frozenset({("ab", _parse.PARSER_VERSION)}))
+    pipeline._pipeline._StartWorkers(seen.append, 2, staged)(body)  # parsed by this parser
+    assert workers.worker_pids() == []
+    start(body)
+    assert len(workers.worker_pids()) == 2

@@ -94,6 +94,20 @@ def plan_parse(
     return sorted(jobs, key=lambda j: (j.content_sha256, j.url))
 
 
+def needs_parse(page: FetchedPage, known: KnownState) -> bool:
+    """Whether this fetched page gives the run a body to parse (what :func:`plan_parse`
+    keeps, before pages with the same body are merged)."""
+    sha = page.content_sha256
+    if not sha or (sha, PARSER_VERSION) in known.staged:
+        return False
+    return _wants_parse(page, sha, known)
+
+
+def warm_worker() -> None:
+    """Run first in each parse worker (:func:`jjj_etl.workers.prestart`): unpickling this
+    function imported this module, and with it the parser."""
+
+
 def _wants_parse(page: FetchedPage, sha: str, known: KnownState) -> bool:
     """Article pages with a body; a 304 only when its staged parse is from an older parser."""
     if page.is_listing or page.error:

@@ -40,7 +40,7 @@ from jjj_etl.runner import default_sql_dir, discover, select_models
 from jjj_etl.stopping import STOP
 from jjj_etl.summary import RunSummary, build_summary
 from jjj_etl.warehouse import WarehousePaths, paths
-from jjj_etl.workers import close_pool, kill_workers, usable_cores
+from jjj_etl.workers import close_pool, kill_workers, prestart, usable_cores
 
 PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"
 COMMIT_ATTEMPTS = 3
@@ -53,6 +53,25 @@ keeps orchestration a small part of the parse stage (BENCHMARKS.md)."""
 def new_run_id() -> str:
     """A sortable, unique run id: UTC timestamp + random suffix."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
+
+
+class _StartWorkers:
+    """The crawl's progress callable, which also starts the parse workers when the first
+    page with a body to parse arrives: they start up (an interpreter and the parser's
+    imports each) on the core the crawl leaves idle.  A run that fetches nothing new (every
+    page 304) starts none."""
+
+    def __init__(self, progress: Callable[[FetchedPage], None], workers: int, known: KnownState):
+        self._progress = progress
+        self._workers = workers
+        self._known = known
+        self._started = workers <= 1
+
+    def __call__(self, page: FetchedPage) -> None:
+        self._progress(page)
+        if not self._started and _parse.needs_parse(page, self._known):
+            self._started = True
+            prestart(self._workers, _parse.warm_worker)
 
 
 def parse_workers(configured: int) -> int:
@@ -178,7 +197,8 @@ class Pipeline:
         a source with ``warc_files`` is always read from those files (a web-archive export).
         """
         archive = RawArchive(self.paths.raw)
-        with timed(self.timings, "extract"), CrawlProgress(source.name) as progress:
+        with timed(self.timings, "extract"), CrawlProgress(source.name) as shown:
+            progress = _StartWorkers(shown, self.workers, run.known)
             if source.warc_files:
                 return replay(source, list(source.warc_files), into=archive, progress=progress)
             if run.from_archive:
