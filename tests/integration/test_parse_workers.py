@@ -309,7 +309,9 @@ def test_a_crawl_with_nothing_new_to_parse_starts_no_worker() -> None:
     assert workers.worker_pids() == []
     body = FetchedPage("http://a.test/4", "http://a.test/4", "a", 200, at, content_sha256="ab")
     staged = KnownState(staged=frozenset({("ab", _parse.PARSER_VERSION)}))
-    pipeline._pipeline._StartWorkers(seen.append, 2, staged)(body)  # parsed by this parser
+    pipeline._pipeline._StartWorkers(lambda p: seen.append(p.url), 2, staged)(
+        body
+    )  # parsed by this parser
     assert workers.worker_pids() == []
     start(body)
     assert len(workers.worker_pids()) == 2
