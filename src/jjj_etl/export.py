@@ -264,16 +264,19 @@ def export_warehouse(
 ) -> Exported:
     """Export ``version`` (default: current) of the published warehouse to ``dest``
     (default: its ``exports/``), reading it read-only under DuckDB's memory cap ``memory``
-    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default).  See :func:`export`.
+    (None: ``JJJ_ETL_DUCKDB_MEMORY_LIMIT``, else the default of the warehouse's recorded
+    backend, as a run on it would have: 1GB for a lake, 256MB for the file).  See
+    :func:`export`.
     """
-    from jjj_etl.memory import memory_limit
+    from jjj_etl.memory import default_memory_limit, memory_limit
     from jjj_etl.runner import default_sql_dir, mart_names
     from jjj_etl.warehouse import paths, read_connection
 
     wp = paths(warehouse)
     folder = dest or wp.exports
     try:
-        with read_connection(wp, memory or memory_limit()) as con:
+        cap = memory or memory_limit(default_memory_limit(lake=wp.backend.is_lake))
+        with read_connection(wp, cap) as con:
             return export(
                 con,
                 folder,

@@ -17,6 +17,7 @@ __all__ = [
     "MEMORY_LIMIT_ENV",
     "MIN_MEMORY_LIMIT_MIB",
     "check_memory_limit",
+    "default_memory_limit",
     "memory_limit",
 ]
 
@@ -48,6 +49,12 @@ def check_memory_limit(value: str) -> str:
     if float(number or 0) * _UNITS.get(unit, 1) < MIN_MEMORY_LIMIT_MIB * 2**20:
         raise ValueError(f"{v!r} is too small: DuckDB needs at least {MIN_MEMORY_LIMIT_MIB}MiB")
     return v
+
+
+def default_memory_limit(*, lake: bool) -> str:
+    """The cap a warehouse gets when ``[warehouse] memory_limit`` is not set: a lake's run is
+    one transaction (a model out of memory cannot be retried on one thread), so it has more."""
+    return DEFAULT_LAKE_MEMORY_LIMIT if lake else DEFAULT_MEMORY_LIMIT
 
 
 def memory_limit(configured: str = DEFAULT_MEMORY_LIMIT) -> str:

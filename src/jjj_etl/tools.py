@@ -203,7 +203,7 @@ def export_outcome(
     warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
 ) -> Exported:
     """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/),
-    under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the default); says which
+    under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the backend's default); says which
     tables were written (none: the export was whole)."""
     from jjj_etl.export import export_warehouse
 

@@ -10,12 +10,14 @@ the cap, and the export must write the whole history, oldest version first.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
+import pytest
 
-from jjj_etl import lake
-from jjj_etl.export import export, read_manifest
+from jjj_etl import lake, warehouse
+from jjj_etl.export import export, export_warehouse, read_manifest
 
 ROWS = 400_000  # × ~110 bytes of text a row: ~44 MB of rows a version, against a 64MB cap
 CAP = "64MB"
@@ -87,3 +89,43 @@ def test_a_lake_history_export_fits_a_cap_smaller_than_its_rows(tmp_path: Path) 
     # oldest version first, as the single file's append-only history reads
     versions = table.column("valid_from_version").to_pylist()
     assert versions == sorted(versions)
+
+
+_READ_CONNECTION = warehouse.read_connection  # the real one, before any test records it
+
+
+class _CapSeenError(Exception):
+    """Raised by the recording connection once the cap is seen (nothing to export here)."""
+
+
+def _cap_of_export(root: Path, monkeypatch: Any) -> str:
+    """The memory_limit DuckDB reports on the connection ``export_warehouse`` reads with."""
+    seen: list[str] = []
+
+    def recording(wp: Any, memory: str | None = None) -> duckdb.DuckDBPyConnection:
+        con = _READ_CONNECTION(wp, memory)
+        row = con.execute("select current_setting('memory_limit')").fetchone()
+        seen.append(str(row[0]) if row else "")
+        con.close()
+        raise _CapSeenError
+
+    monkeypatch.setattr(warehouse, "read_connection", recording)
+    with pytest.raises(_CapSeenError):
+        export_warehouse(root)
+    return seen[0]
+
+
+def test_an_export_without_config_reads_under_the_backends_default_cap(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("JJJ_ETL_DUCKDB_MEMORY_LIMIT", raising=False)
+    root = tmp_path / "lake"
+    root.mkdir()
+    lake.record(root, lake.from_config("ducklake", "", "", root), has_file=False)
+    assert _cap_of_export(root, monkeypatch) == "953.6 MiB"  # 1GB, as a run on it has
+    single = tmp_path / "file"
+    single.mkdir()
+    duckdb.connect(str(single / "jjj.duckdb")).close()
+    assert _cap_of_export(single, monkeypatch) == "244.1 MiB"  # 256MB
+    monkeypatch.setenv("JJJ_ETL_DUCKDB_MEMORY_LIMIT", "128MB")
+    assert _cap_of_export(root, monkeypatch) == "122.0 MiB"  # the environment wins
