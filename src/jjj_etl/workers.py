@@ -197,17 +197,18 @@ def call(workers: int, fn: Callable[..., T], *args: Any, budget: float | None = 
         ) from exc
 
 
-def prestart(workers: int, warm: Callable[[], object]) -> None:
-    """Start the shared pool's ``workers`` processes now, without waiting for them: each
-    runs ``warm`` (a module-level function; unpickling it imports its module), so the
-    interpreter start and the imports happen while the caller does something else (the
-    crawl), not when the first batch is handed over.  Does nothing for one worker, in a
-    daemonic process, or once the run is stopping."""
+def prestart(workers: int, warm: Callable[[], object], ahead: int) -> None:
+    """Start ``ahead`` of the shared pool's ``workers`` processes now, without waiting for
+    them: each runs ``warm`` (a module-level function; unpickling it imports its module), so
+    their interpreter start and imports happen while the caller does something else (the
+    crawl), not when the first batch is handed over; the pool starts the others when calls
+    need them.  Does nothing for one worker, in a daemonic process, or once the run is
+    stopping."""
     if workers <= 1 or not can_start_workers() or STOP.is_set():
         return
     pool = _shared.get(workers)
     with contextlib.suppress(BrokenProcessPool, RuntimeError):  # call() replaces a broken pool
-        for _ in range(workers):
+        for _ in range(max(1, min(ahead, workers))):
             pool.submit(warm)
 
 

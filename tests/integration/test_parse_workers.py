@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import threading
 import time
@@ -286,11 +287,13 @@ def test_the_workers_start_during_the_crawl_when_a_body_to_parse_arrives(
     assert workers.worker_pids() == []
     fetched = [p for s in run.sources for p in pipe.extract(run, s)]
     started = workers.worker_pids()
-    assert len(started) == 2  # started by the crawl, before any batch was handed over
+    # started by the crawl, before any batch was handed over: one a core beside the crawl's
+    assert len(started) == min(2, max(1, workers.usable_cores() - 1))
     for pid in started:
         assert Path(f"/proc/{pid}").exists()
     folders = pipe.parse_all(pipe.plan(run, fetched))
-    assert workers.worker_pids() == started  # the same processes parsed the batches
+    assert set(started) <= set(workers.worker_pids())  # they parsed, and the pool grew to 2
+    assert len(workers.worker_pids()) == 2
     assert sum(r.n_figures for f in folders for r in read_results(f)) > 0
 
 
@@ -314,4 +317,33 @@ def test_a_crawl_with_nothing_new_to_parse_starts_no_worker() -> None:
     )  # parsed by this parser
     assert workers.worker_pids() == []
     start(body)
-    assert len(workers.worker_pids()) == 2
+    assert len(workers.worker_pids()) == min(2, max(1, workers.usable_cores() - 1))
+
+
+def test_the_load_finds_whole_folders_without_parsing_or_adding_to_the_parse_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PARSE_WORKERS_ENV, "1")
+    pipe = Pipeline(load_config(), tmp_path / "wh")
+    run = pipe.start()
+    fetched = [p for s in run.sources for p in pipe.extract(run, s)]
+    (jobs,) = pipe.plan(run, fetched)
+    batches = [jobs[: len(jobs) // 2], jobs[len(jobs) // 2 :]]
+    folders = pipe.parse_all(batches)
+    parsed = pipe.timings["parse"]
+    shutil.rmtree(folders[1])  # as if another run had pruned it since
+    calls = _counting(pipe._parse)
+    pipe._parse = calls  # type: ignore[method-assign]
+
+    for window in pipe.write_windows(run):
+        with window:
+            staged = pipe.load(window, run, fetched, batches)
+            window.build()
+            window.test()
+            window.commit()
+
+    assert calls.state["calls"] == 1  # only the vanished folder was parsed again ...
+    assert Path(folders[1]).is_dir()
+    assert pipe.timings["parse"] > parsed  # ... and only that parse was timed as one
+    assert staged
+    assert window.version == 1

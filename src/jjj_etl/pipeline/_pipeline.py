@@ -56,10 +56,11 @@ def new_run_id() -> str:
 
 
 class _StartWorkers:
-    """The crawl's progress callable, which also starts the parse workers when the first
-    page with a body to parse arrives: they start up (an interpreter and the parser's
-    imports each) on the core the crawl leaves idle.  A run that fetches nothing new (every
-    page 304) starts none."""
+    """The crawl's progress callable, which also starts parse workers when the first page
+    with a body to parse arrives: as many as there are cores beside the one the crawl keeps
+    busy (one on two cores), so that their start-up (an interpreter and the parser's imports
+    each) runs on idle cores and slows the crawl down in nothing; the others start with the
+    first batches.  A run that fetches nothing new (every page 304) starts none."""
 
     def __init__(self, progress: Callable[[FetchedPage], None], workers: int, known: KnownState):
         self._progress = progress
@@ -71,7 +72,7 @@ class _StartWorkers:
         self._progress(page)
         if not self._started and _parse.needs_parse(page, self._known):
             self._started = True
-            prestart(self._workers, _parse.warm_worker)
+            prestart(self._workers, _parse.warm_worker, ahead=usable_cores() - 1)
 
 
 def parse_workers(configured: int) -> int:
@@ -306,8 +307,13 @@ class Pipeline:
     ) -> dict[str, int]:
         """Stage the run's pages and parse batches into the open ``window``.  A batch whose
         folder vanished since it was parsed (another run pruned it) is parsed again first."""
-        folders = [self.parse(jobs) for jobs in batches]  # whole folders: no parsing
+        # the parse left whole folders: found without a parse, and without adding to its time
+        folders = [self._whole_folder(jobs) or self.parse(jobs) for jobs in batches]
         return window.load(pages, folders, run.known)
+
+    def _whole_folder(self, jobs: Sequence[ParseJob]) -> str | None:
+        folder = self.paths.parsed / _parse.batch_key(jobs)
+        return str(folder) if _parse.is_whole(folder) else None
 
     def export(self, committed: int | None = None) -> str | None:
         """Make the current version's Parquet export whole (``exports/v<N>``, ``latest``):
