@@ -205,13 +205,20 @@ def _counting(parse: Callable[[Sequence[ParseJob]], str], fail_first: bool = Fal
     return counted
 
 
+def _crawled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n_workers: int
+) -> tuple[Pipeline, Any, list[FetchedPage]]:
+    """A pipeline of ``n_workers`` parse workers, its run, and the sample site crawled."""
+    monkeypatch.setenv(PARSE_WORKERS_ENV, str(n_workers))
+    pipe = Pipeline(load_config(), tmp_path / "wh")
+    run = pipe.start()
+    return pipe, run, [p for s in run.sources for p in pipe.extract(run, s)]
+
+
 def _plain_pipeline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[Pipeline, list[list[ParseJob]]]:
-    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
-    pipe = Pipeline(load_config(), tmp_path / "wh")
-    run = pipe.start()
-    fetched = [p for s in run.sources for p in pipe.extract(run, s)]
+    pipe, run, fetched = _crawled(tmp_path, monkeypatch, 2)
     (jobs,) = pipe.plan(run, fetched)
     return pipe, [jobs[i : i + 3] for i in range(0, len(jobs), 3)]
 
@@ -281,11 +288,8 @@ def test_the_parse_workers_are_stopped_before_the_write_window(
 def test_the_workers_start_during_the_crawl_when_a_body_to_parse_arrives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(PARSE_WORKERS_ENV, "2")
-    pipe = Pipeline(load_config(), tmp_path / "wh")
-    run = pipe.start()
     assert workers.worker_pids() == []
-    fetched = [p for s in run.sources for p in pipe.extract(run, s)]
+    pipe, run, fetched = _crawled(tmp_path, monkeypatch, 2)
     started = workers.worker_pids()
     # started by the crawl, before any batch was handed over: one a core beside the crawl's
     assert len(started) == min(2, max(1, workers.usable_cores() - 1))
@@ -323,10 +327,7 @@ def test_a_crawl_with_nothing_new_to_parse_starts_no_worker() -> None:
 def test_the_load_finds_whole_folders_without_parsing_or_adding_to_the_parse_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(PARSE_WORKERS_ENV, "1")
-    pipe = Pipeline(load_config(), tmp_path / "wh")
-    run = pipe.start()
-    fetched = [p for s in run.sources for p in pipe.extract(run, s)]
+    pipe, run, fetched = _crawled(tmp_path, monkeypatch, 1)
     (jobs,) = pipe.plan(run, fetched)
     batches = [jobs[: len(jobs) // 2], jobs[len(jobs) // 2 :]]
     folders = pipe.parse_all(batches)
