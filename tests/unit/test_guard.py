@@ -219,6 +219,7 @@ def test_what_is_not_plainly_an_alternation_is_kept_whole() -> None:
         ("x(a|b)", 0),  # no alternation at the top
         ("a # x\n|b", re.VERBOSE),
         ("(?P<n>a)|(?P=n)b", 0),
+        ("(?i)ab|cd", 0),  # a global flag cannot move into a group of its own
     ):
         assert split(pattern, flags) is None, pattern
     whole = Alternatives(re.compile("abc|abd"))  # one piece: run whole, or not at all

@@ -341,7 +341,13 @@ def _split_alternatives(pattern: str, flags: int) -> list[str] | None:
         return None
     if len(pieces) < 2 or len(data) != 1 or data[0][0] is not _c.BRANCH:
         return None
-    return pieces if len(data[0][1][1]) == len(pieces) else None
+    if len(data[0][1][1]) != len(pieces):
+        return None
+    try:  # each piece must stand in a group of its own ("(?i)" at the start cannot)
+        re.compile("|".join(f"(?!)(?:{p})" for p in pieces), flags)
+    except re.error:
+        return None
+    return pieces
 
 
 class Alternatives:
