@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from jjj_etl.errors import ConfigError, UsageError
-from jjj_etl.memory import DEFAULT_LAKE_MEMORY_LIMIT, DEFAULT_MEMORY_LIMIT, check_memory_limit
+from jjj_etl.memory import DEFAULT_MEMORY_LIMIT, check_memory_limit, default_memory_limit
 
 DEFAULT_KEYWORDS = (
     "Beijing-Tianjin-Hebei",
@@ -226,7 +226,7 @@ class Warehouse(_Strict):
     def _lake_default_memory(cls, data: Any) -> Any:
         # a lake's run is one transaction (no one-thread retry of a model): a larger default
         if isinstance(data, dict) and data.get("backend") == "ducklake":
-            return {"memory_limit": DEFAULT_LAKE_MEMORY_LIMIT, **data}
+            return {"memory_limit": default_memory_limit(lake=True), **data}
         return data
 
     @model_validator(mode="after")

@@ -203,8 +203,8 @@ def export_outcome(
     warehouse: str | None, version: int | None, dest: Path | None, by_indicator: bool = False
 ) -> Exported:
     """Export ``version`` (default current) to ``dest`` (default the warehouse's exports/),
-    under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the backend's default); says which
-    tables were written (none: the export was whole)."""
+    under DuckDB's memory cap (``JJJ_ETL_DUCKDB_MEMORY_LIMIT`` or the backend's default);
+    says which tables were written (none: the export was whole)."""
     from jjj_etl.export import export_warehouse
 
     return export_warehouse(warehouse, version, dest=dest, partition_by_indicator=by_indicator)

@@ -23,6 +23,7 @@ from jjj_etl.pipeline import PageResult, ParseJob, Pipeline, _parse, read_result
 from jjj_etl.pipeline._known import KnownState
 from jjj_etl.pipeline._parse import parse_batch
 from jjj_etl.records import FetchedPage
+from jjj_etl.stopping import STOP
 
 Archived = tuple[Path, list[ParseJob]]
 PARSE_WORKERS_ENV = "JJJ_ETL_PARSE_WORKERS"  # the documented name
@@ -348,3 +349,16 @@ def test_the_load_finds_whole_folders_without_parsing_or_adding_to_the_parse_tim
     assert pipe.timings["parse"] > parsed  # ... and only that parse was timed as one
     assert staged
     assert window.version == 1
+
+
+def test_no_worker_is_started_ahead_for_one_worker_or_once_the_run_is_stopping() -> None:
+    workers.prestart(1, _parse.warm_worker, ahead=4)  # one worker parses in-process
+    assert workers.worker_pids() == []
+    STOP.set()
+    try:
+        workers.prestart(2, _parse.warm_worker, ahead=2)
+        assert workers.worker_pids() == []
+    finally:
+        STOP.clear()
+    workers.prestart(2, _parse.warm_worker, ahead=0)  # at least one, whatever the cores
+    assert len(workers.worker_pids()) == 1

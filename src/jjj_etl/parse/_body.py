@@ -195,12 +195,9 @@ _MARKED = lxml.etree.XPath("//*[@class or @id]")
 def _drop_chrome_blocks(tree: lxml.html.HtmlElement) -> None:
     """Remove chrome blocks trafilatura would keep (they sit inside the article container)."""
     total = len(tree.text_content()) or 1
-    # only an element with a class or an id can be marked (one XPath, not a walk in Python)
-    marked = [
-        el
-        for el in _MARKED(tree)
-        if isinstance(el.tag, str) and el.tag not in _NEVER_DROPPED and _is_chrome_block(el)
-    ]
+    # only an element with a class or an id can be marked (one XPath, not a walk in Python;
+    # it returns elements only, no comments or processing instructions)
+    marked = [el for el in _MARKED(tree) if el.tag not in _NEVER_DROPPED and _is_chrome_block(el)]
     for el in marked:
         if el.getparent() is None:
             continue  # already inside a dropped block

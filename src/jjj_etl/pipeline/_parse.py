@@ -36,11 +36,14 @@ __all__ = [
     "ParseJob",
     "batch_key",
     "is_whole",
+    "needs_parse",
     "parse_batch",
     "plan_parse",
     "prune",
     "read_results",
     "too_slow",
+    "warm_worker",
+    "whole_folder",
 ]
 
 RESULTS_NAME = "pages.json"
@@ -81,11 +84,9 @@ def plan_parse(
     jobs: list[ParseJob] = []
     for page in pages:
         sha = page.content_sha256
-        if not sha or sha in seen or not _wants_parse(page, sha, known):
+        if not sha or sha in seen or not needs_parse(page, known):  # "not sha": for the type
             continue
         seen.add(sha)
-        if (sha, PARSER_VERSION) in known.staged:
-            continue
         src = by_name[page.source]
         url = page.final_url or page.url
         hints = BodyHints(src.body_selector, src.date_selector)
@@ -130,6 +131,12 @@ def batch_key(jobs: Sequence[ParseJob]) -> str:
     return digest.hexdigest()
 
 
+def whole_folder(jobs: Sequence[ParseJob], parsed: Path) -> str | None:
+    """This batch's folder under ``parsed`` when a parse has left it whole, else None."""
+    folder = parsed / batch_key(jobs)
+    return str(folder) if is_whole(folder) else None
+
+
 def is_whole(folder: Path) -> bool:
     """Whether a batch folder holds every output (it is renamed into place when complete)."""
     return all((folder / name).is_file() for name in _OUTPUTS)
@@ -154,9 +161,10 @@ def parse_batch(
     dies the batch is tried once more, then page by page, so a page that kills its worker is
     skipped (``parse-crashed``) and the rest kept.
     """
+    whole = whole_folder(jobs, parsed)
+    if whole is not None:
+        return whole
     folder = parsed / batch_key(jobs)
-    if is_whole(folder):
-        return str(folder)
     try:
         return _parse_batch(list(jobs), raw, folder, workers, budget)
     except Exception as exc:

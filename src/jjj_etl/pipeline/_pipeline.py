@@ -308,12 +308,9 @@ class Pipeline:
         """Stage the run's pages and parse batches into the open ``window``.  A batch whose
         folder vanished since it was parsed (another run pruned it) is parsed again first."""
         # the parse left whole folders: found without a parse, and without adding to its time
-        folders = [self._whole_folder(jobs) or self.parse(jobs) for jobs in batches]
+        parsed = self.paths.parsed
+        folders = [_parse.whole_folder(jobs, parsed) or self.parse(jobs) for jobs in batches]
         return window.load(pages, folders, run.known)
-
-    def _whole_folder(self, jobs: Sequence[ParseJob]) -> str | None:
-        folder = self.paths.parsed / _parse.batch_key(jobs)
-        return str(folder) if _parse.is_whole(folder) else None
 
     def export(self, committed: int | None = None) -> str | None:
         """Make the current version's Parquet export whole (``exports/v<N>``, ``latest``):
