@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -362,3 +363,16 @@ def test_no_worker_is_started_ahead_for_one_worker_or_once_the_run_is_stopping()
         STOP.clear()
     workers.prestart(2, _parse.warm_worker, ahead=0)  # at least one, whatever the cores
     assert len(workers.worker_pids()) == 1
+
+
+def test_a_parse_worker_freezes_what_it_loaded_and_the_run_process_does_not() -> None:
+    # what the parser loads lives as long as the worker: frozen once, out of the collector's
+    # full passes; the run's own process keeps collecting everything
+    frozen = gc.get_freeze_count()
+    assert _parse.settle_worker() is False
+    assert gc.get_freeze_count() == frozen
+    try:
+        assert workers.call(1, _parse.settle_worker) is True  # a real spawned worker
+        assert workers.call(1, gc.get_freeze_count) > 1000  # the same one: the parser, frozen
+    finally:
+        workers.close_pool()

@@ -107,10 +107,24 @@ def chrome_line(line: str) -> bool:
     return len(line) <= _CAPTION_MAX and bool(_CAPTION.search(line))
 
 
+# lxml.html's parser picks each element's class in a Python callback (forms and inputs get
+# their own classes), run for every element object made, by trafilatura's many walks too;
+# nothing here reads form fields, so one class for all, picked in C, serves every reader
+_TREE_PARSER = lxml.html.HTMLParser()
+_TREE_PARSER.set_element_class_lookup(
+    lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
+
+
 def generic_tree(text: str) -> lxml.html.HtmlElement | None:
     """lxml's own tree of the page for trafilatura (it rewrites the tree it is given)."""
     try:
-        tree = lxml.html.document_fromstring(text)
+        tree = lxml.html.document_fromstring(text, parser=_TREE_PARSER)
     except (lxml.etree.ParserError, ValueError):
         return None
     return tree

@@ -9,8 +9,11 @@ again, by a retried task or by the next run.
 
 from __future__ import annotations
 
+import functools
+import gc
 import hashlib
 import json
+import multiprocessing
 import shutil
 import time
 from collections.abc import Sequence
@@ -107,6 +110,21 @@ def needs_parse(page: FetchedPage, known: KnownState) -> bool:
 def warm_worker() -> None:
     """Run first in each parse worker (:func:`jjj_etl.workers.prestart`): unpickling this
     function imported this module, and with it the parser."""
+    settle_worker()
+
+
+@functools.cache  # once a process
+def settle_worker() -> bool:
+    """In a worker process, once the parser is imported: move what is loaded so far (the
+    modules, their compiled patterns and tables, alive for the process's whole life) out of
+    the garbage collector's reach, so that its full collections walk only what the pages
+    make.  Returns whether it did (not in the run's own process, whose heap keeps growing
+    with the run)."""
+    if multiprocessing.parent_process() is None:
+        return False
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 def _wants_parse(page: FetchedPage, sha: str, known: KnownState) -> bool:
@@ -218,6 +236,7 @@ def _parse_here(
     slow: dict[str, str],
     progress: Progress | None = None,
 ) -> str:
+    settle_worker()  # a worker the pool started for this batch ran no warm_worker
     return _write(folder, _parse_pages(jobs, raw, slow, progress))
 
 
