@@ -14,6 +14,7 @@ from jjj_etl.errors import ConfigError
 from jjj_etl.parse import parse_article
 from jjj_etl.parse._body import BodyHints, chrome_line
 from jjj_etl.parse._sniff import binary_kind
+from jjj_etl.parse.article import read_page
 
 PARAS = [
     "Technology contracts from Beijing to Tianjin and Hebei were worth 84.37 billion yuan in "
@@ -54,6 +55,18 @@ def test_a_selector_that_matches_nothing_falls_back_to_the_generic_readers() -> 
     page = parse_article(_split_page(), "http://example.org/a.html", "t", hints=hints)
     assert page.article is not None
     assert PARAS[0] in page.article.body
+
+
+def test_a_body_the_selector_found_reads_neither_other_reader() -> None:
+    page = _split_page()
+    found = read_page(page, "http://example.org/a.html", hints=BodyHints("div.xq-part")).body
+    assert found is not None
+    assert (found.reader, found.house, found.generic) == ("selector", "", "")
+    missed = read_page(page, "http://example.org/a.html", hints=BodyHints("div.none")).body
+    assert missed is not None
+    assert missed.reader != "selector"
+    assert PARAS[0] in missed.house
+    assert PARAS[0] in missed.generic
 
 
 SOURCE = '[[sources]]\nname = "s"\nstart_urls = ["http://example.org/"]\n'

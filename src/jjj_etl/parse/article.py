@@ -302,7 +302,8 @@ _KEPT_ENOUGH = 0.5
 
 @dataclass(frozen=True, slots=True)
 class BodyReading:
-    """What each reader made of a page, and which one the body came from."""
+    """What each reader made of a page, and which one the body came from (``house`` and
+    ``generic`` are empty when the source's selector found the body: they are not read)."""
 
     body: str
     reader: str  # "selector", "generic" (trafilatura), "house" or "none"
@@ -314,17 +315,19 @@ def _choose_body(
     soup: BeautifulSoup, tree: HtmlElement | None, title: str, hints: BodyHints
 ) -> BodyReading:
     """The article body from the best of the three readers (module docstring)."""
-    links = _link_texts(tree) if tree is not None else set()
     _strip_chrome(soup)
     picked = _selected(soup, hints.body_selector) if hints.body_selector else ""
+    if len(picked) >= MIN_BODY_CHARS:
+        # the source's own selector wins outright: the other two readers would be read for
+        # nothing (trafilatura alone costs about what the soup does)
+        return BodyReading(picked, "selector", "", "")
+    links = _link_texts(tree) if tree is not None else set()
     house, hinted = _house_body(soup)
     if _mostly_links(house, links):
         house = ""
     generic = generic_body(tree, title)
     if _mostly_links(generic, links):
         generic = ""
-    if len(picked) >= MIN_BODY_CHARS:
-        return BodyReading(picked, "selector", house, generic)
     if len(generic) >= MIN_BODY_CHARS and len(house) >= MIN_BODY_CHARS:
         house_words = shingles(house)
         kept = len(house_words & shingles(generic)) / max(1, len(house_words))
