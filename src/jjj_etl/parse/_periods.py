@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -512,9 +512,12 @@ def find_mentions(  # noqa: C901 - one pass per kind of mention, in priority ord
 
     window = index.window(lo, hi)
 
-    def free(rx: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    def free(rx: re.Pattern[str]) -> Iterable[re.Match[str]]:
+        matches = window.get(rx)
+        if not matches:  # most patterns have no match in a sentence
+            return ()
         taken.seal()  # a new pattern: a new run of spans
-        return (m for m in window.get(rx, ()) if not taken.overlaps(m.start(), m.end()))
+        return (m for m in matches if not taken.overlaps(m.start(), m.end()))
 
     def claim(*rxs: re.Pattern[str]) -> None:
         for rx in rxs:
