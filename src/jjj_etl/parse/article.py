@@ -329,9 +329,7 @@ def _choose_body(
     if _mostly_links(generic, links):
         generic = ""
     if len(generic) >= MIN_BODY_CHARS and len(house) >= MIN_BODY_CHARS:
-        house_words = shingles(house)
-        kept = len(house_words & shingles(generic)) / max(1, len(house_words))
-        if kept < _KEPT_ENOUGH and hinted:
+        if hinted and _kept(house, generic) < _KEPT_ENOUGH:
             # they read different blocks, and the house one is a known portal's body block
             return BodyReading(house, "house", house, generic)
         return BodyReading(_trim_edges(generic, house), "generic", house, generic)
@@ -340,6 +338,12 @@ def _choose_body(
     if len(house) >= MIN_BODY_CHARS:
         return BodyReading(house, "house", house, generic)
     return BodyReading("", "none", house, generic)
+
+
+def _kept(house: str, generic: str) -> float:
+    """The share of the house body's word 4-grams that trafilatura's body holds too."""
+    house_words = shingles(house)
+    return len(house_words & shingles(generic)) / max(1, len(house_words))
 
 
 # a line this short that ends no sentence, outside the house block, at either end of
