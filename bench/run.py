@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import sqlite3
@@ -579,10 +580,23 @@ def _scale_one(
         result = {"factor": factor, **_proc_dict(p), **data}
         print(f"[scale ×{factor} {backend}] {data['timings']}", flush=True)
     except RuntimeError as exc:
-        result = {"factor": factor, "backend": backend, "error": str(exc)[-400:]}
+        result = {"factor": factor, "backend": backend, "error": failure_line(str(exc))}
         print(f"[scale ×{factor} {backend}] failed: {exc}", flush=True)
     shutil.rmtree(wh, ignore_errors=True)
     return result
+
+
+_EXCEPTION_LINE = re.compile(r"[\w.]+(?:Error|Exception): ")
+
+
+def failure_line(text: str, limit: int = 300) -> str:
+    """A failed child's traceback as one table-cell line: its last exception line and what
+    follows it (the message's own lines), not the tail of a long message (DuckDB ends its
+    errors with advice, which says nothing of the cause)."""
+    lines = text.splitlines()
+    at = next((i for i in range(len(lines) - 1, -1, -1) if _EXCEPTION_LINE.match(lines[i])), None)
+    kept = lines[at:] if at is not None else lines[-3:]
+    return " ".join(" ".join(kept).replace("\\n", " ").split())[:limit]
 
 
 def source_warehouse(n: int, seed: int, work: Path, env: dict[str, str]) -> tuple[Path, float]:

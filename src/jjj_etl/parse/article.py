@@ -38,7 +38,7 @@ from jjj_etl.parse.figures import extract_figures
 from jjj_etl.records import Article, ParsedPage, as_lang
 from jjj_etl.urls import canonical_url
 
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"
 """Bumped whenever parsing or figure extraction changes what it returns (cache key)."""
 
 MIN_BODY_CHARS = 120

@@ -16,6 +16,7 @@ import yaml
 
 from jjj_etl.errors import BuildError
 from jjj_etl.runner._dag import SCHEMAS
+from jjj_etl.runner._execute import memory_hint
 
 MAX_ROWS_KEPT = 20
 
@@ -117,8 +118,13 @@ def sql_tests(sql_dir: Path) -> list[DataTest]:
 
 
 def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[TestResult]:
-    """Run every test; a test whose SQL fails counts as a blocking failure."""
+    """Run every test; a test whose SQL fails counts as a blocking failure (one out of
+    memory says so, with the cap and how to raise it: a warehouse grown past what its cap
+    can check is not a warehouse whose data is wrong)."""
     results = []
+    # read first: after an out-of-memory error inside a lake's transaction nothing can be read
+    row = con.execute("select current_setting('memory_limit')").fetchone()
+    cap = str(row[0]) if row else None
     for test in tests:
         try:
             # one pass: the failing-row count rides along on the rows kept as a sample
@@ -129,6 +135,10 @@ def run_tests(con: duckdb.DuckDBPyConnection, tests: list[DataTest]) -> list[Tes
             cols, rows = rel.columns[:-1], rel.fetchall()
             n = int(rows[0][-1]) if rows else 0
             kept = tuple(dict(zip(cols, map(_plain, r[:-1]), strict=True)) for r in rows)
+        except duckdb.OutOfMemoryException as exc:
+            why = f"could not run: {str(exc).strip()}{memory_hint(cap)}"
+            results.append(TestResult(test.name, "error", 1, ({"error": why},)))
+            continue
         except duckdb.Error as exc:
             results.append(TestResult(test.name, "error", 1, ({"error": str(exc)},)))
             continue

@@ -48,6 +48,14 @@ def _drop_other_kind(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         con.execute(f"drop view {model.relation}")
 
 
+def memory_hint(cap: str | None) -> str:
+    """What to do when a statement ran out of DuckDB's memory cap ``cap``."""
+    return (
+        f" [DuckDB's memory cap is {cap or '?'}: raise [warehouse] memory_limit"
+        " in sources.toml, or set JJJ_ETL_DUCKDB_MEMORY_LIMIT for one run]"
+    )
+
+
 def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
     """Create or replace ``<schema>.<model>`` (:attr:`Model.relation`); returns seconds taken.
 
@@ -64,10 +72,7 @@ def build_model(con: duckdb.DuckDBPyConnection, model: Model) -> float:
         kind = "view" if model.materialization == "view" else "table"
         con.execute(f"create or replace {kind} {model.relation} as {body}")
     except duckdb.OutOfMemoryException as exc:
-        hint = (
-            f" [DuckDB's memory cap is {cap[0] if cap else '?'}: raise [warehouse] memory_limit"
-            " in sources.toml, or set JJJ_ETL_DUCKDB_MEMORY_LIMIT for one run]"
-        )
+        hint = memory_hint(str(cap[0]) if cap else None)
         raise BuildError(str(model.path), str(exc).strip() + hint) from exc
     except duckdb.Error as exc:
         raise BuildError(str(model.path), str(exc).strip()) from exc
